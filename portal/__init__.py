@@ -1,0 +1,103 @@
+"""The Okul portal: create_app() reads as the table of contents of the application."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import config_for_environment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides settings (tests pass their database URL here)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_for_environment())
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set: set it in the environment (PORTAL_ENV=production)"
+        )
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'okul.db'}"
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import access, database, i18n  # database: its connect hook
+    from portal.auth import login
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        compare_type=True,
+        render_as_batch=True,  # SQLite can only ALTER a table by copying it
+        include_object=database.include_object,
+    )
+    csrf.init_app(app)  # its before_request runs first: no token, no further work
+    login_manager.init_app(app)
+    login.configure(login_manager)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    app.before_request(access.enforce_access)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.account import bp as account_bp
+    from portal.auth import bp as auth_bp
+    from portal.core import bp as core_bp
+    from portal.customer import bp as customer_bp
+    from portal.operator import bp as operator_bp
+    from portal.schools import bp as schools_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(schools_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(operator_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.core import errors
+
+    errors.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_login import current_user
+
+    from portal import access, i18n
+
+    i18n.register_filters(app)
+    app.context_processor(lambda: {"current_audience": access.audience_of_user(current_user)})
+
+
+def register_commands(app: Flask) -> None:
+    from portal import cli
+
+    cli.register(app)

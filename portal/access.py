@@ -1,0 +1,89 @@
+"""Who may reach each route: every view declares it, and one hook enforces it.
+
+A view without a declaration is refused (and a test walks app.url_map to catch it), so a new
+route cannot be public by accident.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, current_app, request, url_for
+from flask_login import current_user
+
+from portal import htmx
+
+ANONYMOUS = "anonymous"  # anyone, signed in or not
+PARENT = "parent"
+CUSTOMER_USER = "customer_user"
+OPERATOR = "operator"
+AUDIENCES = (ANONYMOUS, PARENT, CUSTOMER_USER, OPERATOR)
+NO_AUDIENCE = "none"
+
+# Flask's own endpoint for static files: public by nature.
+_BUILTIN_PUBLIC = {"static"}
+
+
+def allow(*audiences: str) -> Callable:
+    """Declare who may reach a view: `@allow(ANONYMOUS)`, `@allow(PARENT, OPERATOR)`."""
+    unknown = set(audiences) - set(AUDIENCES)
+    if not audiences or unknown:
+        raise ValueError(f"allow() takes some of {AUDIENCES}, got {audiences}")
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapped.allowed_audiences = frozenset(audiences)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def audiences_of(endpoint: str) -> frozenset[str] | None:
+    """What a view declared, or None when it declared nothing."""
+    if endpoint in _BUILTIN_PUBLIC:
+        return frozenset({ANONYMOUS})
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_audiences", None)
+
+
+def audience_of_user(user) -> str | None:
+    """The audience a signed-in user belongs to, or None for an anonymous visitor."""
+    if not user.is_authenticated:
+        return None
+    if user.type_code == "customer_staff" and not (
+        user.customer_user is not None and user.customer_user.is_active
+    ):
+        return NO_AUDIENCE  # staff whose company access was removed reach no staff page
+    return {
+        "parent": PARENT,
+        "customer_staff": CUSTOMER_USER,
+        "operator": OPERATOR,
+    }.get(user.type_code, NO_AUDIENCE)
+
+
+def enforce_access():
+    """before_request hook: 404s stay 404s; otherwise the view's declaration is applied.
+
+    :raise 403: when the signed-in user's audience is not allowed, or the view declared nothing.
+    """
+    if request.endpoint is None:
+        return None
+    allowed = audiences_of(request.endpoint)
+    if allowed is None:
+        current_app.logger.error("route %s declares no audience; refused", request.endpoint)
+        abort(403)
+    if ANONYMOUS in allowed:
+        return None
+    audience = audience_of_user(current_user)
+    if audience is None:
+        return _send_to_login()
+    if audience not in allowed:
+        abort(403)
+    return None
+
+
+def _send_to_login():
+    # For htmx this is HX-Redirect: a login form is never swapped into a small target.
+    return htmx.redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))

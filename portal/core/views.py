@@ -1,0 +1,27 @@
+"""The language switch."""
+
+from flask import abort, current_app, request, session, url_for
+
+from portal import htmx
+from portal.access import ANONYMOUS, allow
+from portal.core import bp
+from portal.forms import EmptyForm
+from portal.urls import safe_next
+
+
+@bp.route("/language", methods=["POST"])
+@allow(ANONYMOUS)
+def set_language():
+    """Remember the chosen language and return to the page the visitor was on.
+
+    A plain form post, so it works without JavaScript; the whole page reloads in the new
+    language, since every string on it changes.
+
+    :raise 400: for an unknown language.
+    """
+    form = EmptyForm()
+    lang = request.form.get("lang", "")
+    if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = lang
+    return htmx.redirect_to(safe_next(request.form.get("next")) or url_for("schools.index"))

@@ -1,0 +1,44 @@
+"""The company details form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from portal.forms import strip_or_none
+from portal.validators import TcKimlikNo, Vkn
+
+
+class CompanyForm(FlaskForm):
+    """What a company admin may change about the company's invoice and contact details."""
+
+    class Meta:
+        # Every text field is trimmed, and an empty one is stored as NULL.
+        def bind_field(self, form, unbound_field, options):
+            if unbound_field.field_class is not RadioField:
+                options["filters"] = [strip_or_none, *options.get("filters", ())]
+            return unbound_field.bind(form=form, **options)
+
+    name = StringField(_l("Brand name"), validators=[DataRequired(), Length(max=255)])
+    legal_name = StringField(_l("Legal name (unvan)"), validators=[Optional(), Length(max=255)])
+    customer_type = RadioField(
+        _l("Type"),
+        choices=[("company", _l("Company")), ("sole_proprietor", _l("Sole proprietor"))],
+        validators=[DataRequired()],
+    )
+    tax_office = StringField(_l("Tax office"), validators=[Optional(), Length(max=100)])
+    tax_number = StringField(_l("Tax number (VKN)"), validators=[Optional(), Vkn()])
+    tc_no = StringField(_l("TC Kimlik No"), validators=[Optional(), TcKimlikNo()])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=255)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    address_line = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)])
+    district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+
+    def validate_tax_number(self, field):
+        if self.customer_type.data == "company" and not (field.data or "").strip():
+            raise ValidationError(_l("A company needs its tax number (VKN)."))
+
+    def validate_tc_no(self, field):
+        if self.customer_type.data == "sole_proprietor" and not (field.data or "").strip():
+            raise ValidationError(_l("A sole proprietor needs their TC Kimlik No."))

@@ -1,0 +1,62 @@
+"""Turkish by default, English on request; money and times the way Turkish users read them."""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, session
+from flask_babel import format_currency, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+
+
+def select_locale() -> str:
+    """The language the visitor chose (session, then account), else Turkish."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def money(amount: Decimal | None) -> str:
+    """`1.234,56 ₺` in Turkish (the locale's own pattern in English)."""
+    if amount is None:
+        return ""
+    # CLDR puts ₺ first for Turkish, but invoices and price lists here write it last.
+    return format_currency(amount, "TRY", format="#,##0.00\u00a0¤")
+
+
+def local_datetime(value: datetime | None) -> str:
+    """A UTC timestamp shown in Istanbul time, with its offset so it is never ambiguous."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(ISTANBUL), "dd.MM.yyyy HH:mm xxx")
+
+
+# Display names of codes kept in the database, in the visitor's language.
+LEVEL_NAMES = {
+    "preschool": _l("Preschool"),
+    "primary": _l("Primary school"),
+    "middle": _l("Middle school"),
+    "high": _l("High school"),
+}
+ROLE_NAMES = {
+    "admin": _l("Company admin"),
+    "manager": _l("School manager"),
+    "agent": _l("Admissions agent"),
+    "finance": _l("Finance"),
+}
+
+
+def register_filters(app: Flask) -> None:
+    """Expose the formatters and display names to templates."""
+    app.add_template_filter(money, "money")
+    app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_global(lambda: str(get_locale()), "current_locale")
+    app.add_template_global(LEVEL_NAMES, "level_names")
+    app.add_template_global(ROLE_NAMES, "role_names")

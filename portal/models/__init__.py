@@ -1,0 +1,63 @@
+"""Every model, imported here so that Alembic and the app see one complete metadata."""
+
+from portal.models.base import Base, SoftDeleteMixin, utcnow
+from portal.models.customers import (
+    AgreementText,
+    Customer,
+    CustomerAgreement,
+    CustomerAgreementsRenewDiscount,
+    CustomerAgreementsRenewLog,
+    CustomerCreditCard,
+    CustomerScore,
+    CustomerUser,
+    CustomerUserAgreementSign,
+    CustomerUserDailyActivityLog,
+    CustomerUserRole,
+    CustomerUserSchool,
+    CustomerUserTitle,
+)
+from portal.models.schools import Campus, School, SchoolLevel
+from portal.models.users import (
+    OtpCode,
+    User,
+    UserContact,
+    UserDetail,
+    UserFavorite,
+    UserLog,
+    UserNotificationId,
+    UserSessionHash,
+    UserType,
+    VerificationCode,
+)
+
+__all__ = [
+    "AgreementText",
+    "Base",
+    "Campus",
+    "Customer",
+    "CustomerAgreement",
+    "CustomerAgreementsRenewDiscount",
+    "CustomerAgreementsRenewLog",
+    "CustomerCreditCard",
+    "CustomerScore",
+    "CustomerUser",
+    "CustomerUserAgreementSign",
+    "CustomerUserDailyActivityLog",
+    "CustomerUserRole",
+    "CustomerUserSchool",
+    "CustomerUserTitle",
+    "OtpCode",
+    "School",
+    "SchoolLevel",
+    "SoftDeleteMixin",
+    "User",
+    "UserContact",
+    "UserDetail",
+    "UserFavorite",
+    "UserLog",
+    "UserNotificationId",
+    "UserSessionHash",
+    "UserType",
+    "VerificationCode",
+    "utcnow",
+]

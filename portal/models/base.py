@@ -1,0 +1,132 @@
+"""Declarative base, shared column types and mixins for every model."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    event,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    registry,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Constraint names are part of the schema: fixed names let Alembic drop and compare them on
+# all three databases (MariaDB and SQLite do not name constraints the same way otherwise).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as naive UTC and read back as an aware UTC datetime.
+
+    MariaDB and SQLite keep no time zone, so we store one convention everywhere and refuse
+    naive values rather than guess what zone they meant.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware one (UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+# bigint keys everywhere, except that SQLite only autoincrements an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+bigint_pk = Annotated[int, mapped_column(BigId, primary_key=True)]
+money = Annotated[Decimal, mapped_column(Numeric(12, 2))]
+str255 = Annotated[str, mapped_column(String(255))]
+timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    """The declarative base: one metadata with the naming convention."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        # Bare `Mapped[datetime]` is a UTC timestamp and `Mapped[Decimal]` is money.
+        type_annotation_map={datetime: UTCDateTime(), Decimal: Numeric(12, 2)},
+    )
+
+
+class TimestampMixin:
+    """created_at and updated_at, evaluated per row in UTC (never once at import time)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SoftDeleteMixin:
+    """deleted_at marks a row as deleted; ordinary ORM queries do not see it."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def soft_delete(self) -> None:
+        """Mark deleted now; the caller commits."""
+        self.deleted_at = utcnow()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _hide_soft_deleted(execute_state: ORMExecuteState) -> None:
+    """Add `deleted_at IS NULL` for every soft-deletable entity in a SELECT.
+
+    Pass `execution_options(include_deleted=True)` to see deleted rows (audits, KVKK requests).
+    This is SQLAlchemy's documented global-filter recipe: the criteria also travel with the
+    lazy loads of the objects the query returns.
+    """
+    if (
+        execute_state.is_select
+        and not execute_state.is_column_load
+        and not execute_state.is_relationship_load
+        and not execute_state.execution_options.get("include_deleted", False)
+    ):
+        execute_state.statement = execute_state.statement.options(
+            with_loader_criteria(
+                SoftDeleteMixin,
+                lambda cls: cls.deleted_at.is_(None),
+                include_aliases=True,
+            )
+        )

@@ -1,0 +1,359 @@
+"""The B2B side: school companies, their staff and grants, agreements, scores and cards."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import (
+    Base,
+    BigId,
+    SoftDeleteMixin,
+    TimestampMixin,
+    UTCDateTime,
+    bigint_pk,
+    money,
+    str255,
+    utcnow,
+)
+from portal.models.users import User
+
+CUSTOMER_TYPES = ("company", "sole_proprietor")
+
+
+class Customer(TimestampMixin, SoftDeleteMixin, Base):
+    """customers: a school company (or a sole proprietor) that runs schools on the platform."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint(
+            "customer_type IN ('company', 'sole_proprietor')", name="customer_type_known"
+        ),
+        # An invoice needs a tax identity: a VKN for a company, a TC Kimlik No for a sole
+        # proprietor. The checksums are checked in portal.validators; the database holds the
+        # shape so no import or script can store a malformed one.
+        CheckConstraint(
+            "(customer_type = 'company' AND tax_number IS NOT NULL) OR "
+            "(customer_type = 'sole_proprietor' AND tc_no IS NOT NULL)",
+            name="tax_identity_present",
+        ),
+        CheckConstraint("tax_number IS NULL OR length(tax_number) = 10", name="vkn_length"),
+        CheckConstraint("tc_no IS NULL OR length(tc_no) = 11", name="tc_no_length"),
+        CheckConstraint("mersis_no IS NULL OR length(mersis_no) = 16", name="mersis_no_length"),
+    )
+
+    id: Mapped[bigint_pk]
+    name: Mapped[str255]  # the brand the company is known by
+    legal_name: Mapped[str | None] = mapped_column(String(255))  # ticari unvan, for invoices
+    customer_type: Mapped[str] = mapped_column(String(16), default="company")
+    tc_no: Mapped[str | None] = mapped_column(String(11))
+    tax_office: Mapped[str | None] = mapped_column(String(100))  # vergi dairesi
+    tax_number: Mapped[str | None] = mapped_column(String(10), index=True)  # VKN
+    mersis_no: Mapped[str | None] = mapped_column(String(16))
+    erp_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    is_inflation_auto_updated: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(255))
+    kep_address: Mapped[str | None] = mapped_column(String(255))  # registered e-mail (KEP)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    website: Mapped[str | None] = mapped_column(String(255))
+    address_line: Mapped[str | None] = mapped_column(String(500))
+    district: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    country_code: Mapped[str] = mapped_column(String(2), default="TR")
+    contact_name: Mapped[str | None] = mapped_column(String(255))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    customer_users: Mapped[list["CustomerUser"]] = relationship(back_populates="customer")
+
+
+class CustomerUserRole(Base):
+    """customer_user_roles: config of what a company's staff may do (admin, manager, ...)."""
+
+    __tablename__ = "customer_user_roles"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class CustomerUserTitle(Base):
+    """customer_user_titles: config of job titles shown next to a staff member's name."""
+
+    __tablename__ = "customer_user_titles"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class CustomerUser(TimestampMixin, Base):
+    """customer_users: a user working for a customer, with a role and a title."""
+
+    __tablename__ = "customer_users"
+    __table_args__ = (
+        # The pair must match users (id, customer_id): staff belong to their user's company.
+        ForeignKeyConstraint(["user_id", "customer_id"], ["users.id", "users.customer_id"]),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), unique=True)
+    role_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("customer_user_roles.id"), index=True
+    )
+    title_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("customer_user_titles.id"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="customer_users")
+    # Join on user_id alone: the composite key above is a guard, not a second path to the user.
+    user: Mapped[User] = relationship(
+        back_populates="customer_user",
+        primaryjoin="CustomerUser.user_id == User.id",
+        foreign_keys=[user_id],
+    )
+    role: Mapped[CustomerUserRole] = relationship(lazy="joined")
+    title: Mapped[CustomerUserTitle | None] = relationship(lazy="joined")
+    school_grants: Mapped[list["CustomerUserSchool"]] = relationship(back_populates="customer_user")
+
+
+class CustomerUserSchool(Base):
+    """customer_user_schools: a grant to work on a school, or on one campus of it."""
+
+    __tablename__ = "customer_user_schools"
+    __table_args__ = (
+        UniqueConstraint("customer_user_id", "school_id", "campus_id"),
+        # A campus grant must name a campus of the granted school.
+        ForeignKeyConstraint(["campus_id", "school_id"], ["campuses.id", "campuses.school_id"]),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_users.id", ondelete="CASCADE")
+    )
+    school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id"), index=True)
+    # NULL grants the whole school.
+    campus_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campuses.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer_user: Mapped[CustomerUser] = relationship(back_populates="school_grants")
+
+
+class AgreementText(Base):
+    """agreement_texts: a contract template version, valid from started_at until finished_at."""
+
+    __tablename__ = "agreement_texts"
+    __table_args__ = (
+        UniqueConstraint("code", "version"),
+        CheckConstraint("finished_at IS NULL OR finished_at > started_at", name="validity_ordered"),
+    )
+
+    id: Mapped[bigint_pk]
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str255]
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+AGREEMENT_STATUSES = ("draft", "pending_signature", "active", "expired", "cancelled")
+
+
+class CustomerAgreement(TimestampMixin, Base):
+    """customer_agreements: a contract with a customer; its products are JSON data."""
+
+    __tablename__ = "customer_agreements"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'pending_signature', 'active', 'expired', 'cancelled')",
+            name="status_known",
+        ),
+        CheckConstraint("ends_on >= starts_on", name="period_ordered"),
+        CheckConstraint("total_amount >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    agreement_text_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("agreement_texts.id"), index=True
+    )
+    agreement_no: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    products: Mapped[list | None] = mapped_column(JSON)
+    total_amount: Mapped[money]
+    currency: Mapped[str] = mapped_column(String(3), default="TRY")
+    is_inflation_auto_updated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustomerAgreementsRenewLog(Base):
+    """customer_agreements_renew_logs: each renewal of an agreement, before and after."""
+
+    __tablename__ = "customer_agreements_renew_logs"
+
+    id: Mapped[bigint_pk]
+    customer_agreement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_agreements.id"), index=True
+    )
+    previous_ends_on: Mapped[date] = mapped_column(Date)
+    new_ends_on: Mapped[date] = mapped_column(Date)
+    previous_amount: Mapped[money]
+    new_amount: Mapped[money]
+    inflation_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    renewed_by_user_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+FOLLOWED_STATUSES = ("pending", "contacted", "accepted", "rejected")
+
+
+class CustomerAgreementsRenewDiscount(TimestampMixin, Base):
+    """customer_agreements_renew_discounts: a discount offered at renewal, and its follow-up."""
+
+    __tablename__ = "customer_agreements_renew_discounts"
+    __table_args__ = (
+        CheckConstraint(
+            "followed_status IN ('pending', 'contacted', 'accepted', 'rejected')",
+            name="followed_status_known",
+        ),
+        CheckConstraint(
+            "discount_rate IS NULL OR (discount_rate >= 0 AND discount_rate <= 100)",
+            name="discount_rate_percent",
+        ),
+        CheckConstraint(
+            "discount_amount IS NULL OR discount_amount >= 0", name="discount_amount_not_negative"
+        ),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_agreement_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_agreements.id"), index=True
+    )
+    discount_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    discount_amount: Mapped[Decimal | None]
+    # The sales person following the offer.
+    assigned_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    followed_status: Mapped[str] = mapped_column(String(16), default="pending")
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerUserAgreementSign(Base):
+    """customer_user_agreement_signs: who signed which agreement and text, from where, when."""
+
+    __tablename__ = "customer_user_agreement_signs"
+    __table_args__ = (UniqueConstraint("customer_agreement_id", "customer_user_id"),)
+
+    id: Mapped[bigint_pk]
+    customer_agreement_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer_agreements.id"))
+    customer_user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_users.id"), index=True
+    )
+    agreement_text_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("agreement_texts.id"), index=True
+    )
+    text_sha256: Mapped[str] = mapped_column(String(64))  # of the exact text shown
+    ip_address: Mapped[str] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SCORE_NAMES = ("demand", "communication", "responsiveness", "payment", "total")
+
+
+def _score_range(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0 AND {column} <= 255", name=f"{column}_0_255")
+
+
+class CustomerScore(Base):
+    """customer_scores: the five 0-255 scores of a customer on a given day."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "scored_on"),
+        *(_score_range(name) for name in SCORE_NAMES),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
+    scored_on: Mapped[date] = mapped_column(Date)  # a Europe/Istanbul business date
+    demand: Mapped[int] = mapped_column(SmallInteger)
+    communication: Mapped[int] = mapped_column(SmallInteger)
+    responsiveness: Mapped[int] = mapped_column(SmallInteger)
+    payment: Mapped[int] = mapped_column(SmallInteger)
+    total: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CustomerUserDailyActivityLog(Base):
+    """customer_user_daily_activity_logs: one row per staff member per business day."""
+
+    __tablename__ = "customer_user_daily_activity_logs"
+    __table_args__ = (
+        UniqueConstraint("customer_user_id", "activity_date"),
+        CheckConstraint(
+            "sign_in_count >= 0 AND lead_view_count >= 0 AND lead_reply_count >= 0 "
+            "AND offer_count >= 0",
+            name="counts_not_negative",
+        ),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_users.id", ondelete="CASCADE")
+    )
+    activity_date: Mapped[date] = mapped_column(Date)  # a Europe/Istanbul business date
+    sign_in_count: Mapped[int] = mapped_column(default=0)
+    lead_view_count: Mapped[int] = mapped_column(default=0)
+    lead_reply_count: Mapped[int] = mapped_column(default=0)
+    offer_count: Mapped[int] = mapped_column(default=0)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CustomerCreditCard(TimestampMixin, SoftDeleteMixin, Base):
+    """customer_credit_cards: a gateway's token for a company card, never the number or CVV."""
+
+    __tablename__ = "customer_credit_cards"
+    __table_args__ = (
+        UniqueConstraint("gateway", "token"),
+        CheckConstraint("exp_month >= 1 AND exp_month <= 12", name="exp_month_valid"),
+        CheckConstraint("exp_year >= 2000", name="exp_year_valid"),
+        CheckConstraint("length(last4) = 4", name="last4_length"),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str255]
+    brand: Mapped[str] = mapped_column(String(16))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(SmallInteger)
+    exp_year: Mapped[int] = mapped_column(SmallInteger)
+    holder_name: Mapped[str | None] = mapped_column(String(255))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,86 @@
+"""Create and drop throwaway databases on SQLite, PostgreSQL and MariaDB for the tests."""
+
+import os
+import uuid
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+SERVER_URLS = {
+    "postgresql": os.environ.get(
+        "OKUL_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mariadb": os.environ.get("OKUL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/"),
+}
+
+
+def dialect() -> str:
+    """The database the suite runs on (OKUL_TEST_DATABASE, default sqlite)."""
+    name = os.environ.get("OKUL_TEST_DATABASE", "sqlite")
+    if name not in ("sqlite", "postgresql", "mariadb"):
+        raise pytest.UsageError(f"OKUL_TEST_DATABASE must be sqlite, postgresql or mariadb: {name}")
+    return name
+
+
+def unavailable(reason: str):
+    """Skip on a developer's machine; in CI a missing service is a failure, not a skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: nothing may be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def create_database(name: str, folder: Path) -> str:
+    """A new, empty database; returns its URL."""
+    if name == "sqlite":
+        return f"sqlite:///{folder / ('okul_' + uuid.uuid4().hex[:8] + '.db')}"
+    server = make_url(SERVER_URLS[name])
+    database = f"okul_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if name == "postgresql":
+                connection.execute(text(f"CREATE DATABASE \"{database}\" ENCODING 'UTF8'"))
+            else:
+                connection.execute(
+                    text(
+                        f"CREATE DATABASE `{database}` "
+                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+                )
+    except OperationalError as error:
+        unavailable(f"{name} is not reachable at {server.render_as_string()}: {error.orig}")
+    finally:
+        engine.dispose()
+    url = server.set(database=database)
+    if name == "mariadb":
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by create_database (a SQLite file is left to tmp_path)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    name = "postgresql" if parsed.get_backend_name() == "postgresql" else "mariadb"
+    engine = create_engine(SERVER_URLS[name], isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if name == "postgresql":
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        else:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{parsed.database}`"))
+    engine.dispose()
+
+
+def upgrade(revision: str = "head") -> None:
+    """`flask db upgrade` in the current app context."""
+    flask_migrate.upgrade(revision=revision)
+
+
+def downgrade(revision: str = "base") -> None:
+    """`flask db downgrade` in the current app context."""
+    flask_migrate.downgrade(revision=revision)

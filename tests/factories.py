@@ -1,0 +1,112 @@
+"""Builders of valid rows, so each test states only what matters to it."""
+
+import itertools
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from portal.auth.passwords import hash_password
+from portal.models import (
+    Campus,
+    Customer,
+    CustomerUser,
+    CustomerUserRole,
+    CustomerUserSchool,
+    School,
+    SchoolLevel,
+    User,
+    UserType,
+    utcnow,
+)
+from portal.validators import make_vkn
+
+_counter = itertools.count(1)
+
+
+class Factories:
+    """Each method adds a row (flushed, not committed) and returns it."""
+
+    PASSWORD = "correct horse battery"
+    _password_hash = None
+
+    def __init__(self, session):
+        self.session = session
+
+    def _hash(self) -> str:
+        # argon2 is slow on purpose; one hash serves every test user.
+        if Factories._password_hash is None:
+            Factories._password_hash = hash_password(self.PASSWORD)
+        return Factories._password_hash
+
+    def user(self, type_code="parent", email=None, name="Test Kullanıcı", **values) -> User:
+        n = next(_counter)
+        user_type = self.session.scalar(select(UserType).where(UserType.code == type_code))
+        user = User(
+            name=name,
+            email=email or f"user{n}@example.com",
+            user_type_id=user_type.id,
+            password_hash=self._hash(),
+            email_verified_at=utcnow(),
+            **values,
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def customer(self, name="Test Eğitim", **values) -> Customer:
+        n = next(_counter)
+        values.setdefault("tax_number", make_vkn(f"{n:09d}"))
+        customer = Customer(name=name, customer_type="company", **values)
+        self.session.add(customer)
+        self.session.flush()
+        return customer
+
+    def school(
+        self,
+        customer=None,
+        name=None,
+        city="İstanbul",
+        campuses=("Merkez",),
+        levels=("primary",),
+        **values,
+    ) -> School:
+        n = next(_counter)
+        customer = customer or self.customer()
+        school = School(
+            customer_id=customer.id,
+            name=name or f"Test Okulu {n}",
+            slug=f"test-okulu-{n}",
+            city=city,
+            district="Merkez",
+            yearly_fee_min=Decimal("100000.00"),
+            yearly_fee_max=Decimal("200000.00"),
+            **values,
+        )
+        school.level_rows = [SchoolLevel(level=level) for level in levels]
+        school.campuses = [Campus(name=c, city=city, district="Merkez") for c in campuses]
+        self.session.add(school)
+        self.session.flush()
+        return school
+
+    def customer_user(self, customer=None, role="admin", email=None, **values) -> CustomerUser:
+        customer = customer or self.customer()
+        user = self.user("customer_staff", email=email, customer_id=customer.id)
+        role_row = self.session.scalar(
+            select(CustomerUserRole).where(CustomerUserRole.code == role)
+        )
+        staff = CustomerUser(
+            customer_id=customer.id, user_id=user.id, role_id=role_row.id, **values
+        )
+        self.session.add(staff)
+        self.session.flush()
+        return staff
+
+    def grant(self, customer_user, school, campus=None) -> CustomerUserSchool:
+        grant = CustomerUserSchool(
+            customer_user_id=customer_user.id,
+            school_id=school.id,
+            campus_id=campus.id if campus else None,
+        )
+        self.session.add(grant)
+        self.session.flush()
+        return grant
