@@ -16,6 +16,7 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from tests import dbutil  # noqa: E402
 from tests.factories import Factories  # noqa: E402
+from tests.helpers import AuthActions  # noqa: E402
 
 # Rows made by the migrations themselves; tests may rely on them.
 REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles"}
@@ -73,31 +74,6 @@ def make(session):
     return Factories(session)
 
 
-class AuthActions:
-    """Sign in and out through the real forms, the way a browser does."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def login(self, email, password=Factories.PASSWORD):
-        self._client.get("/auth/login")
-        return self._client.post(
-            "/auth/login",
-            data={"email": email, "password": password, "csrf_token": csrf_token(self._client)},
-        )
-
-    def logout(self):
-        return self._client.post("/auth/logout", data={"csrf_token": csrf_token(self._client)})
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
-
-
-def csrf_token(client) -> str:
-    """The CSRF token of the client's session (the one every form on its pages carries)."""
-    html = client.get("/auth/login").get_data(as_text=True)
-    marker = 'name="csrf_token" type="hidden" value="'
-    start = html.index(marker) + len(marker)
-    return html[start : html.index('"', start)]

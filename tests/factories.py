@@ -41,12 +41,12 @@ class Factories:
     def user(self, type_code="parent", email=None, name="Test Kullanıcı", **values) -> User:
         n = next(_counter)
         user_type = self.session.scalar(select(UserType).where(UserType.code == type_code))
+        values.setdefault("email_verified_at", utcnow())
         user = User(
             name=name,
             email=email or f"user{n}@example.com",
             user_type_id=user_type.id,
             password_hash=self._hash(),
-            email_verified_at=utcnow(),
             **values,
         )
         self.session.add(user)

@@ -485,96 +485,30 @@ def upgrade():
 
 def downgrade():
     _drop_users_name_fulltext()
-    with op.batch_alter_table('customer_user_schools', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_user_schools_school_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_user_schools_campus_id'))
-
+    # Dropping a table drops its indexes; MariaDB would refuse to drop an index a foreign key
+    # still needs, so none is dropped on its own.
     op.drop_table('customer_user_schools')
     op.drop_table('customer_user_daily_activity_logs')
-    with op.batch_alter_table('customer_user_agreement_signs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_user_agreement_signs_customer_user_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_user_agreement_signs_agreement_text_id'))
-
     op.drop_table('customer_user_agreement_signs')
-    with op.batch_alter_table('verification_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_verification_codes_user_id'))
-
     op.drop_table('verification_codes')
-    with op.batch_alter_table('user_session_hash', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_session_hash_user_id'))
-
     op.drop_table('user_session_hash')
-    with op.batch_alter_table('user_notification_ids', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_notification_ids_user_id'))
-
     op.drop_table('user_notification_ids')
-    with op.batch_alter_table('user_logs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_logs_user_id_created_at'))
-
     op.drop_table('user_logs')
-    with op.batch_alter_table('user_favorites', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_favorites_favoritable_type_favoritable_id'))
-
     op.drop_table('user_favorites')
-    with op.batch_alter_table('user_details', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_details_phone'))
-
     op.drop_table('user_details')
-    with op.batch_alter_table('user_contacts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_contacts_user_id'))
-
     op.drop_table('user_contacts')
     op.drop_table('school_levels')
-    with op.batch_alter_table('otp_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_otp_codes_user_id'))
-
     op.drop_table('otp_codes')
-    with op.batch_alter_table('customer_users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_users_title_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_users_role_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_users_customer_id'))
-
     op.drop_table('customer_users')
-    with op.batch_alter_table('customer_agreements_renew_logs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_renew_logs_renewed_by_user_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_renew_logs_customer_agreement_id'))
-
     op.drop_table('customer_agreements_renew_logs')
-    with op.batch_alter_table('customer_agreements_renew_discounts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_renew_discounts_customer_agreement_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_renew_discounts_assigned_user_id'))
-
     op.drop_table('customer_agreements_renew_discounts')
-    with op.batch_alter_table('campuses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_campuses_school_id'))
-        batch_op.drop_index(batch_op.f('ix_campuses_city_district'))
-
     op.drop_table('campuses')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_users_user_type_id'))
-        batch_op.drop_index(batch_op.f('ix_users_customer_id'))
-
     op.drop_table('users')
-    with op.batch_alter_table('schools', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_schools_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_schools_city_district'))
-
     op.drop_table('schools')
     op.drop_table('customer_scores')
-    with op.batch_alter_table('customer_credit_cards', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_credit_cards_customer_id'))
-
     op.drop_table('customer_credit_cards')
-    with op.batch_alter_table('customer_agreements', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_agreements_agreement_text_id'))
-
     op.drop_table('customer_agreements')
     op.drop_table('users_types')
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customers_tax_number'))
-        batch_op.drop_index(batch_op.f('ix_customers_phone'))
-
     op.drop_table('customers')
     op.drop_table('customer_user_titles')
     op.drop_table('customer_user_roles')

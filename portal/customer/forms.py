@@ -3,7 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.forms import strip_or_none
 from portal.validators import TcKimlikNo, Vkn
@@ -23,7 +24,10 @@ class CompanyForm(FlaskForm):
     legal_name = StringField(_l("Legal name (unvan)"), validators=[Optional(), Length(max=255)])
     customer_type = RadioField(
         _l("Type"),
-        choices=[("company", _l("Company")), ("sole_proprietor", _l("Sole proprietor"))],
+        choices=[
+            SelectChoice("company", _l("Company")),
+            SelectChoice("sole_proprietor", _l("Sole proprietor")),
+        ],
         validators=[DataRequired()],
     )
     tax_office = StringField(_l("Tax office"), validators=[Optional(), Length(max=100)])
@@ -35,10 +39,17 @@ class CompanyForm(FlaskForm):
     district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
 
-    def validate_tax_number(self, field):
-        if self.customer_type.data == "company" and not (field.data or "").strip():
-            raise ValidationError(_l("A company needs its tax number (VKN)."))
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the tax identity the customer type needs.
 
-    def validate_tc_no(self, field):
-        if self.customer_type.data == "sole_proprietor" and not (field.data or "").strip():
-            raise ValidationError(_l("A sole proprietor needs their TC Kimlik No."))
+        Done here rather than in validate_<field>: Optional() ends a field's checks when it is
+        empty, which is exactly the case to catch.
+        """
+        valid = super().validate(extra_validators)
+        if self.customer_type.data == "company" and not self.tax_number.data:
+            self.tax_number.errors.append(_l("A company needs its tax number (VKN)."))
+            valid = False
+        if self.customer_type.data == "sole_proprietor" and not self.tc_no.data:
+            self.tc_no.errors.append(_l("A sole proprietor needs their TC Kimlik No."))
+            valid = False
+        return valid

@@ -1,0 +1,186 @@
+"""Fixtures for the real-browser tests: a live server on a demo database, Debian's Chromium.
+
+One live server and one browser serve the whole session; every test gets fresh contexts
+(so fresh cookies: no language choice or sign-in leaks from one test into the next).
+
+Needs, besides the Python packages: Debian's Chromium at /usr/bin/chromium and axe-core
+installed by `npm ci --prefix tests/browser`. When either is missing the tests are skipped,
+except under CI=true, where they fail: CI must not pass by testing nothing.
+"""
+
+import os
+
+os.environ.setdefault("PORTAL_ENV", "test")
+
+import threading  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# Playwright's own default is 30 s per action; a local server answers in milliseconds, so a
+# shorter limit makes a broken page fail fast instead of stalling the suite.
+TIMEOUT_MS = 10_000
+
+
+def _missing(what: str) -> None:
+    """Fail under CI (a missing prerequisite must not look like a green run), else skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} (CI=true: the browser tests must run in CI)", pytrace=False)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The portal on a throwaway SQLite database with the demo data; yields its base URL."""
+    import flask_migrate
+
+    from portal import create_app, demo
+    from portal.extensions import db
+
+    folder = tmp_path_factory.mktemp("browser")
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/browser.db", "TESTING": False}
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        demo.load(db.session)
+        db.session.commit()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for the whole session."""
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _new_context(browser: Browser, live_server: str, **options) -> BrowserContext:
+    context = browser.new_context(base_url=live_server, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def context(browser, live_server) -> Iterator[BrowserContext]:
+    """A fresh browser profile with JavaScript on (htmx active)."""
+    context = _new_context(browser, live_server)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    """A page with JavaScript on; `page.goto("/")` opens the live server's home page."""
+    return context.new_page()
+
+
+@pytest.fixture
+def nojs_context(browser, live_server) -> Iterator[BrowserContext]:
+    """A fresh browser profile with JavaScript off: plain HTML forms and links only."""
+    context = _new_context(browser, live_server, java_script_enabled=False)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def nojs_page(nojs_context) -> Page:
+    return nojs_context.new_page()
+
+
+@pytest.fixture
+def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
+    """`new_page(javascript=False)`: a page in a fresh profile, for tests parametrized on JS."""
+    contexts: list[BrowserContext] = []
+
+    def make(javascript: bool = True) -> Page:
+        context = _new_context(browser, live_server, java_script_enabled=javascript)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE_JS.exists():
+        _missing(f"{AXE_JS} is missing: run `npm ci --prefix tests/browser`")
+    return AXE_JS
+
+
+def format_violations(violations: list[dict]) -> str:
+    """One block per violated rule: id, impact, help, and each offending node."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact')}): {violation['help']}"
+            f" <{violation.get('helpUrl', '')}>"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    target: {node['target']}")
+            lines.append(f"      html: {node.get('html', '')[:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n        ")
+            if summary:
+                lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def assert_accessible(axe_source) -> Callable[[Page], None]:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now; no violations."""
+
+    def check(page: Page) -> None:
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(axe_source))
+        results = page.evaluate(
+            """(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
+            AXE_TAGS,
+        )
+        violations = results["violations"]
+        if violations:
+            pytest.fail(
+                f"axe-core found {len(violations)} accessibility violation(s) on {page.url}:\n"
+                + format_violations(violations)
+            )
+
+    return check

@@ -1,0 +1,30 @@
+"""Helpers that act like a browser: sign in through the forms, read the CSRF token."""
+
+from tests.factories import Factories
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+class AuthActions:
+    """Sign in and out through the real forms, the way a browser does."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password=Factories.PASSWORD):
+        self._client.get("/auth/login")
+        return self._client.post(
+            "/auth/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(self._client)},
+        )
+
+    def logout(self):
+        return self._client.post("/auth/logout", data={"csrf_token": csrf_token(self._client)})
+
+
+def csrf_token(client) -> str:
+    """The CSRF token of the client's session (the one every form on its pages carries)."""
+    html = client.get("/auth/login").get_data(as_text=True)
+    marker = 'name="csrf_token" type="hidden" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]

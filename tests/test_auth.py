@@ -1,0 +1,120 @@
+"""Signing in with e-mail and password, and out again."""
+
+from tests.helpers import HTMX, csrf_token
+
+
+def test_parent_signs_in_and_lands_in_their_area(client, make, session, auth):
+    parent = make.user("parent", email="veli@example.com", name="Elif Şahin")
+    session.commit()
+
+    response = auth.login("  VELI@example.com ")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/"
+    assert "Elif Şahin" in client.get("/account/").get_data(as_text=True)
+    assert parent.email == "veli@example.com"
+
+
+def test_sign_in_goes_back_to_the_page_that_asked_for_it(client, make, session):
+    staff = make.customer_user()
+    session.commit()
+    client.get("/customer/company")
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": staff.user.email,
+            "password": make.PASSWORD,
+            "next": "/customer/company",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert response.headers["Location"] == "/customer/company"
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(client, make, session):
+    make.user(email="veli@example.com")
+    session.commit()
+
+    def attempt(email, password):
+        return client.post(
+            "/auth/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+        )
+
+    wrong_password = attempt("veli@example.com", "not the password")
+    unknown_email = attempt("nobody@example.com", "not the password")
+
+    assert wrong_password.status_code == unknown_email.status_code == 422
+    # The only difference is the address the visitor typed, echoed back into the field.
+    assert wrong_password.get_data(as_text=True).replace("veli@example.com", "?") == (
+        unknown_email.get_data(as_text=True).replace("nobody@example.com", "?")
+    )
+    assert "E-posta ya da parola hatalı." in wrong_password.get_data(as_text=True)
+
+
+def test_unverified_or_deleted_account_cannot_sign_in(client, make, session, auth):
+    unverified = make.user(email="yeni@example.com", email_verified_at=None)
+    deleted = make.user(email="eski@example.com")
+    deleted.soft_delete()
+    session.commit()
+
+    assert auth.login(unverified.email).status_code == 422
+    assert auth.login("eski@example.com").status_code == 422
+
+
+def test_failed_htmx_sign_in_returns_the_form_fragment_with_422(client, make, session):
+    client.get("/auth/login")
+    response = client.post(
+        "/auth/login",
+        data={"email": "nobody@example.com", "password": "x", "csrf_token": csrf_token(client)},
+        headers=HTMX,
+    )
+    html = response.get_data(as_text=True)
+
+    assert response.status_code == 422
+    assert html.lstrip().startswith('<form id="login-form"') and "<html" not in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_successful_htmx_sign_in_navigates_with_hx_redirect(client, make, session):
+    parent = make.user("parent")
+    session.commit()
+    client.get("/auth/login")
+    response = client.post(
+        "/auth/login",
+        data={"email": parent.email, "password": make.PASSWORD, "csrf_token": csrf_token(client)},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/account/"
+
+
+def test_sign_in_refuses_to_redirect_off_site(client, make, session):
+    parent = make.user("parent")
+    session.commit()
+    client.get("/auth/login")
+    response = client.post(
+        "/auth/login",
+        data={
+            "email": parent.email,
+            "password": make.PASSWORD,
+            "next": "https://evil.example.com/",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert response.headers["Location"] == "/account/"
+
+
+def test_sign_out_ends_access(client, make, session, auth):
+    parent = make.user("parent")
+    session.commit()
+    auth.login(parent.email)
+
+    assert auth.logout().status_code == 303
+    assert client.get("/account/").status_code == 303
+
+
+def test_passwords_are_stored_as_argon2id_hashes(make, session):
+    user = make.user()
+    assert user.password_hash.startswith("$argon2id$")
+    assert make.PASSWORD not in user.password_hash

@@ -1,0 +1,79 @@
+"""Turkish by default, English on request; the catalogue is complete and compiled."""
+
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from portal.i18n import money
+from tests.helpers import csrf_token
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "portal" / "translations"
+
+
+def test_pages_are_turkish_by_default(client):
+    html = client.get("/").get_data(as_text=True)
+
+    assert '<html lang="tr">' in html
+    assert "<h1>Okul bul</h1>" in html
+
+
+def test_language_switch_changes_the_page_and_returns_to_it(client):
+    response = client.post(
+        "/language", data={"lang": "en", "next": "/?city=Ankara", "csrf_token": csrf_token(client)}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?city=Ankara"
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in html and "<h1>Find a school</h1>" in html
+
+
+def test_language_switch_refuses_an_unknown_language(client):
+    response = client.post("/language", data={"lang": "xx", "csrf_token": csrf_token(client)})
+
+    assert response.status_code == 400
+    assert '<html lang="tr">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_off_site(client):
+    for target in ("https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com"):
+        response = client.post(
+            "/language", data={"lang": "en", "next": target, "csrf_token": csrf_token(client)}
+        )
+        assert response.headers["Location"] == "/", target
+
+
+def test_money_is_written_the_turkish_way(app):
+    with app.test_request_context():
+        assert money(Decimal("1234.56")) == "1.234,56\u00a0₺"
+        assert money(Decimal("0")) == "0,00\u00a0₺"
+
+
+def test_every_message_has_a_turkish_translation():
+    catalog = read_po(BytesIO((TRANSLATIONS / "tr/LC_MESSAGES/messages.po").read_bytes()))
+    template = read_po(BytesIO((TRANSLATIONS / "messages.pot").read_bytes()))
+
+    def translations(message):
+        return message.string if isinstance(message.string, tuple) else (message.string,)
+
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and all(translations(m))
+    }
+    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    assert wanted - translated == set()
+
+
+def test_compiled_catalogue_matches_the_po_file():
+    po = read_po(BytesIO((TRANSLATIONS / "tr/LC_MESSAGES/messages.po").read_bytes()))
+    mo = read_mo(BytesIO((TRANSLATIONS / "tr/LC_MESSAGES/messages.mo").read_bytes()))
+
+    def entries(catalog):
+        def text(value):
+            return tuple(value) if isinstance(value, (list, tuple)) else value
+
+        return {text(m.id): text(m.string) for m in catalog if m.id}
+
+    assert entries(po) == entries(mo)

@@ -1,0 +1,163 @@
+"""The database itself refuses what the domain forbids, on every dialect."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from portal.database import users_named
+from portal.models import (
+    CustomerScore,
+    CustomerUser,
+    CustomerUserRole,
+    CustomerUserSchool,
+    User,
+    UserDetail,
+    UserType,
+    utcnow,
+)
+
+
+def refused(session, statement, values):
+    """Run an INSERT straight at the database; True when the database refuses it."""
+    try:
+        with session.begin_nested():
+            session.execute(statement, values)
+    except DBAPIError:
+        return True
+    return False
+
+
+def parent_type_id(session):
+    return session.scalar(select(UserType.id).where(UserType.code == "parent"))
+
+
+def user_row(session, email, **values):
+    now = utcnow()
+    return {
+        "name": "Test",
+        "email": email,
+        "user_type_id": parent_type_id(session),
+        "created_at": now,
+        "updated_at": now,
+        **values,
+    }
+
+
+def test_same_email_in_another_case_is_refused_by_the_database(session, make):
+    make.user(email="veli@example.com")
+
+    assert refused(session, insert(User), user_row(session, "VELI@example.com"))
+    assert refused(session, insert(User), user_row(session, "veli@example.com"))
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize(
+    ("budget_min", "budget_max"),
+    [("500000.00", "100000.00"), ("-1.00", "100000.00"), ("0.00", "-5.00")],
+)
+def test_inverted_or_negative_budget_range_is_refused(session, make, budget_min, budget_max):
+    user = make.user()
+    row = {"user_id": user.id, "budget_min": Decimal(budget_min), "budget_max": Decimal(budget_max)}
+
+    assert refused(session, insert(UserDetail), row)
+
+
+def test_an_ordered_budget_range_is_kept_exactly(session, make):
+    user = make.user()
+    session.add(
+        UserDetail(user_id=user.id, budget_min=Decimal("0.10"), budget_max=Decimal("250000.35"))
+    )
+    session.commit()
+    session.expire_all()
+
+    details = session.get(UserDetail, user.id)
+    assert (details.budget_min, details.budget_max) == (Decimal("0.10"), Decimal("250000.35"))
+
+
+@pytest.mark.parametrize(
+    "column", ["demand", "communication", "responsiveness", "payment", "total"]
+)
+@pytest.mark.parametrize(
+    ("value", "is_refused"), [(300, True), (256, True), (-1, True), (255, False)]
+)
+def test_scores_outside_0_to_255_are_refused(session, make, column, value, is_refused):
+    customer = make.customer()
+    row = {name: 100 for name in ("demand", "communication", "responsiveness", "payment", "total")}
+    row.update({"customer_id": customer.id, "scored_on": date(2026, 11, 21), column: value})
+
+    assert refused(session, insert(CustomerScore), row) is is_refused
+
+
+def test_user_of_an_unknown_type_is_refused(session):
+    assert refused(session, insert(User), user_row(session, "x@example.com", user_type_id=99))
+
+
+def test_staff_row_must_name_the_company_of_its_user(session, make):
+    own, other = make.customer(), make.customer()
+    user = make.user("customer_staff", customer_id=own.id)
+    admin = session.scalar(select(CustomerUserRole.id).where(CustomerUserRole.code == "admin"))
+    now = utcnow()
+    row = {
+        "user_id": user.id,
+        "role_id": admin,
+        "is_active": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+    assert refused(session, insert(CustomerUser), {**row, "customer_id": other.id})
+    assert not refused(session, insert(CustomerUser), {**row, "customer_id": own.id})
+
+
+def test_campus_grant_must_name_a_campus_of_the_granted_school(session, make):
+    staff = make.customer_user()
+    school = make.school(customer=staff.customer)
+    elsewhere = make.school(customer=staff.customer)
+    row = {"customer_user_id": staff.id, "school_id": school.id, "created_at": utcnow()}
+
+    assert refused(
+        session, insert(CustomerUserSchool), {**row, "campus_id": elsewhere.campuses[0].id}
+    )
+    assert not refused(
+        session, insert(CustomerUserSchool), {**row, "campus_id": school.campuses[0].id}
+    )
+
+
+def test_soft_deleted_rows_are_hidden_from_ordinary_queries(session, make):
+    kept, gone = make.user(name="Kalan"), make.user(name="Giden")
+    gone.soft_delete()
+    session.commit()
+    session.expire_all()
+
+    assert list(session.scalars(select(User.name))) == ["Kalan"]
+    assert session.scalars(select(User)).all() == [kept]
+    everyone = session.scalars(select(User).execution_options(include_deleted=True)).all()
+    assert {u.name for u in everyone} == {"Kalan", "Giden"}
+
+
+def test_full_text_search_finds_users_by_name_words_and_prefixes(session, make):
+    make.user(name="Elif Şahin")
+    make.user(name="Mehmet Demir")
+    make.user(name="Elifnur Kaya")
+    gone = make.user(name="Elif Silinmiş")
+    gone.soft_delete()
+    session.commit()  # MariaDB's FULLTEXT index sees committed rows only
+
+    assert [u.name for u in users_named(session, "Şahin")] == ["Elif Şahin"]
+    assert [u.name for u in users_named(session, "elif")] == ["Elif Şahin", "Elifnur Kaya"]
+    assert [u.name for u in users_named(session, "Mehm Dem")] == ["Mehmet Demir"]
+    assert users_named(session, "Ayşe") == []
+    assert users_named(session, '  "*) OR 1=1 --') == []
+
+
+def test_full_text_index_follows_renames(session, make):
+    user = make.user(name="Eski İsim")
+    session.commit()
+    user.name = "Yeni Soyad"
+    session.commit()
+
+    assert [u.name for u in users_named(session, "Soyad")] == ["Yeni Soyad"]
+    assert users_named(session, "Eski") == []
