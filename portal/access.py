@@ -7,7 +7,8 @@ route cannot be public by accident.
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import htmx
@@ -85,5 +86,6 @@ def enforce_access():
 
 
 def _send_to_login():
+    flash(_("Please sign in to see this page."), "info")
     # For htmx this is HX-Redirect: a login form is never swapped into a small target.
     return htmx.redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))

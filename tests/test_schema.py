@@ -161,3 +161,27 @@ def test_full_text_index_follows_renames(session, make):
 
     assert [u.name for u in users_named(session, "Soyad")] == ["Yeni Soyad"]
     assert users_named(session, "Eski") == []
+
+
+def test_every_foreign_key_is_backed_by_an_index(app):
+    """A foreign key without an index makes joins and parent deletes scan the child table.
+
+    An index led by the key's first column serves a composite key too: both composite keys
+    here lead with a column that is selective on its own (customer_users.user_id is unique).
+    """
+    from portal.extensions import db
+
+    unindexed = []
+    for table in db.metadata.tables.values():
+        leading = {index.columns[0].name for index in table.indexes}
+        leading |= {
+            list(c.columns)[0].name
+            for c in table.constraints
+            if c.__class__.__name__ in ("UniqueConstraint", "PrimaryKeyConstraint")
+        }
+        unindexed += [
+            f"{table.name}.{fk.column_keys[0]}"
+            for fk in table.foreign_key_constraints
+            if fk.column_keys[0] not in leading
+        ]
+    assert unindexed == []

@@ -1,6 +1,5 @@
 """Flask-Login wiring and the one rule for who may sign in."""
 
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from sqlalchemy import select
 
@@ -10,9 +9,8 @@ from portal.models import User
 
 
 def configure(login_manager: LoginManager) -> None:
-    """Teach Flask-Login how to load users and where the login page is."""
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please sign in to see this page.")
+    """Teach Flask-Login how to load users."""
+    # portal.access sends anonymous visitors to log in; Flask-Login only loads users.
     login_manager.user_loader(load_user)
 
 

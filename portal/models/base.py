@@ -6,6 +6,7 @@ from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     DateTime,
     Integer,
     MetaData,
@@ -86,6 +87,12 @@ class Base(DeclarativeBase):
         # Bare `Mapped[datetime]` is a UTC timestamp and `Mapped[Decimal]` is money.
         type_annotation_map={datetime: UTCDateTime(), Decimal: Numeric(12, 2)},
     )
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values`: the vocabulary lives in one Python tuple."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
 
 
 class TimestampMixin:

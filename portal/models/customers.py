@@ -27,6 +27,7 @@ from portal.models.base import (
     UTCDateTime,
     bigint_pk,
     money,
+    one_of,
     str255,
     utcnow,
 )
@@ -40,9 +41,7 @@ class Customer(TimestampMixin, SoftDeleteMixin, Base):
 
     __tablename__ = "customers"
     __table_args__ = (
-        CheckConstraint(
-            "customer_type IN ('company', 'sole_proprietor')", name="customer_type_known"
-        ),
+        one_of("customer_type", CUSTOMER_TYPES),
         # An invoice needs a tax identity: a VKN for a company, a TC Kimlik No for a sole
         # proprietor. The checksums are checked in portal.validators; the database holds the
         # shape so no import or script can store a malformed one.
@@ -187,10 +186,7 @@ class CustomerAgreement(TimestampMixin, Base):
 
     __tablename__ = "customer_agreements"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft', 'pending_signature', 'active', 'expired', 'cancelled')",
-            name="status_known",
-        ),
+        one_of("status", AGREEMENT_STATUSES),
         CheckConstraint("ends_on >= starts_on", name="period_ordered"),
         CheckConstraint("total_amount >= 0", name="total_not_negative"),
     )
@@ -239,10 +235,7 @@ class CustomerAgreementsRenewDiscount(TimestampMixin, Base):
 
     __tablename__ = "customer_agreements_renew_discounts"
     __table_args__ = (
-        CheckConstraint(
-            "followed_status IN ('pending', 'contacted', 'accepted', 'rejected')",
-            name="followed_status_known",
-        ),
+        one_of("followed_status", FOLLOWED_STATUSES),
         CheckConstraint(
             "discount_rate IS NULL OR (discount_rate >= 0 AND discount_rate <= 100)",
             name="discount_rate_percent",

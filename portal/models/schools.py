@@ -5,7 +5,15 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, BigId, SoftDeleteMixin, TimestampMixin, bigint_pk, str255
+from portal.models.base import (
+    Base,
+    BigId,
+    SoftDeleteMixin,
+    TimestampMixin,
+    bigint_pk,
+    one_of,
+    str255,
+)
 from portal.models.customers import Customer
 
 # The levels of Turkish schooling, in the order a child goes through them.
@@ -51,9 +59,7 @@ class SchoolLevel(Base):
     """school_levels: which levels (preschool ... high) a school teaches."""
 
     __tablename__ = "school_levels"
-    __table_args__ = (
-        CheckConstraint("level IN ('preschool', 'primary', 'middle', 'high')", name="level_known"),
-    )
+    __table_args__ = (one_of("level", SCHOOL_LEVELS),)
 
     school_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True

@@ -23,6 +23,7 @@ from portal.models.base import (
     TimestampMixin,
     UTCDateTime,
     bigint_pk,
+    one_of,
     str255,
     utcnow,
 )
@@ -141,7 +142,7 @@ class UserFavorite(Base):
     __tablename__ = "user_favorites"
     __table_args__ = (
         UniqueConstraint("user_id", "favoritable_type", "favoritable_id"),
-        CheckConstraint("favoritable_type IN ('school', 'campus')", name="favoritable_type_known"),
+        one_of("favoritable_type", FAVORITABLE_TYPES),
         Index(None, "favoritable_type", "favoritable_id"),
     )
 
@@ -161,11 +162,7 @@ class UserContact(TimestampMixin, Base):
     """user_contacts: extra ways to reach a user (a second phone, a work e-mail, ...)."""
 
     __tablename__ = "user_contacts"
-    __table_args__ = (
-        CheckConstraint(
-            "contact_type IN ('phone', 'email', 'address', 'other')", name="contact_type_known"
-        ),
-    )
+    __table_args__ = (one_of("contact_type", CONTACT_TYPES),)
 
     id: Mapped[bigint_pk]
     user_id: Mapped[int] = mapped_column(
@@ -194,13 +191,14 @@ class UserSessionHash(Base):
     expires_at: Mapped[datetime]
 
 
+PLATFORMS = ("ios", "android", "web")
+
+
 class UserNotificationId(Base):
     """user_notification_ids: push-notification tokens of a user's devices."""
 
     __tablename__ = "user_notification_ids"
-    __table_args__ = (
-        CheckConstraint("platform IN ('ios', 'android', 'web')", name="platform_known"),
-    )
+    __table_args__ = (one_of("platform", PLATFORMS),)
 
     id: Mapped[bigint_pk]
     user_id: Mapped[int] = mapped_column(
