@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.core import bp as core_bp
     from portal.customer import bp as customer_bp
+    from portal.devices import bp as devices_bp
     from portal.operator import bp as operator_bp
     from portal.schools import bp as schools_bp
 
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(operator_bp)
+    app.register_blueprint(devices_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

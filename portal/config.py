@@ -34,6 +34,21 @@ class Config:
     # How many proxies in front of us may set X-Forwarded-*; 0 trusts none of them.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+    # Mail: smtp in production (MAIL_SERVER must be set), the log in development, memory in tests.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "true") == "true"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Okul <no-reply@okul-portal.example.com>")
+
+    # E-mail codes (verification, sign-in): how long one lives, how many tries kill it, and how
+    # soon another may be sent to the same account.
+    CODE_LIFETIME = timedelta(minutes=15)
+    CODE_MAX_ATTEMPTS = 5
+    CODE_RESEND_INTERVAL = timedelta(seconds=60)
+
 
 class DevelopmentConfig(Config):
     """Local development: a fixed secret and cookies that work over plain http."""
@@ -42,6 +57,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
 
 
 class TestConfig(DevelopmentConfig):
@@ -51,6 +67,7 @@ class TestConfig(DevelopmentConfig):
     TESTING = True
     SECRET_KEY = "test-only-not-secret"
     RATELIMIT_ENABLED = False
+    MAIL_BACKEND = "memory"
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}

@@ -1,0 +1,1 @@
+"""Push-token endpoints: to be written (issue 3, item 7)."""
