@@ -19,7 +19,7 @@ from tests.factories import Factories  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
 # Rows made by the migrations themselves; tests may rely on them.
-REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles"}
+REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles", "consent_texts"}
 
 
 @pytest.fixture(scope="session")

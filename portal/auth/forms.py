@@ -1,9 +1,9 @@
-"""Sign-in form."""
+"""Forms of signing in, registering and verifying an e-mail address."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from portal.forms import strip_or_none
 
@@ -18,3 +18,54 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     next = HiddenField()
+
+
+class RegisterForm(FlaskForm):
+    """A new parent account. Consent is its own unticked box, separate from the notice."""
+
+    name = StringField(
+        _l("Full name"), filters=[strip_or_none], validators=[DataRequired(), Length(max=255)]
+    )
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_or_none],
+        validators=[DataRequired(), Email(), Length(max=255)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(min=10, max=256, message=_l("Use at least 10 characters.")),
+        ],
+    )
+    kvkk_consent = BooleanField(_l("I give my explicit consent as written in the text above."))
+    consent_text_id = HiddenField()
+
+
+class VerifyForm(FlaskForm):
+    """The e-mailed code, with the address it was sent to."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_or_none],
+        validators=[DataRequired(), Email(), Length(max=255)],
+    )
+    code = StringField(
+        _l("Code"),
+        filters=[strip_or_none],
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{6}$", message=_l("The code is the 6 digits from the e-mail.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )
+
+
+class ResendForm(FlaskForm):
+    """Ask for a new code."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_or_none],
+        validators=[DataRequired(), Email(), Length(max=255)],
+    )

@@ -1,10 +1,12 @@
-"""The language switch."""
+"""The language switch and the KVKK notice page."""
 
 from flask import abort, current_app, request, session, url_for
 
 from portal import htmx
 from portal.access import ANONYMOUS, allow
+from portal.auth import registration
 from portal.core import bp
+from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.urls import safe_next
 
@@ -25,3 +27,11 @@ def set_language():
         abort(400)
     session["lang"] = lang
     return htmx.redirect_to(safe_next(request.form.get("next")) or url_for("schools.index"))
+
+
+@bp.route("/kvkk")
+@allow(ANONYMOUS)
+def kvkk_notice():
+    """The current KVKK information notice (aydınlatma metni), on its own page."""
+    notice = registration.current_text(db.session, "kvkk_notice")
+    return htmx.render("core/kvkk_notice.html", "content", notice=notice)

@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic and the app see one complete metadata."""
 
 from portal.models.base import Base, SoftDeleteMixin, utcnow
+from portal.models.consents import ConsentText, UserConsent
 from portal.models.customers import (
     AgreementText,
     Customer,
@@ -34,6 +35,7 @@ __all__ = [
     "AgreementText",
     "Base",
     "Campus",
+    "ConsentText",
     "Customer",
     "CustomerAgreement",
     "CustomerAgreementsRenewDiscount",
@@ -51,6 +53,7 @@ __all__ = [
     "SchoolLevel",
     "SoftDeleteMixin",
     "User",
+    "UserConsent",
     "UserContact",
     "UserDetail",
     "UserFavorite",
