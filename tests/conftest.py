@@ -10,6 +10,8 @@ import os
 os.environ.setdefault("PORTAL_ENV", "test")
 
 import pytest  # noqa: E402
+from flask import has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import delete  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -41,6 +43,7 @@ def app(request, database_url):
     for marker in request.node.iter_markers("config"):
         settings.update(marker.kwargs)
     app = create_app(settings)
+    app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         db.session.remove()
@@ -49,6 +52,24 @@ def app(request, database_url):
                 if table.name not in REFERENCE_TABLES:
                     connection.execute(delete(table))
         db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    Otherwise a request made while a test holds an app context (the `session` fixture) would
+    share that context's `g` and database session, and stale objects could hide bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            # The test's own session must see what the request committed: end its transaction
+            # (MariaDB's REPEATABLE READ would keep showing the snapshot from before), which
+            # also expires the objects it holds.
+            db.session.commit()
+        return response
 
 
 @pytest.fixture
