@@ -6,7 +6,7 @@ route cannot be public by accident.
 
 from collections.abc import Callable
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,6 +82,14 @@ def enforce_access():
 
 
 def _send_to_login():
+    # A JSON client (the app's push-token API, or anything that asks for JSON rather than a
+    # page) cannot follow a redirect to a login form: it gets a plain 401 and no flash.
+    if request.blueprint == "devices" or (
+        not htmx.is_htmx()
+        and request.accept_mimetypes.best_match(("text/html", "application/json"))
+        == "application/json"
+    ):
+        return jsonify(error="authentication required"), 401
     flash(_("Please sign in to see this page."), "info")
     # For htmx this is HX-Redirect: a login form is never swapped into a small target.
     return htmx.redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
