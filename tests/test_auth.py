@@ -1,6 +1,6 @@
 """Signing in with e-mail and password, and out again."""
 
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, csrf_token, page_without_secrets
 
 
 def test_parent_signs_in_and_lands_in_their_area(client, make, session, auth):
@@ -45,9 +45,8 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, make, sess
     unknown_email = attempt("nobody@example.com", "not the password")
 
     assert wrong_password.status_code == unknown_email.status_code == 422
-    # The only difference is the address the visitor typed, echoed back into the field.
-    assert wrong_password.get_data(as_text=True).replace("veli@example.com", "?") == (
-        unknown_email.get_data(as_text=True).replace("nobody@example.com", "?")
+    assert page_without_secrets(wrong_password.get_data(as_text=True), "veli@example.com") == (
+        page_without_secrets(unknown_email.get_data(as_text=True), "nobody@example.com")
     )
     assert "E-posta ya da parola hatalı." in wrong_password.get_data(as_text=True)
 

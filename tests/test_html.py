@@ -25,9 +25,18 @@ def demo(runner):
     runner.invoke(args=["demo-data"])
 
 
-PUBLIC = ["/", "/?city=Ankara", "/schools/bilge-koleji", "/auth/login", "/no-such-page"]
+PUBLIC = [
+    "/",
+    "/?city=Ankara",
+    "/schools/bilge-koleji",
+    "/auth/login",
+    "/auth/register",
+    "/auth/verify",
+    "/kvkk",
+    "/no-such-page",
+]
 SIGNED_IN = {
-    "elif.sahin@example.com": ["/account/"],
+    "elif.sahin@example.com": ["/account/", "/account/favorites", "/account/privacy"],
     "ayse.yilmaz@bilge-egitim.example.com": ["/customer/", "/customer/company"],
     "zeynep.kara@bilge-egitim.example.com": ["/customer/company"],
     "operator@okul-portal.example.com": ["/operator/", "/operator/?q=elif"],

@@ -1,11 +1,32 @@
-"""A user's favorites (schools and campuses), read with a fixed number of queries."""
+"""A parent's favorites (schools and campuses): add, remove, list, and the limit on how many.
+
+Plain module: the caller passes the session and the request's Origin, and commits. A favorite
+names its target polymorphically with no foreign key, so every add checks here that the
+school or campus exists and is public (published, not deleted; a campus's school too).
+"""
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from flask import current_app
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
 
-from portal.models import Campus, School, UserFavorite
+from portal.audit import Origin, log_event
+from portal.models import Campus, School, User, UserFavorite
+from portal.models.users import FAVORITABLE_TYPES
+
+
+class FavoriteTargetNotFound(LookupError):
+    """The school or campus is unknown, unpublished or deleted."""
+
+
+class FavoritesLimitReached(Exception):
+    """The parent already keeps as many favorites as they may."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"at most {limit} favorites")
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -17,10 +38,140 @@ class Favorite:
     campus: Campus | None
 
 
+def _public_school():
+    """The conditions under which a school shows on the public pages."""
+    return and_(School.is_published, School.deleted_at.is_(None))
+
+
+def favorites_limit(user: User) -> int | None:
+    """How many favorites `user` may keep; None means no limit.
+
+    For now one configured default for everyone; the subscriptions issue makes it the limit
+    of the parent's plan for this feature.
+    """
+    return current_app.config.get("FAVORITES_LIMIT_DEFAULT")
+
+
+def favorite_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
+    """The public school or campus a favorite would name, or None."""
+    if kind == "school":
+        return session.scalar(select(School).where(School.id == target_id, _public_school()))
+    if kind == "campus":
+        return session.scalar(
+            select(Campus)
+            .join(School, School.id == Campus.school_id)
+            .where(Campus.id == target_id, Campus.deleted_at.is_(None), _public_school())
+        )
+    return None
+
+
+def is_favorite(session: Session, user_id: int, kind: str, target_id: int) -> bool:
+    """The user already keeps this school or campus."""
+    query = select(UserFavorite.id).where(
+        UserFavorite.user_id == user_id,
+        UserFavorite.favoritable_type == kind,
+        UserFavorite.favoritable_id == target_id,
+    )
+    return session.scalar(query) is not None
+
+
+def favorite_keys(session: Session, user_id: int) -> set[tuple[str, int]]:
+    """The user's favorites as (kind, id) pairs, in one query: for marking toggles on a list."""
+    query = select(UserFavorite.favoritable_type, UserFavorite.favoritable_id).where(
+        UserFavorite.user_id == user_id
+    )
+    return {(kind, target_id) for kind, target_id in session.execute(query)}
+
+
+def _kept_now(session: Session, user_id: int) -> int:
+    """How many of the user's favorites still name a public school or campus.
+
+    What counts against the limit is what the favorites page lists: a favorite whose school
+    has since been withdrawn is not shown, so it must not use up a place either. A locking
+    read (FOR UPDATE, of ids: PostgreSQL refuses it with count()) sees rows committed a moment
+    ago, where a plain read under MariaDB's REPEATABLE READ would keep an older snapshot.
+    """
+    public_school = select(School.id).where(
+        School.id == UserFavorite.favoritable_id, _public_school()
+    )
+    public_campus = (
+        select(Campus.id)
+        .join(School, School.id == Campus.school_id)
+        .where(
+            Campus.id == UserFavorite.favoritable_id,
+            Campus.deleted_at.is_(None),
+            _public_school(),
+        )
+    )
+    query = (
+        select(UserFavorite.id)
+        .where(
+            UserFavorite.user_id == user_id,
+            or_(
+                and_(UserFavorite.favoritable_type == "school", public_school.exists()),
+                and_(UserFavorite.favoritable_type == "campus", public_campus.exists()),
+            ),
+        )
+        .with_for_update()
+    )
+    return len(session.scalars(query).all())
+
+
+def add_favorite(session: Session, user: User, kind: str, target_id: int, origin: Origin) -> bool:
+    """Keep a school or campus; True when a row was added, False when it was already kept.
+
+    :raise FavoriteTargetNotFound: the target is unknown, unpublished or deleted.
+    :raise FavoritesLimitReached: the user keeps as many favorites as they may.
+    """
+    if kind not in FAVORITABLE_TYPES or favorite_target(session, kind, target_id) is None:
+        raise FavoriteTargetNotFound(f"{kind} {target_id}")
+    if is_favorite(session, user.id, kind, target_id):
+        return False
+    limit = favorites_limit(user)
+    if limit is not None:
+        # Lock the user's row (PostgreSQL, MariaDB) so that two adds at once, a double click
+        # or two tabs, are counted one after the other and cannot both take the last place.
+        session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        if _kept_now(session, user.id) >= limit:
+            raise FavoritesLimitReached(limit)
+    try:
+        # The favorite and its audit row stand or fall together; the same add made at the
+        # same moment elsewhere wins the unique constraint, and this one changes nothing.
+        with session.begin_nested():
+            session.add(
+                UserFavorite(user_id=user.id, favoritable_type=kind, favoritable_id=target_id)
+            )
+            session.flush()
+            log_event(session, "favorite_added", user.id, origin, kind=kind, id=target_id)
+    except IntegrityError:
+        return False
+    return True
+
+
+def remove_favorite(
+    session: Session, user: User, kind: str, target_id: int, origin: Origin
+) -> bool:
+    """Stop keeping a school or campus; True when a row was removed.
+
+    Works whatever became of the target, so a parent can always drop a favorite.
+    """
+    result = session.execute(
+        delete(UserFavorite).where(
+            UserFavorite.user_id == user.id,
+            UserFavorite.favoritable_type == kind,
+            UserFavorite.favoritable_id == target_id,
+        )
+    )
+    if not result.rowcount:
+        return False
+    log_event(session, "favorite_removed", user.id, origin, kind=kind, id=target_id)
+    return True
+
+
 def favorites_of(session: Session, user_id: int) -> list[Favorite]:
     """The user's favorites, newest first; three queries however many there are.
 
-    Favorites whose school or campus is gone (soft-deleted) are left out.
+    Favorites whose school or campus is gone (soft-deleted) or unpublished are left out.
     """
     rows = list(
         session.scalars(
@@ -29,26 +180,20 @@ def favorites_of(session: Session, user_id: int) -> list[Favorite]:
             .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
         )
     )
+    # No shortcut for an empty set of ids: the same queries run for 0, 1 or 500 favorites.
     campus_ids = {f.favoritable_id for f in rows if f.favoritable_type == "campus"}
-    campuses = (
-        {c.id: c for c in session.scalars(select(Campus).where(Campus.id.in_(campus_ids)))}
-        if campus_ids
-        else {}
-    )
+    campuses = {c.id: c for c in session.scalars(select(Campus).where(Campus.id.in_(campus_ids)))}
     school_ids = {f.favoritable_id for f in rows if f.favoritable_type == "school"}
     school_ids |= {c.school_id for c in campuses.values()}
-    schools = (
-        {
-            s.id: s
-            for s in session.scalars(
-                select(School)
-                .where(School.id.in_(school_ids))
-                .options(selectinload(School.level_rows))
-            )
-        }
-        if school_ids
-        else {}
-    )
+    schools = {
+        s.id: s
+        for s in session.scalars(
+            # Joined, not selectin: selectinload would add a query per 500 schools.
+            select(School)
+            .where(School.id.in_(school_ids), _public_school())
+            .options(joinedload(School.level_rows))
+        ).unique()
+    }
     result = []
     for f in rows:
         campus = campuses.get(f.favoritable_id) if f.favoritable_type == "campus" else None

@@ -1,12 +1,16 @@
-"""The parent's home: profile summary and favorites."""
+"""The parent's home, and their favorites: the page, and the add and remove toggles."""
 
+from flask import Response, abort, flash, get_template_attribute, make_response, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import htmx
 from portal.access import PARENT, allow
-from portal.account import bp
-from portal.account.favorites import favorites_of
+from portal.account import bp, favorites
+from portal.account.forms import FavoriteForm
 from portal.extensions import db
+from portal.origin import current_origin
+from portal.urls import safe_next
 
 
 @bp.route("/")
@@ -17,5 +21,109 @@ def index():
         "account/index.html",
         "content",
         details=current_user.details,
-        favorites=favorites_of(db.session, current_user.id),
+        favorites=favorites.favorites_of(db.session, current_user.id),
     )
+
+
+@bp.route("/favorites")
+@allow(PARENT)
+def favorite_list():
+    """The parent's favorite schools and campuses, each with its details and a remove button."""
+    return _favorites_page()
+
+
+@bp.route("/favorites", methods=["POST"])
+@allow(PARENT)
+def add_favorite():
+    """Keep a school or campus; keeping one twice changes nothing.
+
+    Answers htmx with the toggle in its new state (422 with a message at the limit), a plain
+    form with a redirect back to `next`.
+
+    :raise 400: when the form does not name a kind and an id.
+    :raise 404: when the school or campus is unknown, unpublished or deleted.
+    """
+    form = _submitted_form()
+    try:
+        favorites.add_favorite(
+            db.session, current_user, form.kind.data, form.target_id.data, current_origin()
+        )
+    except favorites.FavoriteTargetNotFound:
+        abort(404)
+    except favorites.FavoritesLimitReached as refused:
+        db.session.rollback()  # nothing was written; ends the transaction and its row lock
+        message = _(
+            "You can keep up to %(limit)d favorites. Remove one to add another.",
+            limit=refused.limit,
+        )
+        if htmx.wants_fragment():
+            return _toggle(form, is_favorite=False, status=422, error=message)
+        flash(message, "error")
+        return _back(form)
+    db.session.commit()
+    if htmx.wants_fragment():
+        return _toggle(form, is_favorite=True)
+    flash(_("Saved to your favorites."), "success")
+    return _back(form)
+
+
+@bp.route("/favorites/remove", methods=["POST"])
+@allow(PARENT)
+def remove_favorite():
+    """Stop keeping a school or campus; removing one that is not kept changes nothing.
+
+    Answers htmx with the toggle in its new state, or with the recounted list when the
+    request came from the favorites page; a plain form with a redirect back to `next`.
+
+    :raise 400: when the form does not name a kind and an id.
+    """
+    form = _submitted_form()
+    favorites.remove_favorite(
+        db.session, current_user, form.kind.data, form.target_id.data, current_origin()
+    )
+    db.session.commit()
+    if htmx.wants_fragment():
+        if form.fragment.data == "favorite_list":
+            return _favorites_page()
+        return _toggle(form, is_favorite=False)
+    flash(_("Removed from your favorites."), "success")
+    return _back(form)
+
+
+def _favorites_page() -> Response:
+    return htmx.render(
+        "account/favorites.html",
+        "favorite_list",
+        favorites=favorites.favorites_of(db.session, current_user.id),
+        limit=favorites.favorites_limit(current_user),
+    )
+
+
+def _submitted_form() -> FavoriteForm:
+    """The posted favorite form; any other field (a user id, say) is ignored."""
+    form = FavoriteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+def _toggle(form: FavoriteForm, is_favorite: bool, status: int = 200, error=None) -> Response:
+    """The toggle button alone, as htmx swaps it in place of the one that was pressed."""
+    kind, target_id = form.kind.data, form.target_id.data
+    target = favorites.favorite_target(db.session, kind, target_id)
+    if target is None:
+        body = ""  # withdrawn since the page was shown: there is nothing left to toggle
+    else:
+        toggle = get_template_attribute("account/_favorite_toggle.html", "favorite_toggle")
+        body = toggle(kind, target_id, target.name, is_favorite, safe_next(form.next.data), error)
+    return _vary(make_response(body, status))
+
+
+def _back(form: FavoriteForm) -> Response:
+    """Post/Redirect/Get to the page the toggle was on, else the favorites page."""
+    return _vary(htmx.redirect_to(safe_next(form.next.data) or url_for("account.favorite_list")))
+
+
+def _vary(response: Response) -> Response:
+    response.vary.update(h.strip() for h in htmx.VARY_HEADERS.split(","))
+    return response

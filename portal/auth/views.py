@@ -127,6 +127,7 @@ def verify():
         status=status,
         form=form,
         resend_form=ResendForm(email=form.email.data or ""),
+        code_minutes=int(current_app.config["CODE_LIFETIME"].total_seconds() // 60),
     )
 
 
