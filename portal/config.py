@@ -23,7 +23,16 @@ class Config:
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # Live sessions (portal/auth/sessions.py). The cookie may outlive a row, never the reverse.
+    SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
+    REMEMBERED_IDLE_TIMEOUT = timedelta(days=7)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    # The long-lived cookie naming this browser, so a sign-in from a new one asks for a code.
+    DEVICE_COOKIE_NAME = "okul_device"
+    DEVICE_COOKIE_LIFETIME = timedelta(days=400)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_currency, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,8 @@ ISTANBUL = ZoneInfo("Europe/Istanbul")
 def select_locale() -> str:
     """The language the visitor chose (session, then account), else Turkish."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a CLI command or a job: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -13,11 +13,29 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def login(self, email, password=Factories.PASSWORD):
+    def login(self, email, password=Factories.PASSWORD, **fields):
+        """Sign in; when a one-time code is asked for, read it from the mail and enter it.
+
+        Returns the last response: the failed form, or the redirect into the portal.
+        """
         self._client.get("/auth/login")
-        return self._client.post(
+        response = self._client.post(
             "/auth/login",
-            data={"email": email, "password": password, "csrf_token": csrf_token(self._client)},
+            data={
+                "email": email,
+                "password": password,
+                "csrf_token": csrf_token(self._client),
+                **fields,
+            },
+        )
+        if response.headers.get("Location") != "/auth/one-time-code":
+            return response
+        return self._client.post(
+            "/auth/one-time-code",
+            data={
+                "code": last_code_mailed_to(self._client.application, email),
+                "csrf_token": csrf_token(self._client),
+            },
         )
 
     def logout(self):
@@ -38,3 +56,9 @@ def page_without_secrets(html: str, typed: str) -> str:
     html = html.replace(typed, "?")
     token = r'(name="csrf_token"(?: type="hidden")? value=|"X-CSRFToken": )"[^"]+"'
     return re.sub(token, r"\1T", html)
+
+
+def last_code_mailed_to(app, email: str) -> str:
+    """The 6-digit code in the newest mail to `email` (tests' mail goes to an outbox)."""
+    mails = [m for m in app.extensions.get("mail_outbox", []) if m.to == email.strip().lower()]
+    return re.search(r"\b(\d{6})\b", mails[-1].body).group(1)

@@ -1,6 +1,6 @@
 """Signing in with e-mail and password, and out again."""
 
-from tests.helpers import HTMX, csrf_token, page_without_secrets
+from tests.helpers import HTMX, csrf_token, last_code_mailed_to, page_without_secrets
 
 
 def test_parent_signs_in_and_lands_in_their_area(client, make, session, auth):
@@ -15,19 +15,12 @@ def test_parent_signs_in_and_lands_in_their_area(client, make, session, auth):
     assert parent.email == "veli@example.com"
 
 
-def test_sign_in_goes_back_to_the_page_that_asked_for_it(client, make, session):
+def test_sign_in_goes_back_to_the_page_that_asked_for_it(client, make, session, auth):
     staff = make.customer_user()
     session.commit()
     client.get("/customer/company")
-    response = client.post(
-        "/auth/login",
-        data={
-            "email": staff.user.email,
-            "password": make.PASSWORD,
-            "next": "/customer/company",
-            "csrf_token": csrf_token(client),
-        },
-    )
+
+    response = auth.login(staff.user.email, next="/customer/company")
     assert response.headers["Location"] == "/customer/company"
 
 
@@ -85,22 +78,25 @@ def test_successful_htmx_sign_in_navigates_with_hx_redirect(client, make, sessio
         headers=HTMX,
     )
     assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/auth/one-time-code"
+
+    response = client.post(
+        "/auth/one-time-code",
+        data={
+            "code": last_code_mailed_to(client.application, parent.email),
+            "csrf_token": csrf_token(client),
+        },
+        headers=HTMX,
+    )
+    assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/account/"
 
 
-def test_sign_in_refuses_to_redirect_off_site(client, make, session):
+def test_sign_in_refuses_to_redirect_off_site(client, make, session, auth):
     parent = make.user("parent")
     session.commit()
-    client.get("/auth/login")
-    response = client.post(
-        "/auth/login",
-        data={
-            "email": parent.email,
-            "password": make.PASSWORD,
-            "next": "https://evil.example.com/",
-            "csrf_token": csrf_token(client),
-        },
-    )
+
+    response = auth.login(parent.email, next="https://evil.example.com/")
     assert response.headers["Location"] == "/account/"
 
 

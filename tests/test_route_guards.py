@@ -6,7 +6,7 @@ from flask import url_for
 from portal.access import ANONYMOUS, AUDIENCES, audiences_of
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-SAMPLE_ARGUMENTS = {"slug": "no-such-school", "int": 1, "string": "x", "path": "x"}
+SAMPLE_ARGUMENTS = {"slug": "no-such-school", "integer": 1, "string": "x", "path": "x"}
 
 
 def rules(app):

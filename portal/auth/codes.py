@@ -43,28 +43,28 @@ def issue_code(
     user_id: int,
     purpose: str,
     now: datetime,
+    scope: tuple[str, ...] = (),
     **columns,
 ) -> str | None:
     """Create a code row and return the code in clear (to mail, never to store).
 
-    Returns None when the last code of this purpose is too recent to send another.
+    `scope` names columns (among `columns`) that set codes apart: a sign-in code belongs to
+    one pending sign-in, so another browser's sign-in neither waits for it nor retires it.
+    Returns None when the last code in scope is too recent to send another.
     """
+    in_scope = (
+        model.user_id == user_id,
+        model.purpose == purpose,
+        *(getattr(model, name) == columns[name] for name in scope),
+    )
     last = session.scalar(
-        select(model.created_at)
-        .where(model.user_id == user_id, model.purpose == purpose)
-        .order_by(model.created_at.desc())
-        .limit(1)
+        select(model.created_at).where(*in_scope).order_by(model.created_at.desc()).limit(1)
     )
     if last is not None and now - last < policy.resend_interval:
         return None
     session.execute(
         update(model)
-        .where(
-            model.user_id == user_id,
-            model.purpose == purpose,
-            model.used_at.is_(None),
-            model.expires_at > now,
-        )
+        .where(*in_scope, model.used_at.is_(None), model.expires_at > now)
         .values(expires_at=now)
     )
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

@@ -8,6 +8,18 @@ from wtforms.validators import DataRequired, Email, Length, Regexp
 from portal.forms import strip_or_none
 
 
+def _code_field():
+    return StringField(
+        _l("Code"),
+        filters=[strip_or_none],
+        validators=[
+            DataRequired(),
+            Regexp(r"^\d{6}$", message=_l("The code is the 6 digits from the e-mail.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )
+
+
 class LoginForm(FlaskForm):
     """E-mail and password; `next` is where to go afterwards (checked before use)."""
 
@@ -17,6 +29,7 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=255)],
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
@@ -50,15 +63,7 @@ class VerifyForm(FlaskForm):
         filters=[strip_or_none],
         validators=[DataRequired(), Email(), Length(max=255)],
     )
-    code = StringField(
-        _l("Code"),
-        filters=[strip_or_none],
-        validators=[
-            DataRequired(),
-            Regexp(r"^\d{6}$", message=_l("The code is the 6 digits from the e-mail.")),
-        ],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
-    )
+    code = _code_field()
 
 
 class ResendForm(FlaskForm):
@@ -68,4 +73,59 @@ class ResendForm(FlaskForm):
         _l("E-mail"),
         filters=[strip_or_none],
         validators=[DataRequired(), Email(), Length(max=255)],
+    )
+
+
+class OneTimeCodeForm(FlaskForm):
+    """The sign-in code."""
+
+    code = _code_field()
+
+
+class PasswordChangeForm(FlaskForm):
+    """The current password, and the new one."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=10, max=256, message=_l("Use at least 10 characters.")),
+        ],
+    )
+
+
+class TwoStepForm(FlaskForm):
+    """Whether to ask for an e-mailed code at every sign-in."""
+
+    two_step_enabled = BooleanField(_l("Ask for an e-mailed code every time I sign in"))
+
+
+class ResetRequestForm(FlaskForm):
+    """The address to send a reset code to."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_or_none],
+        validators=[DataRequired(), Email(), Length(max=255)],
+    )
+
+
+class ResetForm(FlaskForm):
+    """The reset code and the new password."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_or_none],
+        validators=[DataRequired(), Email(), Length(max=255)],
+    )
+    code = _code_field()
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=10, max=256, message=_l("Use at least 10 characters.")),
+        ],
     )

@@ -1,11 +1,13 @@
 """Flask-Login wiring and the one rule for who may sign in."""
 
+from flask import current_app
 from flask_login import LoginManager
 from sqlalchemy import select
 
+from portal.auth import sessions
 from portal.auth.passwords import verify_password
 from portal.extensions import db
-from portal.models import User
+from portal.models import User, utcnow
 
 
 def configure(login_manager: LoginManager) -> None:
@@ -14,11 +16,11 @@ def configure(login_manager: LoginManager) -> None:
     login_manager.user_loader(load_user)
 
 
-def load_user(user_id: str) -> User | None:
-    """The signed-in user for a session, or None when deleted or unknown."""
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(session_token: str) -> User | None:
+    """The user of a live session (the cookie holds its token), or None when it has ended."""
+    return sessions.load_session_user(
+        db.session, sessions.policy_from(current_app.config), session_token, utcnow()
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:

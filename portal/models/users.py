@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +76,8 @@ class User(UserMixin, TimestampMixin, SoftDeleteMixin, Base):
         SmallInteger, ForeignKey("users_types.id"), index=True
     )
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Ask for an e-mailed one-time code at every sign-in, not only from a new device.
+    two_step_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user_type: Mapped[UserType] = relationship(lazy="joined")
     details: Mapped["UserDetail | None"] = relationship(back_populates="user")
@@ -82,9 +86,19 @@ class User(UserMixin, TimestampMixin, SoftDeleteMixin, Base):
         back_populates="user", foreign_keys="CustomerUser.user_id", viewonly=True
     )
 
+    # The token of the live session this object was loaded for (portal.auth.sessions); never
+    # stored on the row, only its hash in user_session_hash.
+    session_token = None
+    current_session_id = None
+
     @property
     def type_code(self) -> str:
         return self.user_type.code
+
+    def get_id(self) -> str | None:
+        """Flask-Login keeps this in the session and the remember cookie: the session token,
+        so both die when the user_session_hash row is deleted."""
+        return self.session_token
 
 
 class UserDetail(Base):
@@ -189,6 +203,29 @@ class UserSessionHash(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # "Keep me signed in": a longer lifetime and idle timeout, and a remember-me cookie.
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class UserKnownDevice(Base):
+    """user_known_devices: browsers that completed a one-time-code sign-in for the user.
+
+    A sign-in from a device not listed here asks for a code. The device is a random id in a
+    long-lived cookie; only its SHA-256 is kept.
+    """
+
+    __tablename__ = "user_known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[bigint_pk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 PLATFORMS = ("ios", "android", "web")
@@ -236,7 +273,7 @@ class VerificationCode(_OneTimeCode, Base):
 
 
 class OtpCode(_OneTimeCode, Base):
-    """otp_codes: one-time sign-in codes, with where they were asked for."""
+    """otp_codes: one-time sign-in (and password-reset) codes, with where they were asked for."""
 
     __tablename__ = "otp_codes"
     __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
@@ -244,5 +281,8 @@ class OtpCode(_OneTimeCode, Base):
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # SHA-256 of the pending sign-in's token, kept in that browser's session: the code works
+    # only to finish the sign-in it was sent for.
+    sign_in_hash: Mapped[str | None] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(512))

@@ -12,6 +12,7 @@ import os
 
 os.environ.setdefault("PORTAL_ENV", "test")
 
+import re  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -47,8 +48,12 @@ def _missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The portal on a throwaway SQLite database with the demo data; yields its base URL."""
+def live_app(tmp_path_factory):
+    """The portal on a throwaway SQLite database with the demo data.
+
+    Its mail goes to `live_app.extensions["mail_outbox"]` (PORTAL_ENV=test), which is where
+    the tests read sign-in and verification codes, as a person reads their inbox.
+    """
     import flask_migrate
 
     from portal import create_app, demo
@@ -63,8 +68,15 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         demo.load(db.session)
         db.session.commit()
         db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    """The live app served from a thread on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -73,8 +85,13 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+
+
+def last_code_mailed_to(app, email: str) -> str:
+    """The 6-digit code in the newest mail to `email`."""
+    mails = [m for m in app.extensions.get("mail_outbox", []) if m.to == email]
+    assert mails, f"no mail to {email}"
+    return re.search(r"\b(\d{6})\b", mails[-1].body).group(1)
 
 
 @pytest.fixture(scope="session")
