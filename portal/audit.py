@@ -32,6 +32,9 @@ EVENTS = frozenset(
         "push_token_registered",
         "push_token_removed",
         "account_deleted",
+        "email_change_requested",
+        "email_changed",
+        "password_check_failed",
     }
 )
 
