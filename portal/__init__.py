@@ -1,5 +1,6 @@
 """The Okul portal: create_app() reads as the table of contents of the application."""
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -39,6 +40,9 @@ def _finish_config(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'okul.db'}"
+    if app.config["MAIL_BACKEND"] == "log":
+        # Development mail (sign-in and verification codes) is read in the terminal.
+        app.logger.setLevel(logging.INFO)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
