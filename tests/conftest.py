@@ -96,5 +96,20 @@ def make(session):
 
 
 @pytest.fixture
+def parent(make, session):
+    """A verified parent (tests may override this with their own)."""
+    user = make.user("parent")
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def signed_in(parent, auth):
+    """The parent, signed in on `client`."""
+    auth.login(parent.email)
+    return parent
+
+
+@pytest.fixture
 def auth(client):
     return AuthActions(client)

@@ -1,7 +1,9 @@
 """Helpers that act like a browser: sign in through the forms, read the CSRF token."""
 
 import re
+import threading
 
+from portal.extensions import db
 from tests.factories import Factories
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -56,6 +58,34 @@ def page_without_secrets(html: str, typed: str) -> str:
     html = html.replace(typed, "?")
     token = r'(name="csrf_token"(?: type="hidden")? value=|"X-CSRFToken": )"[^"]+"'
     return re.sub(token, r"\1T", html)
+
+
+def in_parallel(app, work, times: int = 20) -> list:
+    """Run `work()` in `times` threads at once, each in its own app context and session.
+
+    Returns what each returned, or the exception it raised (a lock timeout is a failed try,
+    never a success).
+    """
+    results, barrier = [], threading.Barrier(times)
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(work())
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                results.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def last_code_mailed_to(app, email: str) -> str:

@@ -18,19 +18,6 @@ from tests.test_registration import PASSWORD, mailed_code, outbox, register, ver
 URL = "/account/activity"
 
 
-@pytest.fixture
-def parent(make, session):
-    user = make.user("parent")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
 def shown_ids(html: str) -> list[int]:
     """The user_logs ids on a page, in the order shown."""
     return [int(n) for n in re.findall(r'<tr id="log-(\d+)"', html)]

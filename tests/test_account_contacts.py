@@ -17,19 +17,6 @@ URL = "/account/contacts"
 
 
 @pytest.fixture
-def parent(make, session):
-    user = make.user("parent")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
-@pytest.fixture
 def contact(session, parent):
     row = UserContact(user_id=parent.id, contact_type="phone", label="İş", value="+902125550404")
     session.add(row)

@@ -22,19 +22,6 @@ FAVORITES_URL = "/account/favorites"
 REMOVE_URL = "/account/favorites/remove"
 
 
-@pytest.fixture
-def parent(make, session):
-    user = make.user("parent")
-    session.commit()
-    return user
-
-
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
 def post(client, url, headers=None, **fields):
     return client.post(url, data={"csrf_token": csrf_token(client), **fields}, headers=headers)
 

@@ -1,6 +1,5 @@
 """Live sessions and the one-time-code sign-in: what a signed-in browser can and cannot do."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from portal.auth import sign_in
 from portal.auth.codes import policy_from
 from portal.extensions import db
 from portal.models import OtpCode, UserKnownDevice, UserSessionHash, utcnow
-from tests.helpers import AuthActions, csrf_token, last_code_mailed_to
+from tests.helpers import AuthActions, csrf_token, in_parallel, last_code_mailed_to
 
 
 def copy_cookies(source, target):
@@ -277,34 +276,15 @@ def test_twenty_parallel_sign_in_codes_give_one_success(app, session, parent):
         )
         db.session.commit()
     code = last_code_mailed_to(app, parent.email)
-    results, barrier = [], threading.Barrier(20)
-
-    def submit():
-        with app.app_context():
-            barrier.wait()
-            try:
-                user = sign_in.check_sign_in_code(
-                    db.session,
-                    policy_from(app.config),
-                    parent.id,
-                    pending,
-                    code,
-                    Origin(),
-                    utcnow(),
-                )
-                db.session.commit()
-                results.append(user is not None)
-            except Exception as error:
-                db.session.rollback()
-                results.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = in_parallel(
+        app,
+        lambda: (
+            sign_in.check_sign_in_code(
+                db.session, policy_from(app.config), parent.id, pending, code, Origin(), utcnow()
+            )
+            is not None
+        ),
+    )
 
     assert results.count(True) == 1
     assert all(r is False for r in results if r is not True), results

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from portal import mail
 from portal.audit import Origin, log_event
-from portal.auth.codes import CodePolicy, issue_code, use_code
+from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
+from portal.auth.registration import VERIFICATION_MAIL
 from portal.models import User, VerificationCode
 
 PURPOSE = "change_email"
@@ -59,17 +60,7 @@ def request_email_change(
             ),
         )
     if code is not None:
-        minutes = int(policy.lifetime.total_seconds() // 60)
-        mail.send(
-            email,
-            _("Your Okul verification code: %(code)s", code=code),
-            _(
-                "Your code is %(code)s. It is valid for %(minutes)d minutes and can be used "
-                "once. If you did not ask for it, ignore this message.",
-                code=code,
-                minutes=minutes,
-            ),
-        )
+        mail_code(policy, email, code, VERIFICATION_MAIL)
     log_event(session, "email_change_requested", user.id, origin, code_sent=code is not None)
     return email
 

@@ -24,12 +24,12 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 from wtforms.widgets import HiddenInput, TextInput
 
 from portal.account.phones import phone_error
+from portal.auth.forms import code_field
 from portal.forms import strip_or_none
 from portal.models.users import FAVORITABLE_TYPES
 
@@ -223,15 +223,7 @@ class EmailChangeForm(FlaskForm):
 class EmailCodeForm(FlaskForm):
     """The 6-digit code mailed to the new address."""
 
-    code = StringField(
-        _l("Code"),
-        filters=[strip_or_none],
-        validators=[
-            DataRequired(),
-            Regexp(r"^\d{6}$", message=_l("The code is the 6 digits from the e-mail.")),
-        ],
-        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
-    )
+    code = code_field()
 
 
 class DeleteAccountForm(FlaskForm):

@@ -18,6 +18,8 @@ from hashlib import sha256
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import mail
+
 CODE_DIGITS = 6
 
 
@@ -118,6 +120,14 @@ def use_code(
         return used.rowcount == 1
     session.execute(update(model).where(model.id == row.id).values(attempts=model.attempts + 1))
     return False
+
+
+def mail_code(policy: CodePolicy, to: str, code: str, message: tuple) -> None:
+    """Mail a code. `message` is (subject, body), lazy msgids that may use %(code)s and
+    %(minutes)d (the code's lifetime)."""
+    values = {"code": code, "minutes": int(policy.lifetime.total_seconds() // 60)}
+    subject, body = message
+    mail.send(to, str(subject) % values, str(body) % values)
 
 
 def policy_from(config) -> CodePolicy:

@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, Email, Length, Regexp
 from portal.forms import strip_or_none
 
 
-def _code_field():
+def code_field() -> StringField:
+    """The field of a 6-digit e-mailed code (every form that asks for one)."""
     return StringField(
         _l("Code"),
         filters=[strip_or_none],
@@ -63,7 +64,7 @@ class VerifyForm(FlaskForm):
         filters=[strip_or_none],
         validators=[DataRequired(), Email(), Length(max=255)],
     )
-    code = _code_field()
+    code = code_field()
 
 
 class ResendForm(FlaskForm):
@@ -79,7 +80,7 @@ class ResendForm(FlaskForm):
 class OneTimeCodeForm(FlaskForm):
     """The sign-in code."""
 
-    code = _code_field()
+    code = code_field()
 
 
 class PasswordChangeForm(FlaskForm):
@@ -121,7 +122,7 @@ class ResetForm(FlaskForm):
         filters=[strip_or_none],
         validators=[DataRequired(), Email(), Length(max=255)],
     )
-    code = _code_field()
+    code = code_field()
     new_password = PasswordField(
         _l("New password"),
         validators=[

@@ -8,19 +8,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import mail
 from portal.audit import Origin, log_event
-from portal.auth.codes import CodePolicy, issue_code, use_code
+from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
 from portal.auth.passwords import hash_password
 from portal.models import ConsentText, User, UserConsent, UserDetail, UserType, VerificationCode
 from portal.models.users import USER_TYPE_PARENT
 
 VERIFY_PURPOSE = "verify_email"
+# The mail that carries an address-verification code (also for a changed address).
+VERIFICATION_MAIL = (
+    _l("Your Okul verification code: %(code)s"),
+    _l(
+        "Your code is %(code)s. It is valid for %(minutes)d minutes and can be used once. "
+        "If you did not ask for it, ignore this message."
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -146,17 +155,7 @@ def send_verification_code(
     )
     if code is None:
         return False
-    minutes = int(policy.lifetime.total_seconds() // 60)
-    mail.send(
-        user.email,
-        _("Your Okul verification code: %(code)s", code=code),
-        _(
-            "Your code is %(code)s. It is valid for %(minutes)d minutes and can be used once. "
-            "If you did not ask for it, ignore this message.",
-            code=code,
-            minutes=minutes,
-        ),
-    )
+    mail_code(policy, user.email, code, VERIFICATION_MAIL)
     log_event(session, "email_code_sent", user.id, origin, purpose=VERIFY_PURPOSE)
     return True
 

@@ -8,13 +8,12 @@ Password reset uses the same codes and never signs anyone in.
 import secrets
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import mail
 from portal.audit import Origin, log_event
-from portal.auth.codes import CodePolicy, issue_code, use_code
+from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import end_sessions, is_known_device, token_hash
@@ -22,6 +21,20 @@ from portal.models import OtpCode, User
 
 SIGN_IN = "sign_in"
 RESET_PASSWORD = "reset_password"
+SIGN_IN_MAIL = (
+    _l("Your Okul sign-in code: %(code)s"),
+    _l(
+        "Someone is signing in to your Okul account. If it is you, enter %(code)s; it is "
+        "valid for %(minutes)d minutes. If it is not you, change your password."
+    ),
+)
+RESET_MAIL = (
+    _l("Your Okul password reset code: %(code)s"),
+    _l(
+        "To choose a new password, enter %(code)s; it is valid for %(minutes)d minutes. If "
+        "you did not ask for it, ignore this message: your password stays as it is."
+    ),
+)
 
 
 def needs_code(session: Session, user: User, device_id: str | None) -> bool:
@@ -57,17 +70,7 @@ def send_sign_in_code(
     )
     if code is None:
         return False
-    minutes = int(policy.lifetime.total_seconds() // 60)
-    mail.send(
-        user.email,
-        _("Your Okul sign-in code: %(code)s", code=code),
-        _(
-            "Someone is signing in to your Okul account. If it is you, enter %(code)s; it is "
-            "valid for %(minutes)d minutes. If it is not you, change your password.",
-            code=code,
-            minutes=minutes,
-        ),
-    )
+    mail_code(policy, user.email, code, SIGN_IN_MAIL)
     log_event(session, "email_code_sent", user.id, origin, purpose=SIGN_IN)
     return True
 
@@ -119,17 +122,7 @@ def send_reset_code(
     )
     if code is None:
         return
-    minutes = int(policy.lifetime.total_seconds() // 60)
-    mail.send(
-        user.email,
-        _("Your Okul password reset code: %(code)s", code=code),
-        _(
-            "To choose a new password, enter %(code)s; it is valid for %(minutes)d minutes. If "
-            "you did not ask for it, ignore this message: your password stays as it is.",
-            code=code,
-            minutes=minutes,
-        ),
-    )
+    mail_code(policy, user.email, code, RESET_MAIL)
     log_event(session, "email_code_sent", user.id, origin, purpose=RESET_PASSWORD)
 
 
