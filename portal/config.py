@@ -57,7 +57,8 @@ class Config:
     CODE_LIFETIME = timedelta(minutes=15)
     CODE_MAX_ATTEMPTS = 5
     CODE_RESEND_INTERVAL = timedelta(seconds=60)
-    FAVORITES_LIMIT_DEFAULT = 20  # the subscriptions issue replaces it with the plan's limit
+    # Favorites a parent may keep without a plan; a plan's "favorites" feature overrides it.
+    FAVORITES_LIMIT_DEFAULT = 20
 
 
 class DevelopmentConfig(Config):

@@ -24,8 +24,12 @@ from portal.models import (
     CustomerUserRole,
     CustomerUserSchool,
     CustomerUserTitle,
+    PlanFeature,
+    PlanPrice,
     School,
     SchoolLevel,
+    SubscriptionPlan,
+    SubscriptionPlanFeature,
     User,
     UserContact,
     UserDetail,
@@ -191,6 +195,7 @@ def load(session: Session) -> list[tuple[str, str, str]]:
     for customer in customers.values():
         _scores(session, customer)
     _agreement(session, customers["DEMO-BILGE"])
+    _plans(session)
     return logins
 
 
@@ -402,3 +407,98 @@ def _agreement(session, customer) -> None:
                 is_inflation_auto_updated=customer.is_inflation_auto_updated,
             )
         )
+
+
+# code: (name, icon, category)
+FEATURES = {
+    "favorites": ("Favori okul", "fa-solid fa-heart", "Veli"),
+    "school_comparison": ("Okul karşılaştırma", "fa-solid fa-scale-balanced", "Veli"),
+    "priority_support": ("Öncelikli destek", "fa-solid fa-headset", "Destek"),
+    "team_members": ("Ekip üyesi", "fa-solid fa-users", "Firma"),
+    "schools_listed": ("Listelenen okul", "fa-solid fa-school", "Firma"),
+    "lead_alerts": ("Anında aday bildirimi", "fa-solid fa-bell", "Firma"),
+}
+
+# code: (name, audience, KDV included, {feature: limit, None unlimited, False not included},
+#        {cycle: (amount, trial days)})
+PLANS = {
+    "veli-plus": (
+        "Veli Plus",
+        "parents",
+        True,
+        {"favorites": 100, "school_comparison": None, "priority_support": False},
+        {
+            "daily": ("2.90", 0),
+            "weekly": ("14.90", 0),
+            "monthly": ("49.90", 7),
+            "quarterly": ("134.90", 0),
+            "semi_annual": ("254.90", 0),
+            "yearly": ("479.00", 0),
+        },
+    ),
+    "veli-premium": (
+        "Veli Premium",
+        "parents",
+        True,
+        {"favorites": None, "school_comparison": None, "priority_support": None},
+        {"monthly": ("89.90", 0), "yearly": ("899.00", 0), "lifetime": ("2499.00", 0)},
+    ),
+    "okul-temel": (
+        "Okul Temel",
+        "companies",
+        False,
+        {"team_members": 5, "schools_listed": 1, "lead_alerts": None},
+        {
+            "monthly": ("1490.00", 14),
+            "quarterly": ("4290.00", 0),
+            "semi_annual": ("8190.00", 0),
+            "yearly": ("15900.00", 0),
+        },
+    ),
+    "okul-pro": (
+        "Okul Pro",
+        "companies",
+        False,
+        {"team_members": None, "schools_listed": 10, "lead_alerts": None},
+        {"monthly": ("3990.00", 14), "quarterly": ("11490.00", 0), "yearly": ("42900.00", 0)},
+    ),
+}
+
+
+def _plans(session) -> None:
+    features = {}
+    for order, (code, (name, icon, category)) in enumerate(FEATURES.items()):
+        feature = session.scalar(select(PlanFeature).where(PlanFeature.code == code))
+        if feature is None:
+            feature = PlanFeature(
+                code=code, name=name, icon=icon, category=category, sort_order=order
+            )
+            session.add(feature)
+        features[code] = feature
+    session.flush()
+    for order, (code, (name, audience, kdv_included, limits, prices)) in enumerate(PLANS.items()):
+        plan = session.scalar(select(SubscriptionPlan).where(SubscriptionPlan.code == code))
+        if plan is not None:
+            continue
+        plan = SubscriptionPlan(code=code, name=name, audience=audience, sort_order=order)
+        session.add(plan)
+        session.flush()
+        for feature_code, limit in limits.items():
+            session.add(
+                SubscriptionPlanFeature(
+                    subscription_plan_id=plan.id,
+                    plan_feature_id=features[feature_code].id,
+                    included=limit is not False,
+                    limit_value=None if limit is None or limit is False else limit,
+                )
+            )
+        for cycle, (amount, trial_days) in prices.items():
+            session.add(
+                PlanPrice(
+                    subscription_plan_id=plan.id,
+                    billing_cycle=cycle,
+                    amount=Decimal(amount),
+                    kdv_included=kdv_included,
+                    trial_days=trial_days,
+                )
+            )

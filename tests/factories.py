@@ -12,9 +12,14 @@ from portal.models import (
     CustomerUser,
     CustomerUserRole,
     CustomerUserSchool,
+    PlanFeature,
+    PlanPrice,
     School,
     SchoolLevel,
+    SubscriptionPlan,
+    SubscriptionPlanFeature,
     User,
+    UserSubscription,
     UserType,
     utcnow,
 )
@@ -110,3 +115,64 @@ class Factories:
         self.session.add(grant)
         self.session.flush()
         return grant
+
+    def plan(self, audience="parents", features=None, **values) -> SubscriptionPlan:
+        """A plan; `features` maps a feature code to its limit (None: unlimited, False: not
+        included)."""
+        n = next(_counter)
+        plan = SubscriptionPlan(code=f"plan-{n}", name=f"Plan {n}", audience=audience, **values)
+        self.session.add(plan)
+        self.session.flush()
+        for code, limit in (features or {}).items():
+            feature = self.session.scalar(select(PlanFeature).where(PlanFeature.code == code))
+            if feature is None:
+                feature = PlanFeature(
+                    code=code, name=code, icon="fa-solid fa-check", category="test"
+                )
+                self.session.add(feature)
+                self.session.flush()
+            self.session.add(
+                SubscriptionPlanFeature(
+                    subscription_plan_id=plan.id,
+                    plan_feature_id=feature.id,
+                    included=limit is not False,
+                    limit_value=None if limit is None or limit is False else limit,
+                )
+            )
+        self.session.flush()
+        return plan
+
+    def price(self, plan=None, billing_cycle="monthly", amount="100.00", **values) -> PlanPrice:
+        plan = plan or self.plan()
+        price = PlanPrice(
+            subscription_plan_id=plan.id,
+            billing_cycle=billing_cycle,
+            amount=Decimal(amount),
+            **values,
+        )
+        self.session.add(price)
+        self.session.flush()
+        return price
+
+    def subscription(
+        self, price, user=None, customer=None, status="active", anchor_date=None, **values
+    ) -> UserSubscription:
+        from datetime import date
+
+        anchor = anchor_date or date(2026, 11, 1)
+        subscription = UserSubscription(
+            user_id=user.id if user else None,
+            customer_id=customer.id if customer else None,
+            subscription_plan_id=price.subscription_plan_id,
+            plan_price_id=price.id,
+            billing_cycle=price.billing_cycle,
+            amount=price.amount,
+            kdv_included=price.kdv_included,
+            anchor_date=anchor,
+            start_date=anchor,
+            status=status,
+            **values,
+        )
+        self.session.add(subscription)
+        self.session.flush()
+        return subscription

@@ -20,6 +20,10 @@ COUNTED = (
     "customer_user_daily_activity_logs",
     "agreement_texts",
     "customer_agreements",
+    "subscription_plans",
+    "plan_prices",
+    "plan_features",
+    "subscription_plan_features",
 )
 
 
@@ -70,3 +74,22 @@ def test_demo_data_spans_several_cities_and_roles(runner, session):
         select(roles.c.code).join(staff, staff.c.role_id == roles.c.id).distinct()
     ).all()
     assert {"admin", "manager", "agent"} <= set(used_roles)
+
+
+def test_demo_plans_offer_all_seven_billing_cycles_to_both_audiences(runner, session):
+    runner.invoke(args=["demo-data"])
+    plans = db.metadata.tables["subscription_plans"]
+    prices = db.metadata.tables["plan_prices"]
+
+    cycles = set(session.scalars(select(prices.c.billing_cycle).distinct()))
+    audiences = set(session.scalars(select(plans.c.audience).distinct()))
+    assert cycles == {
+        "daily",
+        "weekly",
+        "monthly",
+        "quarterly",
+        "semi_annual",
+        "yearly",
+        "lifetime",
+    }
+    assert audiences == {"parents", "companies"}

@@ -13,8 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.audit import Origin, log_event
+from portal.billing.limits import limit_for
 from portal.models import Campus, School, User, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
+
+FAVORITES = "favorites"  # the plan_features code of this feature
 
 
 class FavoriteTargetNotFound(LookupError):
@@ -43,13 +46,15 @@ def _public_school():
     return and_(School.is_published, School.deleted_at.is_(None))
 
 
-def favorites_limit(user: User) -> int | None:
-    """How many favorites `user` may keep; None means no limit.
-
-    For now one configured default for everyone; the subscriptions issue makes it the limit
-    of the parent's plan for this feature.
-    """
-    return current_app.config.get("FAVORITES_LIMIT_DEFAULT")
+def favorites_limit(session: Session, user: User) -> int | None:
+    """How many favorites `user` may keep (None: no limit): their plan's limit for the
+    "favorites" feature, or FAVORITES_LIMIT_DEFAULT without a plan."""
+    return limit_for(
+        session,
+        FAVORITES,
+        {FAVORITES: current_app.config.get("FAVORITES_LIMIT_DEFAULT")},
+        user_id=user.id,
+    )
 
 
 def favorite_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
@@ -127,7 +132,7 @@ def add_favorite(session: Session, user: User, kind: str, target_id: int, origin
         raise FavoriteTargetNotFound(f"{kind} {target_id}")
     if is_favorite(session, user.id, kind, target_id):
         return False
-    limit = favorites_limit(user)
+    limit = favorites_limit(session, user)
     if limit is not None:
         # Lock the user's row (PostgreSQL, MariaDB) so that two adds at once, a double click
         # or two tabs, are counted one after the other and cannot both take the last place.

@@ -95,7 +95,7 @@ def _favorites_page() -> Response:
         "account/favorites.html",
         "favorite_list",
         favorites=favorites.favorites_of(db.session, current_user.id),
-        limit=favorites.favorites_limit(current_user),
+        limit=favorites.favorites_limit(db.session, current_user),
     )
 
 

@@ -1,6 +1,15 @@
 """Every model, imported here so that Alembic and the app see one complete metadata."""
 
 from portal.models.base import Base, SoftDeleteMixin, utcnow
+from portal.models.billing import (
+    Payment,
+    PlanFeature,
+    PlanPrice,
+    SubscriptionPlan,
+    SubscriptionPlanFeature,
+    UserPaymentCard,
+    UserSubscription,
+)
 from portal.models.consents import ConsentText, UserConsent
 from portal.models.customers import (
     AgreementText,
@@ -33,6 +42,13 @@ from portal.models.users import (
 )
 
 __all__ = [
+    "Payment",
+    "PlanFeature",
+    "PlanPrice",
+    "SubscriptionPlan",
+    "SubscriptionPlanFeature",
+    "UserPaymentCard",
+    "UserSubscription",
     "AgreementText",
     "Base",
     "Campus",

@@ -1,0 +1,1 @@
+"""Plans, prices, subscriptions and payments."""

@@ -1,0 +1,60 @@
+"""The one answer to "what is this subscriber's limit for feature X".
+
+From the plan of the live subscription (trial or active) of the parent, or of the company
+the staff member works for; without one, the free default. None means unlimited, 0 means
+the feature is not included. Limits are enforced where the feature is used (favorites now;
+team size and schools listed later), never only displayed.
+"""
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import PlanFeature, SubscriptionPlanFeature, UserSubscription
+
+LIVE_STATUSES = ("trial", "active")
+
+
+def live_subscription(
+    session: Session, *, user_id: int | None = None, customer_id: int | None = None
+) -> UserSubscription | None:
+    """The subscriber's live subscription (the newest, should there ever be two)."""
+    owner = (
+        UserSubscription.user_id == user_id
+        if user_id is not None
+        else UserSubscription.customer_id == customer_id
+    )
+    return session.scalar(
+        select(UserSubscription)
+        .where(owner, UserSubscription.status.in_(LIVE_STATUSES))
+        .order_by(UserSubscription.id.desc())
+        .limit(1)
+    )
+
+
+def limit_for(
+    session: Session,
+    feature_code: str,
+    free_limits: Mapping[str, int | None],
+    *,
+    user_id: int | None = None,
+    customer_id: int | None = None,
+) -> int | None:
+    """The limit for `feature_code` of a parent (user_id) or a company (customer_id)."""
+    if (user_id is None) == (customer_id is None):
+        raise ValueError("give exactly one of user_id and customer_id")
+    subscription = live_subscription(session, user_id=user_id, customer_id=customer_id)
+    if subscription is None:
+        return free_limits.get(feature_code, 0)
+    row = session.execute(
+        select(SubscriptionPlanFeature.included, SubscriptionPlanFeature.limit_value)
+        .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
+        .where(
+            SubscriptionPlanFeature.subscription_plan_id == subscription.subscription_plan_id,
+            PlanFeature.code == feature_code,
+        )
+    ).first()
+    if row is None or not row.included:
+        return 0
+    return row.limit_value

@@ -1,0 +1,228 @@
+"""Plans, their prices and features, subscriptions, payments and saved cards."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import (
+    Base,
+    BigId,
+    SoftDeleteMixin,
+    TimestampMixin,
+    bigint_pk,
+    money,
+    one_of,
+    str255,
+    utcnow,
+)
+
+# Kept in step with portal.billing.periods.BILLING_CYCLES (a test checks it).
+BILLING_CYCLES = ("daily", "weekly", "monthly", "quarterly", "semi_annual", "yearly", "lifetime")
+AUDIENCES = ("parents", "companies")
+PRICE_STATUSES = ("active", "archived")
+SUBSCRIPTION_STATUSES = ("trial", "active", "paused", "cancelled", "expired")
+PAYMENT_STATUSES = ("pending", "succeeded", "failed")
+PAYMENT_PURPOSES = ("first_charge", "renewal", "trial_end", "plan_change")
+
+
+class SubscriptionPlan(TimestampMixin, Base):
+    """subscription_plans: a plan parents or school companies can subscribe to."""
+
+    __tablename__ = "subscription_plans"
+    __table_args__ = (one_of("audience", AUDIENCES),)
+
+    id: Mapped[bigint_pk]
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str255]
+    description: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    prices: Mapped[list["PlanPrice"]] = relationship(back_populates="plan")
+    feature_rows: Mapped[list["SubscriptionPlanFeature"]] = relationship(back_populates="plan")
+
+
+class PlanPrice(Base):
+    """plan_prices: what one billing cycle of a plan costs. Never edited: a new price is a
+    new row and the old one is archived, so current subscribers keep what they bought."""
+
+    __tablename__ = "plan_prices"
+    __table_args__ = (
+        one_of("billing_cycle", BILLING_CYCLES),
+        one_of("status", PRICE_STATUSES),
+        CheckConstraint("currency = 'TRY'", name="currency_try"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("trial_days >= 0", name="trial_days_not_negative"),
+    )
+
+    id: Mapped[bigint_pk]
+    subscription_plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscription_plans.id"), index=True
+    )
+    billing_cycle: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3), default="TRY", server_default="TRY")
+    amount: Mapped[money]
+    kdv_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    trial_days: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[datetime | None]
+
+    plan: Mapped[SubscriptionPlan] = relationship(back_populates="prices")
+
+
+class PlanFeature(Base):
+    """plan_features: something a plan may include, with its Font Awesome icon."""
+
+    __tablename__ = "plan_features"
+
+    id: Mapped[bigint_pk]
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str255]
+    icon: Mapped[str] = mapped_column(String(64))  # e.g. "fa-solid fa-heart"
+    category: Mapped[str] = mapped_column(String(64))
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class SubscriptionPlanFeature(Base):
+    """subscription_plan_features: the plan ↔ feature pivot; limit_value NULL is unlimited."""
+
+    __tablename__ = "subscription_plan_features"
+    __table_args__ = (
+        CheckConstraint("limit_value IS NULL OR limit_value >= 0", name="limit_not_negative"),
+    )
+
+    subscription_plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscription_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    plan_feature_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("plan_features.id"), primary_key=True, index=True
+    )
+    included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    limit_value: Mapped[int | None] = mapped_column(Integer)
+
+    plan: Mapped[SubscriptionPlan] = relationship(back_populates="feature_rows")
+    feature: Mapped[PlanFeature] = relationship(lazy="joined")
+
+
+class UserSubscription(TimestampMixin, Base):
+    """user_subscriptions: a parent's or a company's subscription to a plan.
+
+    It points at the price row it bought and keeps a copy of the amount. Periods are computed
+    from anchor_date (portal.billing.periods), never from the previous period.
+    """
+
+    __tablename__ = "user_subscriptions"
+    __table_args__ = (
+        one_of("billing_cycle", BILLING_CYCLES),
+        one_of("status", SUBSCRIPTION_STATUSES),
+        # A parent's subscription or a company's, never both, never neither.
+        CheckConstraint("(user_id IS NULL) <> (customer_id IS NULL)", name="one_subscriber"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("retry_count >= 0", name="retry_count_not_negative"),
+    )
+
+    id: Mapped[bigint_pk]
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    subscription_plan_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscription_plans.id"), index=True
+    )
+    plan_price_id: Mapped[int] = mapped_column(BigId, ForeignKey("plan_prices.id"), index=True)
+    billing_cycle: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[money]  # copied from the price row at purchase
+    currency: Mapped[str] = mapped_column(String(3), default="TRY", server_default="TRY")
+    kdv_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    anchor_date: Mapped[date] = mapped_column(Date)  # Europe/Istanbul business dates below
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)  # end of the current period
+    trial_end_date: Mapped[date | None] = mapped_column(Date)
+    period_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(16))
+    auto_renew: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    cancel_at_period_end: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    next_billing_date: Mapped[date | None] = mapped_column(Date, index=True)
+    last_payment_date: Mapped[date | None] = mapped_column(Date)
+    retry_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+
+    plan: Mapped[SubscriptionPlan] = relationship()
+    price: Mapped[PlanPrice] = relationship()
+
+
+class Payment(Base):
+    """payments: one charge through the gateway, for a subscription (later: an agreement).
+
+    idempotency_key is unique, so a double click or a retried request never charges twice;
+    charged_period is set only on a succeeded charge of a period, and unique per
+    subscription, so no period is ever paid twice.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        one_of("status", PAYMENT_STATUSES),
+        one_of("purpose", PAYMENT_PURPOSES),
+        UniqueConstraint("user_subscription_id", "charged_period"),
+        CheckConstraint("gross_amount = net_amount + kdv_amount", name="gross_is_net_plus_kdv"),
+        CheckConstraint("net_amount >= 0 AND kdv_amount >= 0", name="amounts_not_negative"),
+    )
+
+    id: Mapped[bigint_pk]
+    user_subscription_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_subscriptions.id")
+    )
+    user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    net_amount: Mapped[money]
+    kdv_amount: Mapped[money]
+    gross_amount: Mapped[money]
+    currency: Mapped[str] = mapped_column(String(3), default="TRY", server_default="TRY")
+    status: Mapped[str] = mapped_column(String(16))
+    gateway: Mapped[str] = mapped_column(String(32))
+    gateway_reference: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    charged_period: Mapped[date | None] = mapped_column(Date)  # start of the period paid for
+    card_brand: Mapped[str | None] = mapped_column(String(16))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserPaymentCard(TimestampMixin, SoftDeleteMixin, Base):
+    """user_payment_cards: a parent's saved card as the gateway's token (the same rule as
+    customer_credit_cards: never a card number or a CVV)."""
+
+    __tablename__ = "user_payment_cards"
+    __table_args__ = (
+        UniqueConstraint("gateway", "token"),
+        CheckConstraint("exp_month >= 1 AND exp_month <= 12", name="exp_month_valid"),
+        CheckConstraint("exp_year >= 2000", name="exp_year_valid"),
+        CheckConstraint("length(last4) = 4", name="last4_length"),
+    )
+
+    id: Mapped[bigint_pk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str255]
+    brand: Mapped[str] = mapped_column(String(16))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(SmallInteger)
+    exp_year: Mapped[int] = mapped_column(SmallInteger)

@@ -1,0 +1,67 @@
+"""One function answers "what is this subscriber's limit for feature X"; favorites obey it."""
+
+import pytest
+
+from portal.billing.limits import limit_for
+from tests.helpers import csrf_token
+
+FREE = {"favorites": 2}
+
+
+def test_without_a_plan_the_free_default_applies(session, make):
+    parent = make.user()
+
+    assert limit_for(session, "favorites", FREE, user_id=parent.id) == 2
+    assert limit_for(session, "team_members", FREE, user_id=parent.id) == 0
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(100, 100), (None, None), (False, 0), (0, 0)])
+def test_a_live_plan_sets_the_limit(session, make, limit, expected):
+    parent = make.user()
+    price = make.price(make.plan(features={"favorites": limit}))
+    make.subscription(price, user=parent, status="trial")
+
+    assert limit_for(session, "favorites", FREE, user_id=parent.id) == expected
+
+
+def test_a_paused_or_expired_plan_falls_back_to_the_free_default(session, make):
+    parent = make.user()
+    price = make.price(make.plan(features={"favorites": 100}))
+    make.subscription(price, user=parent, status="paused")
+    make.subscription(price, user=parent, status="expired")
+
+    assert limit_for(session, "favorites", FREE, user_id=parent.id) == 2
+
+
+def test_a_company_limit_comes_from_the_company_plan(session, make):
+    customer = make.customer()
+    price = make.price(make.plan(audience="companies", features={"team_members": 5}))
+    make.subscription(price, customer=customer)
+
+    assert limit_for(session, "team_members", {}, customer_id=customer.id) == 5
+
+
+def test_exactly_one_subscriber_is_named(session, make):
+    with pytest.raises(ValueError):
+        limit_for(session, "favorites", FREE)
+
+
+@pytest.mark.config(FAVORITES_LIMIT_DEFAULT=1)
+def test_favorites_follow_the_parents_plan(client, session, make, parent, auth):
+    price = make.price(make.plan(features={"favorites": 2}))
+    make.subscription(price, user=parent)
+    first, second, third = (make.school() for _ in range(3))
+    session.commit()
+    auth.login(parent.email)
+
+    def add(school):
+        return client.post(
+            "/account/favorites",
+            data={"kind": "school", "target_id": school.id, "csrf_token": csrf_token(client)},
+        )
+
+    assert add(first).status_code == 303
+    assert add(second).status_code == 303  # over the free default, within the plan
+    assert add(third).status_code == 303  # refused: a flash, and nothing kept
+    html = client.get("/account/favorites").get_data(as_text=True)
+    assert first.name in html and second.name in html and third.name not in html
