@@ -108,5 +108,5 @@ def _page(block: str, status: int = 200, form=None, code_form=None):
         form=form or EmailChangeForm(formdata=None),
         code_form=code_form or EmailCodeForm(formdata=None),
         pending=_pending(),
-        code_minutes=int(current_app.config["CODE_LIFETIME"].total_seconds() // 60),
+        code_minutes=policy_from(current_app.config).lifetime_minutes,
     )

@@ -32,6 +32,11 @@ class CodePolicy:
     max_attempts: int
     resend_interval: timedelta
 
+    @property
+    def lifetime_minutes(self) -> int:
+        """The lifetime as the whole minutes mails and pages tell the user."""
+        return int(self.lifetime.total_seconds() // 60)
+
 
 def _digest(policy: CodePolicy, purpose: str, user_id: int, code: str) -> str:
     message = f"{purpose}:{user_id}:{code}".encode()
@@ -125,7 +130,7 @@ def use_code(
 def mail_code(policy: CodePolicy, to: str, code: str, message: tuple) -> None:
     """Mail a code. `message` is (subject, body), lazy msgids that may use %(code)s and
     %(minutes)d (the code's lifetime)."""
-    values = {"code": code, "minutes": int(policy.lifetime.total_seconds() // 60)}
+    values = {"code": code, "minutes": policy.lifetime_minutes}
     subject, body = message
     mail.send(to, str(subject) % values, str(body) % values)
 

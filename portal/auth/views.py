@@ -109,7 +109,7 @@ def one_time_code():
         "code_form",
         status=status,
         form=form,
-        code_minutes=int(current_app.config["CODE_LIFETIME"].total_seconds() // 60),
+        code_minutes=policy_from(current_app.config).lifetime_minutes,
     )
 
 
@@ -267,7 +267,7 @@ def verify():
         status=status,
         form=form,
         resend_form=ResendForm(email=form.email.data or ""),
-        code_minutes=int(current_app.config["CODE_LIFETIME"].total_seconds() // 60),
+        code_minutes=policy_from(current_app.config).lifetime_minutes,
     )
 
 
