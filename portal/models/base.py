@@ -11,7 +11,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.dialects import mysql
@@ -20,6 +22,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    declared_attr,
     mapped_column,
     registry,
     with_loader_criteria,
@@ -93,6 +96,30 @@ def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     """A CHECK that `column` holds one of `values`: the vocabulary lives in one Python tuple."""
     listed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
+
+
+class CardTokenMixin:
+    """A saved card as the payment gateway's token: brand, last four digits and expiry only.
+
+    PCI: never a card number or a CVV. Shared by companies' and parents' cards.
+    """
+
+    gateway: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str255]
+    brand: Mapped[str] = mapped_column(String(16))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(SmallInteger)
+    exp_year: Mapped[int] = mapped_column(SmallInteger)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        # Fresh constraint objects per table: a constraint belongs to exactly one table.
+        return (
+            UniqueConstraint("gateway", "token"),
+            CheckConstraint("exp_month >= 1 AND exp_month <= 12", name="exp_month_valid"),
+            CheckConstraint("exp_year >= 2000", name="exp_year_valid"),
+            CheckConstraint("length(last4) = 4", name="last4_length"),
+        )
 
 
 class TimestampMixin:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import (
     Base,
     BigId,
+    CardTokenMixin,
     SoftDeleteMixin,
     TimestampMixin,
     bigint_pk,
@@ -206,23 +207,11 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class UserPaymentCard(TimestampMixin, SoftDeleteMixin, Base):
+class UserPaymentCard(CardTokenMixin, TimestampMixin, SoftDeleteMixin, Base):
     """user_payment_cards: a parent's saved card as the gateway's token (the same rule as
     customer_credit_cards: never a card number or a CVV)."""
 
     __tablename__ = "user_payment_cards"
-    __table_args__ = (
-        UniqueConstraint("gateway", "token"),
-        CheckConstraint("exp_month >= 1 AND exp_month <= 12", name="exp_month_valid"),
-        CheckConstraint("exp_year >= 2000", name="exp_year_valid"),
-        CheckConstraint("length(last4) = 4", name="last4_length"),
-    )
 
     id: Mapped[bigint_pk]
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
-    gateway: Mapped[str] = mapped_column(String(32))
-    token: Mapped[str255]
-    brand: Mapped[str] = mapped_column(String(16))
-    last4: Mapped[str] = mapped_column(String(4))
-    exp_month: Mapped[int] = mapped_column(SmallInteger)
-    exp_year: Mapped[int] = mapped_column(SmallInteger)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import (
     Base,
     BigId,
+    CardTokenMixin,
     SoftDeleteMixin,
     TimestampMixin,
     UTCDateTime,
@@ -329,24 +330,12 @@ class CustomerUserDailyActivityLog(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class CustomerCreditCard(TimestampMixin, SoftDeleteMixin, Base):
+class CustomerCreditCard(CardTokenMixin, TimestampMixin, SoftDeleteMixin, Base):
     """customer_credit_cards: a gateway's token for a company card, never the number or CVV."""
 
     __tablename__ = "customer_credit_cards"
-    __table_args__ = (
-        UniqueConstraint("gateway", "token"),
-        CheckConstraint("exp_month >= 1 AND exp_month <= 12", name="exp_month_valid"),
-        CheckConstraint("exp_year >= 2000", name="exp_year_valid"),
-        CheckConstraint("length(last4) = 4", name="last4_length"),
-    )
 
     id: Mapped[bigint_pk]
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
-    gateway: Mapped[str] = mapped_column(String(32))
-    token: Mapped[str255]
-    brand: Mapped[str] = mapped_column(String(16))
-    last4: Mapped[str] = mapped_column(String(4))
-    exp_month: Mapped[int] = mapped_column(SmallInteger)
-    exp_year: Mapped[int] = mapped_column(SmallInteger)
     holder_name: Mapped[str | None] = mapped_column(String(255))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
