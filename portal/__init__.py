@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
     from portal.auth import bp as auth_bp
+    from portal.billing import bp as billing_bp
     from portal.core import bp as core_bp
     from portal.customer import bp as customer_bp
     from portal.devices import bp as devices_bp
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(customer_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(devices_bp)
 

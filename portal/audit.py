@@ -35,6 +35,15 @@ EVENTS = frozenset(
         "email_change_requested",
         "email_changed",
         "password_check_failed",
+        "subscription_started",
+        "payment_failed",
+        "subscription_cancel_scheduled",
+        "subscription_cancel_undone",
+        "subscription_cancelled",
+        "subscription_paused",
+        "subscription_resumed",
+        "subscription_change_scheduled",
+        "subscription_change_cancelled",
     }
 )
 
@@ -45,6 +54,10 @@ class Origin:
 
     ip_address: str | None = None
     user_agent: str | None = None
+
+
+# Events with no request behind them (a flask command, a job).
+NO_ORIGIN = Origin()
 
 
 def log_event(

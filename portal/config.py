@@ -60,6 +60,16 @@ class Config:
     # Favorites a parent may keep without a plan; a plan's "favorites" feature overrides it.
     FAVORITES_LIMIT_DEFAULT = 20
 
+    # The payment gateway (portal.billing.gateway.GATEWAYS). The sandbox takes only its test
+    # cards and needs no network; a real gateway is added there and named here.
+    PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
+    # Who issues the receipts, line by line as printed on them.
+    RECEIPT_ISSUER = (
+        "Okul Portal Teknoloji A.Ş.",
+        "Büyükdere Cad. No: 1, Sarıyer / İstanbul",
+        "Maslak V.D. · VKN 0000000000",
+    )
+
 
 class DevelopmentConfig(Config):
     """Local development: a fixed secret and cookies that work over plain http."""

@@ -53,12 +53,12 @@ def add_favorite():
     except favorites.FavoritesLimitReached as refused:
         db.session.rollback()  # nothing was written; ends the transaction and its row lock
         message = _(
-            "You can keep up to %(limit)d favorites. Remove one to add another.",
+            "You can keep up to %(limit)d favorites. Remove one, or choose a bigger plan.",
             limit=refused.limit,
         )
         if htmx.wants_fragment():
             return _toggle(form, is_favorite=False, status=422, error=message)
-        flash(message, "error")
+        flash(message, "upgrade")
         return _back(form)
     db.session.commit()
     if htmx.wants_fragment():

@@ -7,27 +7,39 @@ team size and schools listed later), never only displayed.
 """
 
 from collections.abc import Mapping
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from portal.billing.periods import istanbul_today
 from portal.models import PlanFeature, SubscriptionPlanFeature, UserSubscription
 
 LIVE_STATUSES = ("trial", "active")
 
 
 def live_subscription(
-    session: Session, *, user_id: int | None = None, customer_id: int | None = None
+    session: Session,
+    *,
+    user_id: int | None = None,
+    customer_id: int | None = None,
+    today: date | None = None,
 ) -> UserSubscription | None:
-    """The subscriber's live subscription (the newest, should there ever be two)."""
+    """The subscription whose plan is in force: trial or active, or paused within the period
+    already paid for (the newest, should there ever be two)."""
+    today = today or istanbul_today()
     owner = (
         UserSubscription.user_id == user_id
         if user_id is not None
         else UserSubscription.customer_id == customer_id
     )
+    in_force = or_(
+        UserSubscription.status.in_(LIVE_STATUSES),
+        and_(UserSubscription.status == "paused", UserSubscription.end_date > today),
+    )
     return session.scalar(
         select(UserSubscription)
-        .where(owner, UserSubscription.status.in_(LIVE_STATUSES))
+        .where(owner, in_force)
         .order_by(UserSubscription.id.desc())
         .limit(1)
     )

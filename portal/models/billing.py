@@ -163,9 +163,22 @@ class UserSubscription(TimestampMixin, Base):
     retry_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     cancelled_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
+    # A change of plan or cycle the subscriber confirmed; it takes effect on the next billing
+    # date, when this price is charged (portal.billing.subscriptions.schedule_change).
+    scheduled_plan_price_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("plan_prices.id"), index=True
+    )
+    # The saved card renewals charge: a parent's or a company's, matching the subscriber.
+    user_payment_card_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("user_payment_cards.id"), index=True
+    )
+    customer_credit_card_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customer_credit_cards.id"), index=True
+    )
 
     plan: Mapped[SubscriptionPlan] = relationship()
-    price: Mapped[PlanPrice] = relationship()
+    price: Mapped[PlanPrice] = relationship(foreign_keys=[plan_price_id])
+    scheduled_price: Mapped[PlanPrice | None] = relationship(foreign_keys=[scheduled_plan_price_id])
 
 
 class Payment(Base):
@@ -192,6 +205,10 @@ class Payment(Base):
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))
+    # The price row this payment bought, so a receipt names it after a later plan change.
+    plan_price_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("plan_prices.id"), index=True
+    )
     net_amount: Mapped[money]
     kdv_amount: Mapped[money]
     gross_amount: Mapped[money]

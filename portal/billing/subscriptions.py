@@ -1,0 +1,622 @@
+"""The subscription lifecycle: subscribe, trial, pause and resume, cancel and undo, change.
+
+Plain module: the caller passes the session, the gateway and the business date (Europe/Istanbul)
+and commits. The states and what moves between them:
+
+    trial ──(trial ends, charge succeeds: renewals)──────────────► active
+    active ──pause──► paused ──resume──► active
+    trial/active ──cancel_now──► cancelled
+    trial/active ──cancel_at_period_end──► (still trial/active) ──(period ends)──► cancelled
+                 ◄──────────────undo_cancel───────────────────────┘ (before it ends)
+    trial/active ──(charges fail and retries run out: renewals)──► expired
+
+The dates: a paid subscription's periods run from anchor_date (portal.billing.periods);
+end_date is where the current period ends, which is also the start of the next period to pay,
+and next_billing_date is when the renewal job next looks at it (end_date, or a retry date).
+A trial runs from start_date to trial_end_date, which is also the anchor: period 0 is the
+first paid one, charged when the trial ends.
+
+A change of plan or cycle takes effect on the next billing date: nothing is charged now, the
+new price is charged then and its periods are anchored there. No proration, no partial
+refunds: what a subscriber was shown before confirming is exactly what happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from portal.audit import NO_ORIGIN, Origin, log_event
+from portal.billing.gateway import CardDetails, CardRefused, PaymentGateway, SavedCard
+from portal.billing.money import Charge, charge_for
+from portal.billing.periods import is_renewable, period_end
+from portal.models import (
+    Customer,
+    CustomerCreditCard,
+    Payment,
+    PlanPrice,
+    SubscriptionPlan,
+    User,
+    UserPaymentCard,
+    UserSubscription,
+)
+
+TRIAL = "trial"
+ACTIVE = "active"
+PAUSED = "paused"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+# A subscription that has not ended: at most one per subscriber.
+CURRENT_STATUSES = (TRIAL, ACTIVE, PAUSED)
+
+
+class SubscriptionError(Exception):
+    """A lifecycle step that is not allowed now; `code` names why, for the views' messages."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class PaymentFailed(Exception):
+    """The gateway refused the card or the charge; nothing was created."""
+
+    def __init__(self, failure_code: str):
+        super().__init__(failure_code)
+        self.failure_code = failure_code
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Who a subscription belongs to: a parent (user_id) or a school company (customer_id)."""
+
+    user_id: int | None = None
+    customer_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.customer_id is None):
+            raise ValueError("a subscriber is a parent or a company, exactly one")
+
+    @property
+    def audience(self) -> str:
+        """The plans' audience this subscriber may buy."""
+        return "parents" if self.user_id is not None else "companies"
+
+    def owns(self, subscription: UserSubscription | Payment) -> bool:
+        """The subscription or payment is this subscriber's."""
+        if self.user_id is not None:
+            return subscription.user_id == self.user_id
+        return subscription.customer_id == self.customer_id
+
+    def _filter(self, model):
+        if self.user_id is not None:
+            return model.user_id == self.user_id
+        return model.customer_id == self.customer_id
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What subscribing to a price means, shown at checkout before the card is asked for."""
+
+    price: PlanPrice
+    charge: Charge
+    trial_days: int  # 0 when no trial applies (none offered, or already used)
+    first_charge_on: date  # today, or the day the trial ends
+    period_ends_on: date | None  # the end of the first paid period; None for lifetime
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """What a change of plan or cycle will do, shown before the subscriber confirms."""
+
+    price: PlanPrice
+    charge: Charge
+    takes_effect_on: date
+    period_ends_on: date | None
+
+
+def current_subscription(session: Session, subscriber: Subscriber) -> UserSubscription | None:
+    """The subscriber's subscription that has not ended (trial, active or paused), if any."""
+    return session.scalar(
+        select(UserSubscription)
+        .where(subscriber._filter(UserSubscription))
+        .where(UserSubscription.status.in_(CURRENT_STATUSES))
+        .order_by(UserSubscription.id.desc())
+        .limit(1)
+    )
+
+
+def subscription_history(session: Session, subscriber: Subscriber) -> list[UserSubscription]:
+    """Every subscription the subscriber has had, newest first."""
+    return list(
+        session.scalars(
+            select(UserSubscription)
+            .where(subscriber._filter(UserSubscription))
+            .order_by(UserSubscription.id.desc())
+        )
+    )
+
+
+def payments_of(session: Session, subscriber: Subscriber) -> list[Payment]:
+    """The subscriber's payment attempts, newest first."""
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(subscriber._filter(Payment))
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+        )
+    )
+
+
+def trial_available(session: Session, subscriber: Subscriber, plan_id: int) -> bool:
+    """A subscriber gets one trial per plan, ever: a trial ended or cancelled still counts."""
+    had_trial = session.scalar(
+        select(
+            exists().where(
+                subscriber._filter(UserSubscription),
+                UserSubscription.subscription_plan_id == plan_id,
+                UserSubscription.trial_end_date.is_not(None),
+            )
+        )
+    )
+    return not had_trial
+
+
+def purchasable_price(session: Session, subscriber: Subscriber, price_id: int) -> PlanPrice:
+    """The active price of an active plan for this subscriber's audience.
+
+    :raise SubscriptionError("price_unavailable"): otherwise (archived, another audience...).
+    """
+    price = session.scalar(
+        select(PlanPrice)
+        .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
+        .where(
+            PlanPrice.id == price_id,
+            PlanPrice.status == "active",
+            SubscriptionPlan.is_active,
+            SubscriptionPlan.audience == subscriber.audience,
+        )
+    )
+    if price is None:
+        raise SubscriptionError("price_unavailable")
+    return price
+
+
+def quote(session: Session, subscriber: Subscriber, price: PlanPrice, today: date) -> Quote:
+    """What subscribing to `price` today would charge, and when."""
+    trial_days = (
+        price.trial_days
+        if price.trial_days and trial_available(session, subscriber, price.subscription_plan_id)
+        else 0
+    )
+    first_charge_on = today + timedelta(days=trial_days)
+    return Quote(
+        price=price,
+        charge=charge_for(price.amount, price.kdv_included),
+        trial_days=trial_days,
+        first_charge_on=first_charge_on,
+        period_ends_on=period_end(first_charge_on, price.billing_cycle, 0),
+    )
+
+
+def _lock_subscriber(session: Session, subscriber: Subscriber) -> None:
+    # One checkout at a time per subscriber, so two tabs (or a double click) cannot both find
+    # "no subscription yet" and both subscribe. SQLite ignores FOR UPDATE; it has one writer.
+    model, key = (
+        (User, subscriber.user_id)
+        if subscriber.user_id is not None
+        else (Customer, subscriber.customer_id)
+    )
+    session.execute(select(model.id).where(model.id == key).with_for_update())
+
+
+def _store_card(session: Session, subscriber: Subscriber, saved: SavedCard, holder: str | None):
+    fields = dict(
+        gateway=saved.gateway,
+        token=saved.token,
+        brand=saved.brand,
+        last4=saved.last4,
+        exp_month=saved.exp_month,
+        exp_year=saved.exp_year,
+    )
+    if subscriber.user_id is not None:
+        card = UserPaymentCard(user_id=subscriber.user_id, **fields)
+    else:
+        card = CustomerCreditCard(customer_id=subscriber.customer_id, holder_name=holder, **fields)
+    session.add(card)
+    session.flush()
+    return card
+
+
+def subscribe(
+    session: Session,
+    gateway: PaymentGateway,
+    subscriber: Subscriber,
+    price_id: int,
+    card: CardDetails,
+    *,
+    idempotency_key: str,
+    today: date,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+) -> UserSubscription:
+    """Start a subscription to a price: a trial when one applies, else charged now.
+
+    The same idempotency_key twice (a double click, a retried request) gives back the first
+    subscription without charging again.
+
+    :raise SubscriptionError: "already_subscribed", "price_unavailable".
+    :raise PaymentFailed: the card was refused or the charge failed; nothing is stored.
+    """
+    _lock_subscriber(session, subscriber)
+    earlier = session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
+    if earlier is not None and subscriber.owns(earlier) and earlier.user_subscription_id:
+        return session.get(UserSubscription, earlier.user_subscription_id)
+    if current_subscription(session, subscriber) is not None:
+        raise SubscriptionError("already_subscribed")
+    price = purchasable_price(session, subscriber, price_id)
+    offer = quote(session, subscriber, price, today)
+    try:
+        saved = gateway.save_card(card, today)
+    except CardRefused as refused:
+        _log_failure(session, actor_user_id, origin, price, refused.failure_code)
+        raise PaymentFailed(refused.failure_code) from None
+
+    subscription = UserSubscription(
+        user_id=subscriber.user_id,
+        customer_id=subscriber.customer_id,
+        subscription_plan_id=price.subscription_plan_id,
+        plan_price_id=price.id,
+        billing_cycle=price.billing_cycle,
+        amount=price.amount,
+        currency=price.currency,
+        kdv_included=price.kdv_included,
+        start_date=today,
+        anchor_date=offer.first_charge_on,
+        period_index=0,
+    )
+    if offer.trial_days:
+        # Nothing is charged until the trial ends: the renewal job charges period 0 then.
+        subscription.status = TRIAL
+        subscription.trial_end_date = offer.first_charge_on
+        subscription.end_date = offer.first_charge_on
+        subscription.next_billing_date = offer.first_charge_on
+    else:
+        result = gateway.charge(saved.token, offer.charge.gross, price.currency, idempotency_key)
+        if not result.succeeded:
+            _log_failure(session, actor_user_id, origin, price, result.failure_code)
+            raise PaymentFailed(result.failure_code or "card_declined")
+        subscription.status = ACTIVE
+        subscription.end_date = offer.period_ends_on
+        subscription.next_billing_date = offer.period_ends_on
+        subscription.last_payment_date = today
+    stored_card = _store_card(session, subscriber, saved, card.holder_name)
+    _attach_card(subscription, subscriber, stored_card)
+    session.add(subscription)
+    session.flush()
+    if not offer.trial_days:
+        session.add(
+            Payment(
+                user_subscription_id=subscription.id,
+                user_id=subscriber.user_id,
+                customer_id=subscriber.customer_id,
+                purpose="first_charge",
+                plan_price_id=price.id,
+                net_amount=offer.charge.net,
+                kdv_amount=offer.charge.kdv,
+                gross_amount=offer.charge.gross,
+                currency=price.currency,
+                status="succeeded",
+                gateway=gateway.name,
+                gateway_reference=result.reference,
+                idempotency_key=idempotency_key,
+                charged_period=subscription.anchor_date,
+                card_brand=saved.brand,
+                card_last4=saved.last4,
+            )
+        )
+        session.flush()
+    log_event(
+        session,
+        "subscription_started",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+        plan_price_id=price.id,
+        status=subscription.status,
+    )
+    return subscription
+
+
+def _attach_card(subscription: UserSubscription, subscriber: Subscriber, card) -> None:
+    if subscriber.user_id is not None:
+        subscription.user_payment_card_id = card.id
+    else:
+        subscription.customer_credit_card_id = card.id
+
+
+def _log_failure(session, actor_user_id, origin, price: PlanPrice, failure_code) -> None:
+    # A refused checkout creates no subscription, card or payment; the attempt is kept here.
+    log_event(
+        session,
+        "payment_failed",
+        actor_user_id,
+        origin,
+        plan_price_id=price.id,
+        failure_code=failure_code,
+    )
+
+
+def _require(subscription: UserSubscription, *statuses: str) -> None:
+    if subscription.status not in statuses:
+        raise SubscriptionError("not_allowed_now")
+
+
+def cancel_at_period_end(
+    session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
+) -> None:
+    """Stop renewing: the subscription keeps working until its period (or trial) ends."""
+    _require(subscription, TRIAL, ACTIVE)
+    if not is_renewable(subscription.billing_cycle) or subscription.cancel_at_period_end:
+        raise SubscriptionError("not_allowed_now")
+    subscription.cancel_at_period_end = True
+    subscription.auto_renew = False
+    log_event(
+        session,
+        "subscription_cancel_scheduled",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+        ends_on=subscription.end_date.isoformat(),
+    )
+
+
+def undo_cancel(
+    session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
+) -> None:
+    """Take back a cancellation at period end, before the period ends."""
+    _require(subscription, TRIAL, ACTIVE)
+    if not subscription.cancel_at_period_end:
+        raise SubscriptionError("not_allowed_now")
+    subscription.cancel_at_period_end = False
+    subscription.auto_renew = True
+    log_event(
+        session,
+        "subscription_cancel_undone",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+    )
+
+
+def cancel_now(
+    session: Session,
+    subscription: UserSubscription,
+    today: date,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+) -> None:
+    """End the subscription today. What was paid for the current period is not refunded."""
+    _require(subscription, TRIAL, ACTIVE, PAUSED)
+    subscription.status = CANCELLED
+    subscription.cancelled_at = datetime.now(UTC)
+    subscription.end_date = today
+    subscription.next_billing_date = None
+    subscription.auto_renew = False
+    subscription.cancel_at_period_end = False
+    subscription.scheduled_plan_price_id = None
+    log_event(
+        session, "subscription_cancelled", actor_user_id, origin, subscription_id=subscription.id
+    )
+
+
+def pause(
+    session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
+) -> None:
+    """Stop renewals until resumed; the plan keeps working until the paid period ends."""
+    _require(subscription, ACTIVE)
+    if not is_renewable(subscription.billing_cycle) or subscription.retry_count:
+        raise SubscriptionError("not_allowed_now")
+    subscription.status = PAUSED
+    subscription.paused_at = datetime.now(UTC)
+    subscription.next_billing_date = None
+    log_event(
+        session, "subscription_paused", actor_user_id, origin, subscription_id=subscription.id
+    )
+
+
+def resume_preview(subscription: UserSubscription, today: date) -> ChangePreview | None:
+    """What resuming today charges: None while the paid period still runs (nothing to pay)."""
+    if subscription.end_date is not None and today < subscription.end_date:
+        return None
+    price = subscription.scheduled_price or subscription.price
+    return ChangePreview(
+        price=price,
+        charge=charge_for(_amount_for(subscription, price), price.kdv_included),
+        takes_effect_on=today,
+        period_ends_on=period_end(today, price.billing_cycle, 0),
+    )
+
+
+def _amount_for(subscription: UserSubscription, price: PlanPrice):
+    # The subscription's own copy of the amount is what it bought; a scheduled change buys the
+    # new price's amount.
+    return subscription.amount if price.id == subscription.plan_price_id else price.amount
+
+
+def resume(
+    session: Session,
+    gateway: PaymentGateway,
+    subscription: UserSubscription,
+    today: date,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+) -> None:
+    """Renew again. Within the paid period nothing is charged; after it, a new period starts
+    today and is charged now, anchored today.
+
+    :raise PaymentFailed: the charge failed; the subscription stays paused.
+    """
+    _require(subscription, PAUSED)
+    preview = resume_preview(subscription, today)
+    if preview is not None:
+        payment = _charge_new_anchor(
+            session, gateway, subscription, preview.price, today, key_suffix="resume"
+        )
+        if payment.status != "succeeded":
+            session.flush()
+            raise PaymentFailed(payment.failure_code or "card_declined")
+    subscription.status = ACTIVE
+    subscription.paused_at = None
+    subscription.next_billing_date = subscription.end_date
+    log_event(
+        session, "subscription_resumed", actor_user_id, origin, subscription_id=subscription.id
+    )
+
+
+def _charge_new_anchor(
+    session: Session,
+    gateway: PaymentGateway,
+    subscription: UserSubscription,
+    price: PlanPrice,
+    day: date,
+    key_suffix: str,
+) -> Payment:
+    """Charge period 0 of a new anchor at `day` (resume after the period ended)."""
+    amount = _amount_for(subscription, price)
+    charge = charge_for(amount, price.kdv_included)
+    card = saved_card_of(session, subscription)
+    # One key per attempt: the subscription's payments so far tell attempts apart.
+    attempt = session.scalar(
+        select(func.count())
+        .select_from(Payment)
+        .where(Payment.user_subscription_id == subscription.id)
+    )
+    key = f"sub{subscription.id}:{day.isoformat()}:{key_suffix}:{attempt}"
+    payment = new_payment(subscription, "renewal", charge, gateway.name, key, card)
+    payment.plan_price_id = price.id  # the price it buys, maybe a scheduled change's
+    if card is None:
+        payment.status, payment.failure_code = "failed", "no_saved_card"
+    else:
+        result = gateway.charge(card.token, charge.gross, subscription.currency, key)
+        payment.gateway_reference = result.reference
+        payment.status = "succeeded" if result.succeeded else "failed"
+        payment.failure_code = result.failure_code
+    if payment.status == "succeeded":
+        switch_price(subscription, price)
+        subscription.anchor_date = day
+        subscription.period_index = 0
+        subscription.end_date = period_end(day, price.billing_cycle, 0)
+        subscription.last_payment_date = day
+        payment.charged_period = day
+    session.add(payment)
+    return payment
+
+
+def new_payment(
+    subscription: UserSubscription, purpose: str, charge: Charge, gateway: str, key: str, card
+) -> Payment:
+    """A payment row for a charge of the subscription; the caller sets its outcome."""
+    return Payment(
+        user_subscription_id=subscription.id,
+        user_id=subscription.user_id,
+        customer_id=subscription.customer_id,
+        purpose=purpose,
+        plan_price_id=subscription.plan_price_id,
+        net_amount=charge.net,
+        kdv_amount=charge.kdv,
+        gross_amount=charge.gross,
+        currency=subscription.currency,
+        gateway=gateway,
+        idempotency_key=key,
+        card_brand=card.brand if card is not None else None,
+        card_last4=card.last4 if card is not None else None,
+    )
+
+
+def switch_price(subscription: UserSubscription, price: PlanPrice) -> None:
+    """Put the subscription on another price (a scheduled change taking effect)."""
+    if price.id == subscription.plan_price_id:
+        return
+    subscription.plan_price_id = price.id
+    subscription.subscription_plan_id = price.subscription_plan_id
+    subscription.billing_cycle = price.billing_cycle
+    subscription.amount = price.amount
+    subscription.kdv_included = price.kdv_included
+    subscription.scheduled_plan_price_id = None
+
+
+def saved_card_of(session: Session, subscription: UserSubscription):
+    """The saved card renewals of this subscription charge, or None (removed, or never set)."""
+    if subscription.user_payment_card_id is not None:
+        return session.get(UserPaymentCard, subscription.user_payment_card_id)
+    if subscription.customer_credit_card_id is not None:
+        return session.get(CustomerCreditCard, subscription.customer_credit_card_id)
+    return None
+
+
+def preview_change(
+    session: Session, subscriber: Subscriber, subscription: UserSubscription, price_id: int
+) -> ChangePreview:
+    """What moving to another price will do: it takes effect on the next billing date.
+
+    :raise SubscriptionError: "not_allowed_now" (paused, ended, lifetime, retrying a charge),
+        "same_price", "price_unavailable".
+    """
+    _require(subscription, TRIAL, ACTIVE)
+    if not is_renewable(subscription.billing_cycle) or subscription.retry_count:
+        raise SubscriptionError("not_allowed_now")
+    price = purchasable_price(session, subscriber, price_id)
+    if price.id == subscription.plan_price_id:
+        raise SubscriptionError("same_price")
+    takes_effect_on = subscription.end_date
+    return ChangePreview(
+        price=price,
+        charge=charge_for(price.amount, price.kdv_included),
+        takes_effect_on=takes_effect_on,
+        period_ends_on=period_end(takes_effect_on, price.billing_cycle, 0),
+    )
+
+
+def schedule_change(
+    session: Session,
+    subscriber: Subscriber,
+    subscription: UserSubscription,
+    price_id: int,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+) -> ChangePreview:
+    """Confirm a change of plan or cycle; it also takes back a cancellation at period end."""
+    preview = preview_change(session, subscriber, subscription, price_id)
+    subscription.scheduled_plan_price_id = preview.price.id
+    subscription.cancel_at_period_end = False
+    subscription.auto_renew = True
+    log_event(
+        session,
+        "subscription_change_scheduled",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+        plan_price_id=preview.price.id,
+        takes_effect_on=preview.takes_effect_on.isoformat(),
+    )
+    return preview
+
+
+def cancel_change(
+    session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
+) -> None:
+    """Drop a scheduled change of plan or cycle."""
+    if subscription.scheduled_plan_price_id is None:
+        raise SubscriptionError("not_allowed_now")
+    subscription.scheduled_plan_price_id = None
+    log_event(
+        session,
+        "subscription_change_cancelled",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+    )
