@@ -39,6 +39,15 @@ EVENT_LABELS = {
     "email_change_requested": _l("E-mail change requested"),
     "email_changed": _l("E-mail address changed"),
     "account_deleted": _l("Account deleted"),
+    "subscription_started": _l("Subscription started"),
+    "payment_failed": _l("Payment refused"),
+    "subscription_cancel_scheduled": _l("Subscription set to end at the period end"),
+    "subscription_cancel_undone": _l("Subscription end taken back"),
+    "subscription_cancelled": _l("Subscription ended"),
+    "subscription_paused": _l("Subscription paused"),
+    "subscription_resumed": _l("Subscription resumed"),
+    "subscription_change_scheduled": _l("Plan change planned"),
+    "subscription_change_cancelled": _l("Planned plan change dropped"),
 }
 
 # The names profile_changed may list, as the profile page calls them.

@@ -70,7 +70,8 @@ class CardForm(FlaskForm):
 
     def validate_exp_year(self, field) -> None:
         """A card that expired before this month cannot pay."""
+        if not (str(field.data).isdigit() and str(self.exp_month.data).isdigit()):
+            return  # not one of the choices: the selects have said so already
         today = istanbul_today()
-        month = int(self.exp_month.data or 0)
-        if (int(field.data), month) < (today.year, today.month):
+        if (int(field.data), int(self.exp_month.data)) < (today.year, today.month):
             raise ValidationError(_l("This card has expired."))

@@ -20,6 +20,7 @@ from portal.access import CUSTOMER_USER, PARENT, allow, audience_of_user
 from portal.billing import bp, subscriptions
 from portal.billing.forms import CardForm, new_idempotency_key
 from portal.billing.gateway import CardDetails, PaymentGateway, gateway_named
+from portal.billing.money import charge_for
 from portal.billing.periods import istanbul_today, period_end
 from portal.billing.subscriptions import PaymentFailed, Subscriber, SubscriptionError
 from portal.extensions import db
@@ -47,6 +48,9 @@ REFUSALS = {
     "price_unavailable": _l("That plan or price is no longer offered. Choose another one."),
     "same_price": _l("You are already on this plan and billing cycle."),
     "not_allowed_now": _l("That cannot be done in the subscription's current state."),
+    "form_already_used": _l(
+        "That payment form was already used. Choose a plan again to start a new subscription."
+    ),
 }
 
 
@@ -182,6 +186,11 @@ def _subscription_page(
             else None
         ),
         card=subscriptions.saved_card_of(db.session, current) if current else None,
+        scheduled_charge=(
+            charge_for(current.scheduled_price.amount, current.scheduled_price.kdv_included)
+            if current is not None and current.scheduled_price is not None
+            else None
+        ),
         payments=subscriptions.payments_of(db.session, subscriber),
         history=[
             s

@@ -118,15 +118,24 @@ class ChangePreview:
     period_ends_on: date | None
 
 
-def current_subscription(session: Session, subscriber: Subscriber) -> UserSubscription | None:
-    """The subscriber's subscription that has not ended (trial, active or paused), if any."""
-    return session.scalar(
+def current_subscription(
+    session: Session, subscriber: Subscriber, *, locking_read: bool = False
+) -> UserSubscription | None:
+    """The subscriber's subscription that has not ended (trial, active or paused), if any.
+
+    `locking_read` reads FOR SHARE, which sees what other transactions committed after this
+    one began (MariaDB's REPEATABLE READ otherwise keeps showing its first snapshot).
+    """
+    query = (
         select(UserSubscription)
         .where(subscriber._filter(UserSubscription))
         .where(UserSubscription.status.in_(CURRENT_STATUSES))
         .order_by(UserSubscription.id.desc())
         .limit(1)
     )
+    if locking_read:
+        query = query.with_for_update(read=True)
+    return session.scalar(query)
 
 
 def subscription_history(session: Session, subscriber: Subscriber) -> list[UserSubscription]:
@@ -248,14 +257,30 @@ def subscribe(
     The same idempotency_key twice (a double click, a retried request) gives back the first
     subscription without charging again.
 
-    :raise SubscriptionError: "already_subscribed", "price_unavailable".
+    :raise SubscriptionError: "already_subscribed", "price_unavailable", "form_already_used".
     :raise PaymentFailed: the card was refused or the charge failed; nothing is stored.
     """
     _lock_subscriber(session, subscriber)
-    earlier = session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
-    if earlier is not None and subscriber.owns(earlier) and earlier.user_subscription_id:
-        return session.get(UserSubscription, earlier.user_subscription_id)
-    if current_subscription(session, subscriber) is not None:
+    # Locking reads from here on. On MariaDB (REPEATABLE READ) a plain read would still see the
+    # snapshot this request took before it waited for the lock, so a second tab found no
+    # subscription and no payment yet and charged the card again (a test catches it).
+    earlier = session.scalar(
+        select(Payment).where(Payment.idempotency_key == idempotency_key).with_for_update(read=True)
+    )
+    if earlier is not None:
+        replayed = (
+            session.get(
+                UserSubscription, earlier.user_subscription_id, with_for_update={"read": True}
+            )
+            if subscriber.owns(earlier) and earlier.user_subscription_id
+            else None
+        )
+        if replayed is not None and replayed.status in CURRENT_STATUSES:
+            return replayed
+        # The key paid for something that has ended since (a form sent again from the
+        # browser's history): it must neither charge again nor claim a new start.
+        raise SubscriptionError("form_already_used")
+    if current_subscription(session, subscriber, locking_read=True) is not None:
         raise SubscriptionError("already_subscribed")
     price = purchasable_price(session, subscriber, price_id)
     offer = quote(session, subscriber, price, today)
