@@ -3,7 +3,8 @@
 For each trial or active subscription whose next_billing_date is on or before the date:
 
 - cancelled at period end: it ends now (status cancelled), nothing is charged;
-- a confirmed change of plan or cycle: the new price takes over, anchored at the change date;
+- a confirmed change of plan or cycle: the new price is charged, anchored at the change date,
+  and takes over once paid;
 - otherwise the period starting at end_date is charged; on success the next period is set,
   and periods missed while the job did not run are charged one by one (catch-up);
 - a failed charge is recorded and retried RETRY_AFTER_DAYS after the due date (1, 3 and 7
@@ -31,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.billing.gateway import NO_SAVED_CARD, PaymentGateway
+from portal.billing.gateway import PaymentGateway
 from portal.billing.money import charge_for
 from portal.billing.periods import period_end, period_index_on
 from portal.billing.subscriptions import (
@@ -40,6 +41,7 @@ from portal.billing.subscriptions import (
     EXPIRED,
     TRIAL,
     new_payment,
+    settle,
     switch_price,
 )
 from portal.models import CustomerCreditCard, PlanPrice, UserPaymentCard, UserSubscription
@@ -147,33 +149,35 @@ def _renew_one(
     while subscription.next_billing_date is not None and subscription.next_billing_date <= day:
         due = subscription.end_date  # the start of the period to pay
         purpose = "trial_end" if subscription.status == TRIAL else "renewal"
-        if subscription.scheduled_plan_price_id is not None:
-            switch_price(subscription, prices[subscription.scheduled_plan_price_id])
-            subscription.anchor_date = due
-            subscription.period_index = 0
+        # A confirmed change is charged at its new price, anchored at the change date; the
+        # subscription moves to it only once that charge succeeds (until then it keeps the
+        # plan it paid for, and retries go on charging the new price).
+        change = prices.get(subscription.scheduled_plan_price_id)
+        if change is not None:
             purpose = "plan_change"
-            report.changed += 1
-        index = period_index_on(subscription.anchor_date, subscription.billing_cycle, due)
-        charge = charge_for(subscription.amount, subscription.kdv_included)
+            charge = charge_for(change.amount, change.kdv_included)
+            anchor, cycle = due, change.billing_cycle
+        else:
+            charge = charge_for(subscription.amount, subscription.kdv_included)
+            anchor, cycle = subscription.anchor_date, subscription.billing_cycle
+        index = period_index_on(anchor, cycle, due)
         key = f"sub{subscription.id}:{due.isoformat()}:{subscription.retry_count}"
         payment = new_payment(subscription, purpose, charge, gateway.name, key, card)
-        if card is None:
-            payment.status, payment.failure_code = "failed", NO_SAVED_CARD
-        else:
-            result = gateway.charge(card.token, charge.gross, subscription.currency, key)
-            payment.gateway_reference = result.reference
-            payment.status = "succeeded" if result.succeeded else "failed"
-            payment.failure_code = result.failure_code
+        if change is not None:
+            payment.plan_price_id = change.id
+        settle(payment, gateway, card)
         session.add(payment)
         if payment.status == "succeeded":
+            if change is not None:
+                switch_price(subscription, change)
+                subscription.anchor_date = anchor
+                report.changed += 1
             if subscription.status == TRIAL:
                 report.trials_converted += 1
             payment.charged_period = due
             subscription.status = ACTIVE
             subscription.period_index = index
-            subscription.end_date = period_end(
-                subscription.anchor_date, subscription.billing_cycle, index
-            )
+            subscription.end_date = period_end(anchor, cycle, index)
             subscription.next_billing_date = subscription.end_date  # None after lifetime
             subscription.retry_count = 0
             subscription.last_payment_date = day

@@ -30,7 +30,13 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit import NO_ORIGIN, Origin, log_event
-from portal.billing.gateway import CardDetails, CardRefused, PaymentGateway, SavedCard
+from portal.billing.gateway import (
+    NO_SAVED_CARD,
+    CardDetails,
+    CardRefused,
+    PaymentGateway,
+    SavedCard,
+)
 from portal.billing.money import Charge, charge_for
 from portal.billing.periods import is_renewable, period_end
 from portal.models import (
@@ -310,10 +316,15 @@ def subscribe(
         subscription.end_date = offer.first_charge_on
         subscription.next_billing_date = offer.first_charge_on
     else:
-        result = gateway.charge(saved.token, offer.charge.gross, price.currency, idempotency_key)
-        if not result.succeeded:
-            _log_failure(session, actor_user_id, origin, price, result.failure_code)
-            raise PaymentFailed(result.failure_code or "card_declined")
+        reference = None  # a free price: nothing to ask the gateway, which refuses zero
+        if offer.charge.gross:
+            result = gateway.charge(
+                saved.token, offer.charge.gross, price.currency, idempotency_key
+            )
+            if not result.succeeded:
+                _log_failure(session, actor_user_id, origin, price, result.failure_code)
+                raise PaymentFailed(result.failure_code or "card_declined")
+            reference = result.reference
         subscription.status = ACTIVE
         subscription.end_date = offer.period_ends_on
         subscription.next_billing_date = offer.period_ends_on
@@ -336,7 +347,7 @@ def subscribe(
                 currency=price.currency,
                 status="succeeded",
                 gateway=gateway.name,
-                gateway_reference=result.reference,
+                gateway_reference=reference,
                 idempotency_key=idempotency_key,
                 charged_period=subscription.anchor_date,
                 card_brand=saved.brand,
@@ -523,13 +534,7 @@ def _charge_new_anchor(
     key = f"sub{subscription.id}:{day.isoformat()}:{key_suffix}:{attempt}"
     payment = new_payment(subscription, "renewal", charge, gateway.name, key, card)
     payment.plan_price_id = price.id  # the price it buys, maybe a scheduled change's
-    if card is None:
-        payment.status, payment.failure_code = "failed", "no_saved_card"
-    else:
-        result = gateway.charge(card.token, charge.gross, subscription.currency, key)
-        payment.gateway_reference = result.reference
-        payment.status = "succeeded" if result.succeeded else "failed"
-        payment.failure_code = result.failure_code
+    settle(payment, gateway, card)
     if payment.status == "succeeded":
         switch_price(subscription, price)
         subscription.anchor_date = day
@@ -560,6 +565,26 @@ def new_payment(
         card_brand=card.brand if card is not None else None,
         card_last4=card.last4 if card is not None else None,
     )
+
+
+def settle(payment: Payment, gateway: PaymentGateway, card) -> None:
+    """Charge a payment's gross amount to the saved card and record the outcome on it.
+
+    A free price succeeds without the gateway (which refuses a zero amount); no card fails
+    with no_saved_card.
+    """
+    if payment.gross_amount == 0:
+        payment.status = "succeeded"
+        return
+    if card is None:
+        payment.status, payment.failure_code = "failed", NO_SAVED_CARD
+        return
+    result = gateway.charge(
+        card.token, payment.gross_amount, payment.currency, payment.idempotency_key
+    )
+    payment.gateway_reference = result.reference
+    payment.status = "succeeded" if result.succeeded else "failed"
+    payment.failure_code = result.failure_code
 
 
 def switch_price(subscription: UserSubscription, price: PlanPrice) -> None:

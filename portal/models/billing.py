@@ -194,7 +194,10 @@ class Payment(Base):
         one_of("status", PAYMENT_STATUSES),
         one_of("purpose", PAYMENT_PURPOSES),
         UniqueConstraint("user_subscription_id", "charged_period"),
-        CheckConstraint("gross_amount = net_amount + kdv_amount", name="gross_is_net_plus_kdv"),
+        # ROUND: SQLite keeps NUMERIC as a binary float, where 49.92 + 9.98 is not 59.90.
+        CheckConstraint(
+            "ROUND(net_amount + kdv_amount, 2) = gross_amount", name="gross_is_net_plus_kdv"
+        ),
         CheckConstraint("net_amount >= 0 AND kdv_amount >= 0", name="amounts_not_negative"),
     )
 
