@@ -326,13 +326,18 @@ def test_a_receipt_is_404_for_another_parents_payment_and_for_a_failed_payment(
     assert client.get(f"/payments/{paid.id}/receipt").status_code == 404
 
 
-def test_the_same_form_posted_twice_charges_once(client, session, signed_in, monthly):
+def test_the_same_form_posted_twice_charges_once(client, session, signed_in, english, monthly):
     fields = card_fields(client)
 
     first = client.post(checkout_url(monthly), data=fields)
     second = client.post(checkout_url(monthly), data=fields)
 
     assert first.status_code == 303 and second.status_code == 303
+    # The second answer is the first one's: the parent reads that it started, not a refusal.
+    assert second.headers["Location"] == PAGE
+    shown = text(page(client))
+    assert "Your subscription has started" in shown
+    assert "already have a subscription" not in shown
     assert len(subscriptions_of(session, signed_in)) == 1
     assert len(payments_of(session, signed_in)) == 1
     assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
@@ -547,8 +552,9 @@ def test_with_a_current_subscription_checkout_leads_to_the_change_preview(
 
     assert shown.status_code == 303
     assert shown.headers["Location"] == f"/subscription/change/{yearly.id}"
+    # A card form posted anyway (another tab) is refused on the subscription page.
     assert posted.status_code == 303
-    assert posted.headers["Location"] == f"/subscription/change/{yearly.id}"
+    assert posted.headers["Location"] == PAGE
     assert len(payments_of(session, signed_in)) == 1
 
 

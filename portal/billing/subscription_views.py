@@ -8,7 +8,7 @@ portal.billing.subscriptions; these views parse the form, call it and render.
 
 from datetime import date, timedelta
 
-from flask import Response, abort, current_app, flash, redirect, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -91,8 +91,8 @@ def checkout(price_id: int):
     subscriber, may_manage = current_subscriber()
     if not may_manage:
         abort(403)
-    current = subscriptions.current_subscription(db.session, subscriber)
-    if current is not None:
+    # A POST goes on to subscribe(), which knows a form sent twice from one refused anew.
+    if request.method == "GET" and subscriptions.current_subscription(db.session, subscriber):
         return htmx.redirect_to(url_for("billing.change", price_id=price_id))
     try:
         price = subscriptions.purchasable_price(db.session, subscriber, price_id)
@@ -134,10 +134,9 @@ def checkout(price_id: int):
         except IntegrityError:
             # The same form posted twice at once: the other request subscribed.
             db.session.rollback()
+            return htmx.redirect_to(subscription_page_url(subscriber))
         else:
             flash(_("Thank you. Your subscription has started."), "success")
-            return htmx.redirect_to(subscription_page_url(subscriber))
-        if error is None:
             return htmx.redirect_to(subscription_page_url(subscriber))
     offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
     failed_form = bool(form.errors) or error is not None
