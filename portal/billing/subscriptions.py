@@ -547,10 +547,21 @@ def _charge_new_anchor(
 
 
 def new_payment(
-    subscription: UserSubscription, purpose: str, charge: Charge, gateway: str, key: str, card
+    subscription: UserSubscription,
+    purpose: str,
+    charge: Charge,
+    gateway: str,
+    key: str,
+    card,
+    *,
+    row_type=Payment,
 ) -> Payment:
-    """A payment row for a charge of the subscription; the caller sets its outcome."""
-    return Payment(
+    """A payment row for a charge of the subscription; the caller sets its outcome.
+
+    `row_type` builds it: the Payment model, or the renewal run's plain row, which a batch
+    writes in one statement.
+    """
+    return row_type(
         user_subscription_id=subscription.id,
         user_id=subscription.user_id,
         customer_id=subscription.customer_id,
