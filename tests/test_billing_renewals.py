@@ -18,6 +18,7 @@ from portal.billing.subscriptions import (
     Subscriber,
     cancel_at_period_end,
     schedule_change,
+    store_card,
     subscribe,
 )
 from portal.extensions import db
@@ -79,17 +80,7 @@ def charged_periods(session, subscription):
 def use_card(session, subscription, number):
     """The parent saved another card, which renewals charge from now on."""
     saved = SandboxGateway().save_card(card(number), date(2026, 1, 1))
-    row = UserPaymentCard(
-        user_id=subscription.user_id,
-        gateway=saved.gateway,
-        token=saved.token,
-        brand=saved.brand,
-        last4=saved.last4,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-    )
-    session.add(row)
-    session.flush()
+    row = store_card(session, Subscriber(user_id=subscription.user_id), saved)
     subscription.user_payment_card_id = row.id
     session.commit()
 

@@ -28,6 +28,7 @@ from portal.billing.subscriptions import (
     resume,
     resume_preview,
     schedule_change,
+    store_card,
     subscribe,
     undo_cancel,
 )
@@ -462,17 +463,7 @@ def test_resuming_on_the_day_the_paid_period_ends_charges_the_new_period(session
 def use_card(session, subscription, number):
     """The parent saved another card, which renewals charge from now on."""
     saved = SandboxGateway().save_card(card(number), TODAY)
-    row = UserPaymentCard(
-        user_id=subscription.user_id,
-        gateway=saved.gateway,
-        token=saved.token,
-        brand=saved.brand,
-        last4=saved.last4,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-    )
-    session.add(row)
-    session.flush()
+    row = store_card(session, Subscriber(user_id=subscription.user_id), saved)
     subscription.user_payment_card_id = row.id
 
 

@@ -228,7 +228,10 @@ def _lock_subscriber(session: Session, subscriber: Subscriber) -> None:
     session.execute(select(model.id).where(model.id == key).with_for_update())
 
 
-def _store_card(session: Session, subscriber: Subscriber, saved: SavedCard, holder: str | None):
+def store_card(
+    session: Session, subscriber: Subscriber, saved: SavedCard, holder: str | None = None
+) -> UserPaymentCard | CustomerCreditCard:
+    """Keep a card the gateway saved, as the subscriber's: the token, never the number."""
     fields = dict(
         gateway=saved.gateway,
         token=saved.token,
@@ -329,7 +332,7 @@ def subscribe(
         subscription.end_date = offer.period_ends_on
         subscription.next_billing_date = offer.period_ends_on
         subscription.last_payment_date = today
-    stored_card = _store_card(session, subscriber, saved, card.holder_name)
+    stored_card = store_card(session, subscriber, saved, card.holder_name)
     _attach_card(subscription, subscriber, stored_card)
     session.add(subscription)
     session.flush()
