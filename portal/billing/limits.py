@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal.billing.periods import istanbul_today
+from portal.billing.subscriptions import Subscriber
 from portal.models import PlanFeature, SubscriptionPlanFeature, UserSubscription
 
 LIVE_STATUSES = ("trial", "active")
@@ -28,11 +29,7 @@ def live_subscription(
     """The subscription whose plan is in force: trial or active, or paused within the period
     already paid for (the newest, should there ever be two)."""
     today = today or istanbul_today()
-    owner = (
-        UserSubscription.user_id == user_id
-        if user_id is not None
-        else UserSubscription.customer_id == customer_id
-    )
+    owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
     in_force = or_(
         UserSubscription.status.in_(LIVE_STATUSES),
         and_(UserSubscription.status == "paused", UserSubscription.end_date > today),
@@ -54,8 +51,6 @@ def limit_for(
     customer_id: int | None = None,
 ) -> int | None:
     """The limit for `feature_code` of a parent (user_id) or a company (customer_id)."""
-    if (user_id is None) == (customer_id is None):
-        raise ValueError("give exactly one of user_id and customer_id")
     subscription = live_subscription(session, user_id=user_id, customer_id=customer_id)
     if subscription is None:
         return free_limits.get(feature_code, 0)

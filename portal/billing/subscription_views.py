@@ -12,7 +12,6 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import htmx
@@ -52,6 +51,11 @@ REFUSALS = {
         "That payment form was already used. Choose a plan again to start a new subscription."
     ),
 }
+
+
+def _failure_message(failed: PaymentFailed) -> str:
+    # An unknown code from a future gateway still gets a sentence, the most general one.
+    return FAILURE_MESSAGES.get(failed.failure_code, FAILURE_MESSAGES["card_declined"])
 
 
 def gateway() -> PaymentGateway:
@@ -123,7 +127,7 @@ def checkout(price_id: int):
             db.session.commit()
         except PaymentFailed as failed:
             db.session.commit()  # keeps the audit row of the attempt; nothing else was written
-            error = FAILURE_MESSAGES.get(failed.failure_code, FAILURE_MESSAGES["card_declined"])
+            error = _failure_message(failed)
             # A new attempt is a new charge: it gets its own key, and the card is asked again.
             form.idempotency_key.data = new_idempotency_key()
             form.number.data = ""
@@ -262,8 +266,7 @@ def resume():
         return _back_to_page(subscriber, ("error", str(REFUSALS[refused.code])))
     except PaymentFailed as failed:
         db.session.commit()  # the failed payment is recorded; the subscription stays paused
-        failure = FAILURE_MESSAGES.get(failed.failure_code, FAILURE_MESSAGES["card_declined"])
-        return _back_to_page(subscriber, ("error", str(failure)))
+        return _back_to_page(subscriber, ("error", str(_failure_message(failed))))
     db.session.commit()
     return _back_to_page(subscriber, ("success", _("Your subscription is active again.")))
 
@@ -295,6 +298,7 @@ def cancel_now():
         "content",
         subscription=subscription,
         subscriber=subscriber,
+        subscription_url=subscription_page_url(subscriber),
         form=form,
     )
 
@@ -370,6 +374,7 @@ def receipt(payment_id: int):
         ),
         buyer=current_user if subscriber.user_id else None,
         subscriber=subscriber,
+        subscription_url=subscription_page_url(subscriber),
     )
 
 
@@ -386,12 +391,7 @@ def _managed_subscription() -> tuple[Subscriber, UserSubscription]:
 def _locked_current(subscriber: Subscriber) -> UserSubscription | None:
     # Locked for the request, so a double click cannot apply one step twice and a step cannot
     # interleave with the renewal job (which locks the same row).
-    current = subscriptions.current_subscription(db.session, subscriber)
-    if current is None:
-        return None
-    return db.session.scalar(
-        select(UserSubscription).where(UserSubscription.id == current.id).with_for_update()
-    )
+    return subscriptions.current_subscription(db.session, subscriber, lock="update")
 
 
 def _back_to_page(subscriber: Subscriber, message: tuple[str, str]) -> Response:

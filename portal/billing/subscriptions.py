@@ -97,7 +97,8 @@ class Subscriber:
             return subscription.user_id == self.user_id
         return subscription.customer_id == self.customer_id
 
-    def _filter(self, model):
+    def owner_clause(self, model):
+        """The WHERE clause for rows of `model` (user_id / customer_id) that are this one's."""
         if self.user_id is not None:
             return model.user_id == self.user_id
         return model.customer_id == self.customer_id
@@ -125,22 +126,25 @@ class ChangePreview:
 
 
 def current_subscription(
-    session: Session, subscriber: Subscriber, *, locking_read: bool = False
+    session: Session, subscriber: Subscriber, *, lock: str | None = None
 ) -> UserSubscription | None:
     """The subscriber's subscription that has not ended (trial, active or paused), if any.
 
-    `locking_read` reads FOR SHARE, which sees what other transactions committed after this
-    one began (MariaDB's REPEATABLE READ otherwise keeps showing its first snapshot).
+    `lock` "share" or "update" reads it FOR SHARE / FOR UPDATE. A locking read also sees what
+    other transactions committed after this one began (MariaDB's REPEATABLE READ otherwise
+    keeps showing its first snapshot).
     """
     query = (
         select(UserSubscription)
-        .where(subscriber._filter(UserSubscription))
+        .where(subscriber.owner_clause(UserSubscription))
         .where(UserSubscription.status.in_(CURRENT_STATUSES))
         .order_by(UserSubscription.id.desc())
         .limit(1)
     )
-    if locking_read:
-        query = query.with_for_update(read=True)
+    if lock is not None:
+        if lock not in ("share", "update"):
+            raise ValueError(f"lock is 'share' or 'update', not {lock!r}")
+        query = query.with_for_update(read=lock == "share")
     return session.scalar(query)
 
 
@@ -149,7 +153,7 @@ def subscription_history(session: Session, subscriber: Subscriber) -> list[UserS
     return list(
         session.scalars(
             select(UserSubscription)
-            .where(subscriber._filter(UserSubscription))
+            .where(subscriber.owner_clause(UserSubscription))
             .order_by(UserSubscription.id.desc())
         )
     )
@@ -160,7 +164,7 @@ def payments_of(session: Session, subscriber: Subscriber) -> list[Payment]:
     return list(
         session.scalars(
             select(Payment)
-            .where(subscriber._filter(Payment))
+            .where(subscriber.owner_clause(Payment))
             .order_by(Payment.created_at.desc(), Payment.id.desc())
         )
     )
@@ -171,7 +175,7 @@ def trial_available(session: Session, subscriber: Subscriber, plan_id: int) -> b
     had_trial = session.scalar(
         select(
             exists().where(
-                subscriber._filter(UserSubscription),
+                subscriber.owner_clause(UserSubscription),
                 UserSubscription.subscription_plan_id == plan_id,
                 UserSubscription.trial_end_date.is_not(None),
             )
@@ -289,7 +293,7 @@ def subscribe(
         # The key paid for something that has ended since (a form sent again from the
         # browser's history): it must neither charge again nor claim a new start.
         raise SubscriptionError("form_already_used")
-    if current_subscription(session, subscriber, locking_read=True) is not None:
+    if current_subscription(session, subscriber, lock="share") is not None:
         raise SubscriptionError("already_subscribed")
     price = purchasable_price(session, subscriber, price_id)
     offer = quote(session, subscriber, price, today)
