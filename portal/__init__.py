@@ -91,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from portal.core import errors
+    from portal.core.views import errors
 
     errors.register(app)
 
@@ -100,9 +100,13 @@ def register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
     from portal import access, i18n
+    from portal.access import permissions
 
     i18n.register_filters(app)
     app.context_processor(lambda: {"current_audience": access.audience_of_user(current_user)})
+    # Templates ask the same question as views: can(customer_user, "see_billing").
+    app.add_template_global(permissions.can, "can")
+    app.add_template_global(permissions.role_name, "role_name")
 
 
 def register_commands(app: Flask) -> None:

@@ -55,13 +55,6 @@ LEVEL_NAMES = {
     "middle": _l("Middle school"),
     "high": _l("High school"),
 }
-ROLE_NAMES = {
-    "admin": _l("Company admin"),
-    "manager": _l("School manager"),
-    "agent": _l("Admissions agent"),
-    "finance": _l("Finance"),
-}
-
 BILLING_CYCLE_NAMES = {
     "daily": _l("Daily"),
     "weekly": _l("Weekly"),
@@ -87,6 +80,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(business_date, "business_date")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
     app.add_template_global(LEVEL_NAMES, "level_names")
-    app.add_template_global(ROLE_NAMES, "role_names")
     app.add_template_global(BILLING_CYCLE_NAMES, "billing_cycle_names")
     app.add_template_global(SUBSCRIPTION_STATUS_NAMES, "subscription_status_names")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.account.user_logs import PER_PAGE, event_details, short_user_agent
+from portal.account.activity_log import PER_PAGE, event_details, short_user_agent
 from portal.models import UserLog, utcnow
 from tests.helpers import HTMX
 from tests.test_html import assert_valid_html

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portal.account.account_deletion import DELETED_NAME
+from portal.account.deletion import DELETED_NAME
 from portal.models import (
     ConsentText,
     OtpCode,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from portal.audit import Origin
-from portal.devices import tokens
+from portal.devices import push_tokens as tokens
 from portal.extensions import db
 from portal.models import UserLog, UserNotificationId, utcnow
 from tests.helpers import AuthActions, csrf_token

@@ -1,6 +1,6 @@
 """The one rule for which schools and campuses a customer user may work on."""
 
-from portal.customer.school_access import granted_schools, may_work_on
+from portal.access.grants import granted_schools, may_work_on
 
 
 def test_whole_school_grant_covers_the_school_and_every_campus(session, make):

@@ -4,12 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from portal.account import (  # noqa: E402,F401
-    activity,
-    contacts,
-    deletion,
-    email_change,
-    privacy,
-    profile,
-    views,
-)
+from portal.account import views  # noqa: E402,F401

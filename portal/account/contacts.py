@@ -1,158 +1,94 @@
-"""The parent's contacts page: list, add, and each row edited or removed in place.
+"""The parent's extra contacts (user_contacts): list, add, change and remove their own.
 
-With htmx every row is a fragment (the `contact_row` block): "Edit" swaps the row for its
-form, saving swaps the row back (or the form with its errors, 422), removing deletes the row.
-With JavaScript off the same URLs answer with whole pages. Another user's contact is a 404.
+Plain module: the caller passes the session and the request's Origin, and commits. Every
+lookup is by the owner as well as the id, so another user's contact is simply not found.
 """
 
-from flask import Response, abort, flash, make_response, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
+from dataclasses import dataclass
 
-from portal import htmx
-from portal.access import PARENT, allow
-from portal.account import bp, user_contacts
-from portal.account.forms import CONTACT_TYPE_NAMES, MAX_ID, ContactForm
-from portal.extensions import db
-from portal.models import UserContact
-from portal.origin import current_origin
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-TEMPLATE = "account/contacts.html"
+from portal.account.phones import normalize_phone
+from portal.audit import Origin, log_event
+from portal.models import User, UserContact
+from portal.models.users import CONTACT_TYPES
 
 
-@bp.route("/contacts")
-@allow(PARENT)
-def contact_list():
-    """The parent's contacts, with a form to add one."""
-    return _page("contacts")
+@dataclass(frozen=True)
+class ContactEntry:
+    """What the parent typed for one contact."""
+
+    contact_type: str
+    label: str | None
+    value: str
 
 
-@bp.route("/contacts", methods=["POST"])
-@allow(PARENT)
-def add_contact():
-    """Add a contact: htmx gets the list again (with the new row), a plain form a redirect."""
-    form = ContactForm(prefix="new")
-    if not form.validate_on_submit():
-        return _page("contacts", status=422, add_form=form)
-    user_contacts.add_contact(db.session, current_user, _entry(form), current_origin())
-    db.session.commit()
-    if htmx.wants_fragment():
-        return _page("contacts")
-    flash(_("Contact added."), "success")
-    return htmx.redirect_to(url_for("account.contact_list"))
+def contacts_of(session: Session, user_id: int) -> list[UserContact]:
+    """The user's contacts, oldest first (the order they were added in)."""
+    return list(
+        session.scalars(
+            select(UserContact)
+            .where(UserContact.user_id == user_id)
+            .order_by(UserContact.created_at, UserContact.id)
+        )
+    )
 
 
-@bp.route("/contacts/<int:contact_id>")
-@allow(PARENT)
-def contact(contact_id: int):
-    """One contact's row (what "Cancel" puts back); the whole page without htmx.
+def contact_of(session: Session, user_id: int, contact_id: int) -> UserContact | None:
+    """The user's own contact with this id, or None (also when it is someone else's)."""
+    return session.scalar(
+        select(UserContact).where(UserContact.id == contact_id, UserContact.user_id == user_id)
+    )
 
-    :raise 404: when the contact is not the parent's own.
+
+def _stored(entry: ContactEntry) -> ContactEntry:
+    """The entry as it is kept: phones as +90XXXXXXXXXX, text trimmed.
+
+    :raise ValueError: for an unknown type or a phone that is not Turkish (the form checks).
     """
-    return _page("contact_row", contact=_own_contact(contact_id))
+    if entry.contact_type not in CONTACT_TYPES:
+        raise ValueError(f"unknown contact type {entry.contact_type!r}")
+    value = entry.value.strip()
+    if entry.contact_type == "phone":
+        value = normalize_phone(value)
+    return ContactEntry(entry.contact_type, (entry.label or "").strip() or None, value)
 
 
-@bp.route("/contacts/<int:contact_id>/edit")
-@allow(PARENT)
-def edit_contact(contact_id: int):
-    """The row as a form: alone for htmx, in the whole page without JavaScript.
-
-    :raise 404: when the contact is not the parent's own.
-    """
-    contact = _own_contact(contact_id)
-    return _page("contact_row", contact=contact, edit_form=_edit_form(contact))
-
-
-@bp.route("/contacts/<int:contact_id>", methods=["POST"])
-@allow(PARENT)
-def update_contact(contact_id: int):
-    """Save a row: htmx gets the row back (or its form with errors, 422).
-
-    :raise 404: when the contact is not the parent's own.
-    """
-    contact = _own_contact(contact_id)
-    form = _edit_form(contact)
-    if not form.validate_on_submit():
-        return _page("contact_row", status=422, contact=contact, edit_form=form)
-    user_contacts.update_contact(db.session, current_user, contact, _entry(form), current_origin())
-    db.session.commit()
-    if htmx.wants_fragment():
-        return _page("contact_row", contact=contact)
-    flash(_("Contact saved."), "success")
-    return htmx.redirect_to(url_for("account.contact_list"))
-
-
-@bp.route("/contacts/<int:contact_id>/delete", methods=["POST"])
-@allow(PARENT)
-def delete_contact(contact_id: int):
-    """Remove a contact: htmx gets an empty answer, which takes the row away.
-
-    :raise 404: when the contact is not the parent's own.
-    """
-    contact = _own_contact(contact_id)
-    user_contacts.remove_contact(db.session, current_user, contact, current_origin())
-    db.session.commit()
-    if htmx.wants_fragment():
-        response = make_response("", 200)
-        response.vary.update(h.strip() for h in htmx.VARY_HEADERS.split(","))
-        return response
-    flash(_("Contact removed."), "success")
-    return htmx.redirect_to(url_for("account.contact_list"))
-
-
-def _own_contact(contact_id: int) -> UserContact:
-    # An id beyond bigint names nothing (and the databases would refuse to compare it).
-    contact = None
-    if contact_id <= MAX_ID:
-        contact = user_contacts.contact_of(db.session, current_user.id, contact_id)
-    if contact is None:
-        abort(404)  # unknown, or someone else's: the same answer
+def add_contact(session: Session, user: User, entry: ContactEntry, origin: Origin) -> UserContact:
+    """Keep a new contact for the user."""
+    entry = _stored(entry)
+    contact = UserContact(
+        user_id=user.id, contact_type=entry.contact_type, label=entry.label, value=entry.value
+    )
+    session.add(contact)
+    session.flush()
+    log_event(session, "profile_changed", user.id, origin, fields=["contacts"])
     return contact
 
 
-def _edit_form(contact: UserContact) -> ContactForm:
-    # A prefix per row keeps names and ids apart from the add form on the same page.
-    return ContactForm(prefix=f"contact-{contact.id}", obj=contact)
-
-
-def _entry(form: ContactForm) -> user_contacts.ContactEntry:
-    """Only the form's own fields: an extra user_id or customer_id is never read."""
-    return user_contacts.ContactEntry(
-        contact_type=form.contact_type.data, label=form.label.data, value=form.value.data
+def update_contact(
+    session: Session, user: User, contact: UserContact, entry: ContactEntry, origin: Origin
+) -> bool:
+    """Change one of the user's contacts; True when anything changed."""
+    if contact.user_id != user.id:
+        raise PermissionError("not the user's contact")
+    entry = _stored(entry)
+    before = (contact.contact_type, contact.label, contact.value)
+    if before == (entry.contact_type, entry.label, entry.value):
+        return False
+    contact.contact_type, contact.label, contact.value = (
+        entry.contact_type,
+        entry.label,
+        entry.value,
     )
+    log_event(session, "profile_changed", user.id, origin, fields=["contacts"])
+    return True
 
 
-def _page(block: str, status: int = 200, add_form=None, contact=None, edit_form=None) -> Response:
-    """The contacts page, or one of its blocks for htmx.
-
-    The whole page shows `contact` as `edit_form` when one is given (an edit without
-    JavaScript), and a fresh add form unless `add_form` carries errors.
-    """
-    for form in (add_form, edit_form):
-        if form is not None:
-            _focus(form)
-    return htmx.render(
-        TEMPLATE,
-        block,
-        status=status,
-        contacts=user_contacts.contacts_of(db.session, current_user.id),
-        add_form=add_form or ContactForm(prefix="new", formdata=None),
-        contact=contact,
-        editing_id=contact.id if edit_form is not None else None,
-        edit_form=edit_form,
-        contact_type_names=CONTACT_TYPE_NAMES,
-    )
-
-
-def _focus(form: ContactForm) -> None:
-    """Put the keyboard where the work is: the first field in error, else the first field.
-
-    htmx focuses an `autofocus` element of what it swaps in, and so does a browser loading a
-    page; without this the focus would be lost with the link that was pressed.
-    """
-    fields = (form.contact_type, form.label, form.value)
-    target = next((f for f in fields if f.errors), None)
-    if target is None and form.is_submitted():
-        return  # an add form that was saved: leave the focus where the parent is
-    target = target or fields[0]
-    target.render_kw = {**(target.render_kw or {}), "autofocus": True}
+def remove_contact(session: Session, user: User, contact: UserContact, origin: Origin) -> None:
+    """Remove one of the user's contacts."""
+    if contact.user_id != user.id:
+        raise PermissionError("not the user's contact")
+    session.delete(contact)
+    log_event(session, "profile_changed", user.id, origin, fields=["contacts"])

@@ -1,40 +1,56 @@
-"""Deleting the parent's own account, after the current password and an explicit tick."""
+"""Deleting a parent's account: sessions end, personal data goes, the evidence stays.
 
-from flask import flash, url_for
-from flask import session as browser_session
-from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+The users row itself stays, soft-deleted and anonymised, because the records the law asks us
+to keep point at it: the consents (what was agreed to, when, from where) and the audit trail.
+Everything else that describes the person, or lets anyone act as them, is removed.
+Plain module: the caller passes the session and the Origin, and commits.
+"""
 
-from portal import htmx
-from portal.access import PARENT, allow
-from portal.account import account_deletion, bp, reauth
-from portal.account.email_change import PENDING_KEY
-from portal.account.forms import DeleteAccountForm
-from portal.extensions import db, limiter
-from portal.models import utcnow
-from portal.origin import current_origin
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from portal.audit import Origin, log_event
+from portal.auth import registration
+from portal.auth.sessions import end_sessions
+from portal.models import (
+    OtpCode,
+    User,
+    UserContact,
+    UserFavorite,
+    UserNotificationId,
+    VerificationCode,
+)
+
+DELETED_NAME = "Silinmiş kullanıcı"
 
 
-@bp.route("/delete", methods=["GET", "POST"])
-@allow(PARENT)
-@limiter.limit("10 per hour", methods=["POST"])
-def delete_account():
-    """Ask for the password and a tick; then delete, sign out and go home.
+def deleted_email(user_id: int) -> str:
+    """The address a deleted account keeps: unique, lower-case, and undeliverable (RFC 2606)."""
+    return f"deleted-{user_id}@deleted.invalid"
 
-    A wrong password changes nothing but the record of the failed try.
+
+def delete_account(session: Session, user: User, origin: Origin, now: datetime) -> None:
+    """End every session, withdraw live consent, remove personal data, soft-delete the user.
+
+    Kept: user_consents (marked withdrawn) and user_logs, the evidence that processing until
+    now was lawful. The old address is free again, so the person can open a new account.
     """
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        if reauth.confirm_password(
-            db.session, current_user, form.password.data, "account_deletion", current_origin()
-        ):
-            account_deletion.delete_account(db.session, current_user, current_origin(), utcnow())
-            db.session.commit()
-            logout_user()
-            browser_session.pop(PENDING_KEY, None)
-            flash(_("Your account is deleted. We are sorry to see you go."), "info")
-            return htmx.redirect_to(url_for("schools.index"))
-        db.session.commit()  # the failed try is on record
-        form.password.errors.append(_("The password is not right."))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render("account/delete.html", "delete_form", status=status, form=form)
+    log_event(session, "account_deleted", user.id, origin)
+    end_sessions(session, user.id)
+    registration.withdraw_consent(session, user, origin, now)
+    for model in (UserContact, UserFavorite, UserNotificationId, VerificationCode, OtpCode):
+        session.execute(delete(model).where(model.user_id == user.id))
+    details = user.details
+    if details is not None:
+        details.phone = None
+        details.budget_min = None
+        details.budget_max = None
+        details.kvkk_accepted_at = None
+    user.name = DELETED_NAME
+    user.email = deleted_email(user.id)
+    user.password_hash = None
+    user.email_verified_at = None
+    user.locale = None
+    user.soft_delete()

@@ -1,112 +1,108 @@
-"""The e-mail address page: ask for a change, then confirm it with the code from the new address."""
+"""Changing the account's e-mail address: it changes only once the new address is proven.
 
-from flask import current_app, flash, url_for
-from flask import session as browser_session
+A 6-digit code goes to the NEW address (verification_codes, purpose `change_email`, with the
+address it was sent to); users.email changes when that code comes back. Nothing here tells
+the parent whether the new address already belongs to another account: the answer is the
+same, but no code is sent (that account's owner is told instead), so verification can never
+succeed. Plain module: the caller passes the session and the Origin, and commits.
+"""
+
+from datetime import datetime
+
 from flask_babel import gettext as _
-from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from portal import htmx
-from portal.access import PARENT, allow
-from portal.account import bp, email_changes, reauth
-from portal.account.forms import EmailChangeForm, EmailCodeForm
-from portal.auth.codes import policy_from
+from portal import mail
+from portal.audit import Origin, log_event
+from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
-from portal.auth.sessions import end_sessions
-from portal.extensions import db, limiter
-from portal.models import utcnow
-from portal.origin import current_origin
+from portal.auth.registration import VERIFICATION_MAIL
+from portal.models import User, VerificationCode
 
-TEMPLATE = "account/email.html"
-# The address waiting for its code, kept in the browser's session with the user it is for.
-PENDING_KEY = "email_change"
+PURPOSE = "change_email"
 
 
-@bp.route("/email", methods=["GET", "POST"])
-@allow(PARENT)
-@limiter.limit("10 per hour", methods=["POST"])
-def email():
-    """Ask to change the address: the current password, then a code goes to the new address.
-
-    Whether the new address is free or not, the answer is the same.
-    """
-    form = EmailChangeForm()
-    if form.validate_on_submit():
-        if not reauth.confirm_password(
-            db.session, current_user, form.password.data, "email_change", current_origin()
-        ):
-            db.session.commit()  # the failed try is on record
-            form.password.errors.append(_("The password is not right."))
-        elif normalize_email(form.new_email.data) == current_user.email:
-            form.new_email.errors.append(_("This is already your address."))
-        else:
-            new_email = email_changes.request_email_change(
-                db.session,
-                policy_from(current_app.config),
-                current_user,
-                form.new_email.data,
-                utcnow(),
-                current_origin(),
-            )
-            db.session.commit()
-            browser_session[PENDING_KEY] = {"user_id": current_user.id, "email": new_email}
-            flash(
-                _(
-                    "We sent a 6-digit code to %(email)s. Enter it below to confirm the change.",
-                    email=new_email,
-                ),
-                "info",
-            )
-            return htmx.redirect_to(url_for("account.email"))
-    status = 422 if form.is_submitted() else 200
-    return _page("email_form", status=status, form=form)
-
-
-@bp.route("/email/verify", methods=["POST"])
-@allow(PARENT)
-@limiter.limit("20 per hour")
-def verify_email_change():
-    """Confirm the change with the code; wrong, used, expired or never sent look alike."""
-    code_form = EmailCodeForm()
-    pending = _pending()
-    if code_form.validate_on_submit():
-        changed = pending is not None and email_changes.confirm_email_change(
-            db.session,
-            policy_from(current_app.config),
-            current_user,
-            pending,
-            code_form.code.data,
-            utcnow(),
-            current_origin(),
-        )
-        if changed:
-            # Like a new password, a new address ends every other session of the account.
-            end_sessions(db.session, current_user.id, keep_id=current_user.current_session_id)
-        db.session.commit()  # a used code, or a spent try, is kept either way
-        if changed:
-            browser_session.pop(PENDING_KEY, None)
-            flash(_("Your e-mail address is changed. Sign in with it from now on."), "success")
-            return htmx.redirect_to(url_for("account.email"))
-        code_form.code.errors.append(
-            _("The code is wrong, used or expired. You can ask for a new one above.")
-        )
-    return _page("code_form", status=422, code_form=code_form)
-
-
-def _pending() -> str | None:
-    """The new address waiting for its code, if this browser asked for one for this user."""
-    pending = browser_session.get(PENDING_KEY)
-    if isinstance(pending, dict) and pending.get("user_id") == current_user.id:
-        return pending.get("email")
-    return None
-
-
-def _page(block: str, status: int = 200, form=None, code_form=None):
-    return htmx.render(
-        TEMPLATE,
-        block,
-        status=status,
-        form=form or EmailChangeForm(formdata=None),
-        code_form=code_form or EmailCodeForm(formdata=None),
-        pending=_pending(),
-        code_minutes=policy_from(current_app.config).lifetime_minutes,
+def address_taken(session: Session, email: str, user: User) -> User | None:
+    """The other account (deleted ones too: their address is still theirs) using `email`."""
+    other = session.scalar(
+        select(User).where(User.email == email).execution_options(include_deleted=True)
     )
+    return other if other is not None and other.id != user.id else None
+
+
+def request_email_change(
+    session: Session, policy: CodePolicy, user: User, new_email: str, now: datetime, origin: Origin
+) -> str:
+    """Mail a code to the new address (if it is free); returns the normalised address.
+
+    One audit row either way, `email_change_requested`; its `code_sent` says for the record
+    whether a code went out (the activity page never shows it).
+    """
+    email = normalize_email(new_email)
+    other = address_taken(session, email, user)
+    code = None
+    if other is None:
+        # Scoped by address: a parent who mistyped the address gets a code for the corrected
+        # one at once, while the same address still gets at most one code a minute.
+        code = issue_code(
+            session, VerificationCode, policy, user.id, PURPOSE, now, scope=("email",), email=email
+        )
+    elif other.deleted_at is None:
+        mail.send(
+            other.email,
+            _("Someone tried to move an account to your address"),
+            _(
+                "Someone tried to change the e-mail address of another Okul account to this "
+                "address, which already has an account. Nothing was changed. If it was not "
+                "you, you can ignore this message."
+            ),
+        )
+    if code is not None:
+        mail_code(policy, email, code, VERIFICATION_MAIL)
+    log_event(session, "email_change_requested", user.id, origin, code_sent=code is not None)
+    return email
+
+
+def confirm_email_change(
+    session: Session,
+    policy: CodePolicy,
+    user: User,
+    new_email: str,
+    code: str,
+    now: datetime,
+    origin: Origin,
+) -> bool:
+    """Change users.email when the code sent to `new_email` is right; False otherwise.
+
+    Wrong, used, expired and never-sent codes look alike. The old address is told of the
+    change, so its owner notices if someone else made it.
+    """
+    email = normalize_email(new_email)
+    if not use_code(session, VerificationCode, policy, user.id, PURPOSE, code, now, email=email):
+        log_event(session, "email_code_failed", user.id, origin, purpose=PURPOSE)
+        return False
+    old_email = user.email
+    try:
+        # Someone may have registered the address since the code was sent: then it stays theirs.
+        with session.begin_nested():
+            user.email = email
+            user.email_verified_at = now
+            session.flush()
+    except IntegrityError:
+        session.refresh(user)
+        log_event(session, "email_code_failed", user.id, origin, purpose=PURPOSE)
+        return False
+    log_event(session, "email_changed", user.id, origin)
+    mail.send(
+        old_email,
+        _("The e-mail address of your Okul account was changed"),
+        _(
+            "The e-mail address of your Okul account was changed to %(email)s. From now on "
+            "you sign in with that address. If you did not make this change, contact us at "
+            "once.",
+            email=email,
+        ),
+    )
+    return True

@@ -1,40 +1,74 @@
-"""The parent's profile page: name, phone and school-fee budget."""
+"""The parent's profile: name, phone and school-fee budget (users, user_details).
 
-from flask import flash, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
+Plain module: the caller passes the session and the request's Origin, and commits.
+"""
 
-from portal import htmx
-from portal.access import PARENT, allow
-from portal.account import bp, user_details
-from portal.account.forms import ProfileForm
-from portal.extensions import db
-from portal.origin import current_origin
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from portal.account.phones import normalize_phone
+from portal.audit import Origin, log_event
+from portal.models import User, UserDetail
 
 
-@bp.route("/profile", methods=["GET", "POST"])
-@allow(PARENT)
-def profile():
-    """Show and save the profile; a refused form keeps what is stored and says what is wrong.
+@dataclass(frozen=True)
+class Profile:
+    """What the parent may change about themselves on the profile page."""
 
-    Only the form's own fields are read: anything else posted (a user type, a company) is
-    ignored.
+    name: str
+    phone: str | None
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+
+
+def profile_of(user: User) -> Profile:
+    """The profile as it is stored now."""
+    details = user.details
+    return Profile(
+        name=user.name,
+        phone=details.phone if details else None,
+        budget_min=details.budget_min if details else None,
+        budget_max=details.budget_max if details else None,
+    )
+
+
+def update_profile(session: Session, user: User, profile: Profile, origin: Origin) -> list[str]:
+    """Store the profile; returns the names of the fields that changed.
+
+    The phone is stored as +90XXXXXXXXXX. The user_details row is made if it is missing. The
+    audit row names the changed fields, never their values.
+
+    :raise ValueError: when the phone is not a Turkish number or the budget range is not
+        ordered (the form checks both first).
     """
-    form = ProfileForm(obj=user_details.profile_of(current_user))
-    if form.validate_on_submit():
-        changed = user_details.update_profile(
-            db.session,
-            current_user,
-            user_details.Profile(
-                name=form.name.data,
-                phone=form.phone.data,
-                budget_min=form.budget_min.data,
-                budget_max=form.budget_max.data,
-            ),
-            current_origin(),
-        )
-        db.session.commit()
-        flash(_("Your profile is saved.") if changed else _("Nothing changed."), "success")
-        return htmx.redirect_to(url_for("account.profile"))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render("account/profile.html", "profile_form", status=status, form=form)
+    if (
+        profile.budget_min is not None
+        and profile.budget_max is not None
+        and profile.budget_min > profile.budget_max
+    ):
+        raise ValueError("budget_min > budget_max")
+    wanted = Profile(
+        name=profile.name.strip(),
+        phone=normalize_phone(profile.phone) if profile.phone else None,
+        budget_min=profile.budget_min,
+        budget_max=profile.budget_max,
+    )
+    before = profile_of(user)
+    changed = [
+        f.name for f in fields(Profile) if getattr(before, f.name) != getattr(wanted, f.name)
+    ]
+    if not changed:
+        return []
+    details = user.details
+    if details is None:
+        details = UserDetail(user_id=user.id)
+        session.add(details)
+        user.details = details
+    user.name = wanted.name
+    details.phone = wanted.phone
+    details.budget_min = wanted.budget_min
+    details.budget_max = wanted.budget_max
+    log_event(session, "profile_changed", user.id, origin, fields=changed)
+    return changed

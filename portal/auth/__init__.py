@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from portal.auth import security, views  # noqa: E402,F401
+from portal.auth import views  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""The customer portal's home and the company details page."""
+"""The company's invoice and contact details."""
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -8,25 +8,12 @@ from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.customer import bp
 from portal.customer.forms import CompanyForm
-from portal.customer.school_access import granted_schools
 from portal.extensions import db
 
 # Roles (customer_user_roles.code) that may change the company's own record.
+
+
 COMPANY_EDITOR_ROLES = {"admin"}
-
-
-@bp.route("/")
-@allow(CUSTOMER_USER)
-def index():
-    """The staff member's home: their company, role and the schools they may work on."""
-    customer_user = current_user.customer_user
-    return htmx.render(
-        "customer/index.html",
-        "content",
-        customer_user=customer_user,
-        customer=customer_user.customer,
-        grants=granted_schools(db.session, customer_user),
-    )
 
 
 @bp.route("/company", methods=["GET", "POST"])

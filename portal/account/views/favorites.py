@@ -1,4 +1,4 @@
-"""The parent's home, and their favorites: the page, and the add and remove toggles."""
+"""The parent's favorites: the page, and the add and remove toggles."""
 
 from flask import Response, abort, flash, get_template_attribute, make_response, url_for
 from flask_babel import gettext as _
@@ -11,18 +11,6 @@ from portal.account.forms import FavoriteForm
 from portal.extensions import db
 from portal.origin import current_origin
 from portal.urls import safe_next
-
-
-@bp.route("/")
-@allow(PARENT)
-def index():
-    """The parent's own page."""
-    return htmx.render(
-        "account/index.html",
-        "content",
-        details=current_user.details,
-        favorites=favorites.favorites_of(db.session, current_user.id),
-    )
 
 
 @bp.route("/favorites")

@@ -1,4 +1,4 @@
-"""Register, verify the e-mail address, sign in and out."""
+"""Sign in (password, then a one-time code from a new device) and sign out."""
 
 import secrets
 
@@ -9,19 +9,16 @@ from flask_login import current_user, login_user, logout_user
 from portal import htmx
 from portal.access import ANONYMOUS, allow, audience_of_user
 from portal.audit import log_event
-from portal.auth import bp, registration, sessions, sign_in
+from portal.auth import bp, sessions, sign_in
 from portal.auth.codes import policy_from
 from portal.auth.forms import (
     LoginForm,
     OneTimeCodeForm,
-    RegisterForm,
-    ResendForm,
-    VerifyForm,
 )
 from portal.auth.login import authenticate
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
-from portal.models import ConsentText, User, utcnow
+from portal.models import User, utcnow
 from portal.origin import current_origin
 from portal.urls import safe_next
 
@@ -191,107 +188,3 @@ def logout():
 
 def _home_url() -> str:
     return url_for(HOME_OF.get(audience_of_user(current_user), "schools.index"))
-
-
-@bp.route("/register", methods=["GET", "POST"])
-@allow(ANONYMOUS)
-@limiter.limit("10 per hour", methods=["POST"])
-def register():
-    """Open a parent account; the same next page whether or not the address was taken."""
-    notice = registration.current_text(db.session, "kvkk_notice")
-    consent_text = registration.current_text(db.session, "kvkk_consent")
-    form = RegisterForm(consent_text_id=consent_text.id)
-    if form.validate_on_submit():
-        shown = _shown_consent_text(form.consent_text_id.data) or consent_text
-        registration.register(
-            db.session,
-            policy_from(current_app.config),
-            registration.NewAccount(
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                consent_given=form.kvkk_consent.data,
-            ),
-            current_origin(),
-            utcnow(),
-            consent_text_id=shown.id,
-        )
-        db.session.commit()
-        session["verify_email"] = form.email.data.lower()
-        flash(_("We sent a 6-digit code to your e-mail address. Enter it below."), "info")
-        return htmx.redirect_to(url_for("auth.verify"))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render(
-        "auth/register.html",
-        "register_form",
-        status=status,
-        form=form,
-        notice=notice,
-        consent_text=consent_text,
-    )
-
-
-def _shown_consent_text(value: str | int | None) -> ConsentText | None:
-    # The version the form displayed, so consent names what the visitor actually read.
-    if not str(value or "").isdigit():
-        return None
-    text = db.session.get(ConsentText, int(value))
-    return text if text is not None and text.kind == "kvkk_consent" else None
-
-
-@bp.route("/verify", methods=["GET", "POST"])
-@allow(ANONYMOUS)
-@limiter.limit("20 per hour", methods=["POST"])
-def verify():
-    """Enter the e-mailed code. Wrong, used, expired or unknown: one and the same answer."""
-    form = VerifyForm(email=session.get("verify_email", ""))
-    if form.validate_on_submit():
-        user = registration.verify_email(
-            db.session,
-            policy_from(current_app.config),
-            form.email.data,
-            form.code.data,
-            utcnow(),
-            current_origin(),
-        )
-        db.session.commit()
-        if user is not None:
-            session.pop("verify_email", None)
-            flash(_("Your e-mail address is verified. You can sign in now."), "success")
-            return htmx.redirect_to(url_for("auth.login"))
-        form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render(
-        "auth/verify.html",
-        "verify_form",
-        status=status,
-        form=form,
-        resend_form=ResendForm(email=form.email.data or ""),
-        code_minutes=policy_from(current_app.config).lifetime_minutes,
-    )
-
-
-@bp.route("/verify/resend", methods=["POST"])
-@allow(ANONYMOUS)
-@limiter.limit("10 per hour")
-def resend_code():
-    """Send a new code if the address needs one; the answer never says whether it did."""
-    form = ResendForm()
-    if form.validate_on_submit():
-        registration.resend_verification_code(
-            db.session,
-            policy_from(current_app.config),
-            form.email.data,
-            utcnow(),
-            current_origin(),
-        )
-        db.session.commit()
-        session["verify_email"] = form.email.data.lower()
-    flash(
-        _(
-            "If that address has an account waiting for verification, a new code is on its way. "
-            "A new code can be sent once a minute."
-        ),
-        "info",
-    )
-    return htmx.redirect_to(url_for("auth.verify"))

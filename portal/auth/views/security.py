@@ -1,20 +1,17 @@
-"""The signed-in user's security page: live sessions, two-step sign-in, password; and the
-password reset for those who cannot sign in."""
+"""The signed-in user's security page: live sessions, two-step sign-in, password."""
 
-from flask import abort, current_app, flash, session, url_for
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from portal import htmx
-from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, allow
+from portal.access import CUSTOMER_USER, OPERATOR, PARENT, allow
 from portal.audit import log_event
 from portal.auth import bp, sessions, sign_in
-from portal.auth.codes import policy_from
-from portal.auth.forms import PasswordChangeForm, ResetForm, ResetRequestForm, TwoStepForm
+from portal.auth.forms import PasswordChangeForm, TwoStepForm
 from portal.auth.passwords import verify_password
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
-from portal.models import utcnow
 from portal.origin import current_origin
 
 EVERYONE_SIGNED_IN = (PARENT, CUSTOMER_USER, OPERATOR)
@@ -134,52 +131,3 @@ def change_password():
             return htmx.redirect_to(url_for("auth.security"))
         form.current_password.errors.append(_("That is not your current password."))
     return _render(form, status=422)
-
-
-@bp.route("/reset", methods=["GET", "POST"])
-@allow(ANONYMOUS)
-@limiter.limit("10 per hour", methods=["POST"])
-def reset_request():
-    """Ask for a password-reset code; the answer never says whether the address is known."""
-    form = ResetRequestForm()
-    if form.validate_on_submit():
-        sign_in.send_reset_code(
-            db.session,
-            policy_from(current_app.config),
-            form.email.data,
-            current_origin(),
-            utcnow(),
-        )
-        db.session.commit()
-        session["reset_email"] = form.email.data.lower()
-        flash(_("If the address has an account, a code is on its way."), "info")
-        return htmx.redirect_to(url_for("auth.reset"))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render("auth/reset_request.html", "reset_request_form", status=status, form=form)
-
-
-@bp.route("/reset/new-password", methods=["GET", "POST"])
-@allow(ANONYMOUS)
-@limiter.limit("20 per hour", methods=["POST"])
-def reset():
-    """The code and a new password. It signs no one in: the next sign-in goes through the
-    password and, from a new device, the one-time code step as always."""
-    form = ResetForm(email=session.get("reset_email", ""))
-    if form.validate_on_submit():
-        done = sign_in.reset_password(
-            db.session,
-            policy_from(current_app.config),
-            form.email.data,
-            form.code.data,
-            form.new_password.data,
-            current_origin(),
-            utcnow(),
-        )
-        db.session.commit()
-        if done:
-            session.pop("reset_email", None)
-            flash(_("Your password is changed. Sign in with it now."), "success")
-            return htmx.redirect_to(url_for("auth.login"))
-        form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
-    status = 422 if form.is_submitted() else 200
-    return htmx.render("auth/reset.html", "reset_form", status=status, form=form)

@@ -23,8 +23,11 @@ NO_AUDIENCE = "none"
 _BUILTIN_PUBLIC = {"static"}
 
 
-def allow(*audiences: str) -> Callable:
-    """Declare who may reach a view: `@allow(ANONYMOUS)`, `@allow(PARENT, OPERATOR)`."""
+def allow(*audiences: str, api: bool = False) -> Callable:
+    """Declare who may reach a view: `@allow(ANONYMOUS)`, `@allow(PARENT, OPERATOR)`.
+
+    `api=True` marks a JSON endpoint: an anonymous caller gets 401 JSON, not the login page.
+    """
     unknown = set(audiences) - set(AUDIENCES)
     if not audiences or unknown:
         raise ValueError(f"allow() takes some of {AUDIENCES}, got {audiences}")
@@ -32,6 +35,7 @@ def allow(*audiences: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         # Only a mark on the view: enforce_access() reads it before every request.
         view.allowed_audiences = frozenset(audiences)  # type: ignore[attr-defined]
+        view.answers_json = api  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -82,9 +86,10 @@ def enforce_access():
 
 
 def _send_to_login():
-    # A JSON client (the app's push-token API, or anything that asks for JSON rather than a
-    # page) cannot follow a redirect to a login form: it gets a plain 401 and no flash.
-    if request.blueprint == "devices" or (
+    # A JSON client (an endpoint declared with api=True, or anything that asks for JSON rather
+    # than a page) cannot follow a redirect to a login form: it gets a plain 401 and no flash.
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "answers_json", False) or (
         not htmx.is_htmx()
         and request.accept_mimetypes.best_match(("text/html", "application/json"))
         == "application/json"

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.access import CUSTOMER_USER, OPERATOR, PARENT, allow
 from portal.devices import bp
-from portal.devices.tokens import register_token, remove_token
+from portal.devices.push_tokens import register_token, remove_token
 from portal.extensions import db
 from portal.models import UserNotificationId
 from portal.models.users import PLATFORMS
@@ -41,7 +41,7 @@ _TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 
 
 @bp.route("", methods=["POST"])
-@allow(PARENT, CUSTOMER_USER, OPERATOR)
+@allow(PARENT, CUSTOMER_USER, OPERATOR, api=True)
 def register():
     """Register a push token for the signed-in user's device; registering again is harmless.
 
@@ -68,7 +68,7 @@ def register():
 
 
 @bp.route("", methods=["DELETE"])
-@allow(PARENT, CUSTOMER_USER, OPERATOR)
+@allow(PARENT, CUSTOMER_USER, OPERATOR, api=True)
 def remove():
     """Remove one of the signed-in user's push tokens (the app signs out, or push is off).
 

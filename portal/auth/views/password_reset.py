@@ -1,0 +1,62 @@
+"""The password reset for those who cannot sign in: a code by e-mail, then a new password."""
+
+from flask import current_app, flash, session, url_for
+from flask_babel import gettext as _
+
+from portal import htmx
+from portal.access import ANONYMOUS, allow
+from portal.auth import bp, sign_in
+from portal.auth.codes import policy_from
+from portal.auth.forms import ResetForm, ResetRequestForm
+from portal.extensions import db, limiter
+from portal.models import utcnow
+from portal.origin import current_origin
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_request():
+    """Ask for a password-reset code; the answer never says whether the address is known."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        sign_in.send_reset_code(
+            db.session,
+            policy_from(current_app.config),
+            form.email.data,
+            current_origin(),
+            utcnow(),
+        )
+        db.session.commit()
+        session["reset_email"] = form.email.data.lower()
+        flash(_("If the address has an account, a code is on its way."), "info")
+        return htmx.redirect_to(url_for("auth.reset"))
+    status = 422 if form.is_submitted() else 200
+    return htmx.render("auth/reset_request.html", "reset_request_form", status=status, form=form)
+
+
+@bp.route("/reset/new-password", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit("20 per hour", methods=["POST"])
+def reset():
+    """The code and a new password. It signs no one in: the next sign-in goes through the
+    password and, from a new device, the one-time code step as always."""
+    form = ResetForm(email=session.get("reset_email", ""))
+    if form.validate_on_submit():
+        done = sign_in.reset_password(
+            db.session,
+            policy_from(current_app.config),
+            form.email.data,
+            form.code.data,
+            form.new_password.data,
+            current_origin(),
+            utcnow(),
+        )
+        db.session.commit()
+        if done:
+            session.pop("reset_email", None)
+            flash(_("Your password is changed. Sign in with it now."), "success")
+            return htmx.redirect_to(url_for("auth.login"))
+        form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
+    status = 422 if form.is_submitted() else 200
+    return htmx.render("auth/reset.html", "reset_form", status=status, form=form)

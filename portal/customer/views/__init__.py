@@ -1,0 +1,6 @@
+"""The HTTP side of the customer portal: one module per page.
+
+Importing the modules registers their routes on the blueprint.
+"""
+
+from portal.customer.views import company, home  # noqa: F401

@@ -1,0 +1,6 @@
+"""The HTTP side of the public catalogue.
+
+Importing the modules registers their routes on the blueprint.
+"""
+
+from portal.schools.views import catalogue  # noqa: F401
