@@ -74,8 +74,10 @@ def can(customer_user: CustomerUser | None, permission: Permission) -> bool:
 
 def role_name(customer_user: CustomerUser) -> str:
     """The member's role in the visitor's language."""
-    code = customer_user.role.code
-    return str(ROLE_NAMES[Role(code)]) if code in Role else customer_user.role.name
+    try:
+        return str(ROLE_NAMES[Role(customer_user.role.code)])
+    except ValueError:
+        return customer_user.role.name
 
 
 def roles_with(permission: Permission) -> list[Role]:

@@ -13,7 +13,7 @@ from portal.account.activity_log import PER_PAGE, event_details, short_user_agen
 from portal.models import UserLog, utcnow
 from tests.helpers import HTMX
 from tests.test_html import assert_valid_html
-from tests.test_registration import PASSWORD, mailed_code, outbox, register, verify
+from tests.auth.test_registration import PASSWORD, mailed_code, outbox, register, verify
 
 URL = "/account/activity"
 

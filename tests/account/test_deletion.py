@@ -28,7 +28,7 @@ from portal.models import (
 from tests.factories import Factories
 from tests.helpers import HTMX, AuthActions, csrf_token
 from tests.test_html import assert_valid_html
-from tests.test_registration import mailed_code, register, verify
+from tests.auth.test_registration import mailed_code, register, verify
 
 URL = "/account/delete"
 
