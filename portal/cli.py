@@ -43,8 +43,8 @@ def register(app: Flask) -> None:
         once. Run it for a missed date, or simply for today, to catch up.
         """
         from portal.billing.gateway import gateway_named
-        from portal.billing.periods import istanbul_today
         from portal.billing.renewals import renew as run_renewals
+        from portal.clock import istanbul_today
 
         day = business_date.date() if business_date else istanbul_today()
         gateway = gateway_named(current_app.config["PAYMENT_GATEWAY"])

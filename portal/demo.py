@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
-from portal.i18n import ISTANBUL
+from portal.clock import ISTANBUL, utcnow
 from portal.models import (
     AgreementText,
     Campus,
@@ -36,7 +36,6 @@ from portal.models import (
     UserFavorite,
     UserLog,
     UserType,
-    utcnow,
 )
 from portal.validators import make_tc_kimlik_no, make_vkn
 

@@ -2,14 +2,13 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
+from portal.clock import ISTANBUL
 
 
 def select_locale() -> str:

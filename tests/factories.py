@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from portal.auth.passwords import hash_password
+from portal.clock import utcnow
 from portal.models import (
     Campus,
     Customer,
@@ -21,7 +22,6 @@ from portal.models import (
     User,
     UserSubscription,
     UserType,
-    utcnow,
 )
 from portal.validators import make_vkn
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
+from portal.clock import utcnow
 from portal.database import users_named
 from portal.models import (
     CustomerScore,
@@ -16,7 +17,6 @@ from portal.models import (
     User,
     UserDetail,
     UserType,
-    utcnow,
 )
 
 

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from portal.auth import sessions
 from portal.auth.passwords import verify_password
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import User, utcnow
+from portal.models import User
 
 
 def configure(login_manager: LoginManager) -> None:

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from portal.billing.gateway import luhn_valid
-from portal.billing.periods import istanbul_today
+from portal.clock import istanbul_today
 from portal.forms import strip_or_none
 
 YEARS_AHEAD = 15

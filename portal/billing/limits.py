@@ -12,8 +12,8 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from portal.billing.periods import istanbul_today
 from portal.billing.subscriptions import Subscriber
+from portal.clock import istanbul_today
 from portal.models import PlanFeature, SubscriptionPlanFeature, UserSubscription
 
 LIVE_STATUSES = ("trial", "active")

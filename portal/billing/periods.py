@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import calendar
 import functools
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 
 DAILY = "daily"
 WEEKLY = "weekly"
@@ -112,13 +109,3 @@ def period_index_on(anchor: date, cycle: str, day: date) -> int:
 def _clamped_day(day_of_month: int, year: int, month: int) -> int:
     # What relativedelta does to the day when it lands in a shorter month.
     return min(day_of_month, calendar.monthrange(year, month)[1])
-
-
-def istanbul_today(now: datetime | None = None) -> date:
-    """The business date in Europe/Istanbul at the aware instant `now` (default: now)."""
-    if now is None:
-        now = datetime.now(UTC)
-    elif now.tzinfo is None or now.utcoffset() is None:
-        # A naive time could be UTC or local; guessing would shift the date near midnight.
-        raise ValueError("now must be an aware datetime (UTC)")
-    return now.astimezone(ISTANBUL).date()

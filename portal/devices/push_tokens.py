@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import Origin, log_event
-from portal.models import UserNotificationId, utcnow
+from portal.clock import utcnow
+from portal.models import UserNotificationId
 
 
 class Registration(NamedTuple):

@@ -1,6 +1,7 @@
 """Every model, imported here so that Alembic and the app see one complete metadata."""
 
-from portal.models.base import Base, SoftDeleteMixin, utcnow
+from portal.clock import utcnow
+from portal.models.base import Base, SoftDeleteMixin
 from portal.models.billing import (
     Payment,
     PlanFeature,

@@ -29,6 +29,8 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from portal.clock import utcnow
+
 # Constraint names are part of the schema: fixed names let Alembic drop and compare them on
 # all three databases (MariaDB and SQLite do not name constraints the same way otherwise).
 NAMING_CONVENTION = {
@@ -40,9 +42,6 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):

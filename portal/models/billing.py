@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.models.base import (
     Base,
     BigId,
@@ -27,7 +28,6 @@ from portal.models.base import (
     money,
     one_of,
     str255,
-    utcnow,
 )
 
 # Kept in step with portal.billing.periods.BILLING_CYCLES (a test checks it).

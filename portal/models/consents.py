@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, BigId, bigint_pk, one_of, str255, utcnow
+from portal.clock import utcnow
+from portal.models.base import Base, BigId, bigint_pk, one_of, str255
 
 # The information notice (aydınlatma metni) is shown; the explicit consent (açık rıza) is given.
 CONSENT_TEXT_KINDS = ("kvkk_notice", "kvkk_consent")

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.models.base import (
     Base,
     BigId,
@@ -30,7 +31,6 @@ from portal.models.base import (
     money,
     one_of,
     str255,
-    utcnow,
 )
 from portal.models.users import User
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.models.base import (
     Base,
     BigId,
@@ -27,7 +28,6 @@ from portal.models.base import (
     bigint_pk,
     one_of,
     str255,
-    utcnow,
 )
 
 if TYPE_CHECKING:

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.account.activity_log import PER_PAGE, event_details, short_user_agent
-from portal.models import UserLog, utcnow
+from portal.clock import utcnow
+from portal.models import UserLog
+from tests.auth.test_registration import PASSWORD, mailed_code, outbox, register, verify
 from tests.helpers import HTMX
 from tests.test_html import assert_valid_html
-from tests.auth.test_registration import PASSWORD, mailed_code, outbox, register, verify
 
 URL = "/account/activity"
 

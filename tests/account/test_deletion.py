@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.account.deletion import DELETED_NAME
+from portal.clock import utcnow
 from portal.models import (
     ConsentText,
     OtpCode,
@@ -23,12 +24,11 @@ from portal.models import (
     UserNotificationId,
     UserSessionHash,
     VerificationCode,
-    utcnow,
 )
+from tests.auth.test_registration import mailed_code, register, verify
 from tests.factories import Factories
 from tests.helpers import HTMX, AuthActions, csrf_token
 from tests.test_html import assert_valid_html
-from tests.auth.test_registration import mailed_code, register, verify
 
 URL = "/account/delete"
 

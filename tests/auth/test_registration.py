@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from portal.auth import registration
 from portal.auth.codes import policy_from
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import ConsentText, User, UserConsent, UserLog, VerificationCode, utcnow
+from portal.models import ConsentText, User, UserConsent, UserLog, VerificationCode
 from tests.helpers import csrf_token, in_parallel, page_without_secrets
 
 PASSWORD = "uzun-bir-parola-2026"

@@ -8,8 +8,9 @@ from sqlalchemy import func, select, text
 from portal.audit import Origin
 from portal.auth import sign_in
 from portal.auth.codes import policy_from
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import OtpCode, UserKnownDevice, UserSessionHash, utcnow
+from portal.models import OtpCode, UserKnownDevice, UserSessionHash
 from tests.helpers import AuthActions, csrf_token, in_parallel, last_code_mailed_to
 
 

@@ -15,11 +15,11 @@ from portal.billing.periods import (
     WEEKLY,
     YEARLY,
     is_renewable,
-    istanbul_today,
     period_end,
     period_index_on,
     period_start,
 )
+from portal.clock import istanbul_today
 
 RENEWABLE = (DAILY, WEEKLY, MONTHLY, QUARTERLY, SEMI_ANNUAL, YEARLY)
 

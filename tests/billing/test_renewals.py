@@ -12,7 +12,6 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 from portal.billing.gateway import CardDetails, SandboxGateway
-from portal.billing.periods import istanbul_today
 from portal.billing.renewals import RETRY_AFTER_DAYS, RenewalReport, renew
 from portal.billing.subscriptions import (
     Subscriber,
@@ -21,6 +20,7 @@ from portal.billing.subscriptions import (
     store_card,
     subscribe,
 )
+from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.models import Payment, UserPaymentCard, UserSubscription
 from tests import dbutil

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 
 from portal.billing.gateway import CardDetails, SandboxGateway
 from portal.billing.limits import limit_for
-from portal.billing.periods import istanbul_today
 from portal.billing.renewals import renew
 from portal.billing.subscriptions import (
     PaymentFailed,
@@ -32,15 +31,9 @@ from portal.billing.subscriptions import (
     subscribe,
     undo_cancel,
 )
+from portal.clock import istanbul_today, utcnow
 from portal.extensions import db
-from portal.models import (
-    CustomerCreditCard,
-    Payment,
-    UserLog,
-    UserPaymentCard,
-    UserSubscription,
-    utcnow,
-)
+from portal.models import CustomerCreditCard, Payment, UserLog, UserPaymentCard, UserSubscription
 from tests import dbutil
 from tests.helpers import in_parallel
 

@@ -17,7 +17,8 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select
 
-from portal.billing.periods import istanbul_today, period_end
+from portal.billing.periods import period_end
+from portal.clock import istanbul_today
 from portal.models import (
     CustomerCreditCard,
     Payment,

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from portal.audit import Origin
+from portal.clock import utcnow
 from portal.devices import push_tokens as tokens
 from portal.extensions import db
-from portal.models import UserLog, UserNotificationId, utcnow
+from portal.models import UserLog, UserNotificationId
 from tests.helpers import AuthActions, csrf_token
 
 URL = "/api/push-tokens"  # the app's contract: a fixed address, so the test spells it out

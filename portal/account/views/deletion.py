@@ -10,8 +10,8 @@ from portal.access import PARENT, allow
 from portal.account import bp, deletion, reauth
 from portal.account.forms import DeleteAccountForm
 from portal.account.views.email_change import PENDING_KEY
+from portal.clock import utcnow
 from portal.extensions import db, limiter
-from portal.models import utcnow
 from portal.origin import current_origin
 
 

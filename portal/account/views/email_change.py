@@ -12,8 +12,8 @@ from portal.account.forms import EmailChangeForm, EmailCodeForm
 from portal.auth.codes import policy_from
 from portal.auth.login import normalize_email
 from portal.auth.sessions import end_sessions
+from portal.clock import utcnow
 from portal.extensions import db, limiter
-from portal.models import utcnow
 from portal.origin import current_origin
 
 TEMPLATE = "account/email.html"

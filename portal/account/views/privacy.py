@@ -9,9 +9,10 @@ from portal import htmx
 from portal.access import PARENT, allow
 from portal.account import bp
 from portal.auth import registration
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm
-from portal.models import ConsentText, UserConsent, utcnow
+from portal.models import ConsentText, UserConsent
 from portal.origin import current_origin
 
 

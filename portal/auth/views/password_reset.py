@@ -8,8 +8,8 @@ from portal.access import ANONYMOUS, allow
 from portal.auth import bp, sign_in
 from portal.auth.codes import policy_from
 from portal.auth.forms import ResetForm, ResetRequestForm
+from portal.clock import utcnow
 from portal.extensions import db, limiter
-from portal.models import utcnow
 from portal.origin import current_origin
 
 

@@ -13,8 +13,9 @@ from portal.auth.forms import (
     ResendForm,
     VerifyForm,
 )
+from portal.clock import utcnow
 from portal.extensions import db, limiter
-from portal.models import ConsentText, utcnow
+from portal.models import ConsentText
 from portal.origin import current_origin
 
 

@@ -16,9 +16,10 @@ from portal.auth.forms import (
     OneTimeCodeForm,
 )
 from portal.auth.login import authenticate
+from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
-from portal.models import User, utcnow
+from portal.models import User
 from portal.origin import current_origin
 from portal.urls import safe_next
 

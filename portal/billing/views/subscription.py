@@ -20,8 +20,9 @@ from portal.billing import bp, subscriptions
 from portal.billing.forms import CardForm, new_idempotency_key
 from portal.billing.gateway import CardDetails, PaymentGateway, gateway_named
 from portal.billing.money import charge_for
-from portal.billing.periods import istanbul_today, period_end
+from portal.billing.periods import period_end
 from portal.billing.subscriptions import PaymentFailed, Subscriber, SubscriptionError
+from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import BILLING_CYCLE_NAMES, business_date
