@@ -7,7 +7,9 @@ it swaps into a part of the page; a boosted or history-restore request wants the
 from flask import Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
-VARY_HEADERS = "HX-Request, HX-Request-Type, HX-History-Restore-Request"
+# What a response that branches on htmx depends on, so that no cache serves a fragment for a
+# page or the other way round.
+VARY_HEADERS = ("HX-Request", "HX-Request-Type", "HX-History-Restore-Request")
 
 
 def is_htmx() -> bool:
@@ -30,9 +32,22 @@ def render(template: str, block: str, status: int = 200, **context) -> Response:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
-    response.vary.update(h.strip() for h in VARY_HEADERS.split(","))
+    return vary(make_response(body, status))
+
+
+def vary(response: Response) -> Response:
+    """Mark a response that branched on htmx as depending on its headers."""
+    response.vary.update(VARY_HEADERS)
     return response
+
+
+def form_status(form, failed: bool = False) -> int:
+    """200 for a form shown for the first time; 422 for one sent back with its errors.
+
+    htmx 4 swaps error responses, so the refused form replaces the one that was sent; `failed`
+    covers a refusal that is not a field error (a declined card).
+    """
+    return 422 if failed or form.is_submitted() else 200
 
 
 def redirect_to(location: str) -> Response:

@@ -1,7 +1,11 @@
-"""Helpers that act like a browser: sign in through the forms, read the CSRF token."""
+"""Helpers that act like a browser (sign in through the forms, read the CSRF token, post a
+form) and that watch the database (the statements a request sends)."""
 
 import re
 import threading
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from portal.extensions import db
 from tests.factories import Factories
@@ -92,3 +96,30 @@ def last_code_mailed_to(app, email: str) -> str:
     """The 6-digit code in the newest mail to `email` (tests' mail goes to an outbox)."""
     mails = [m for m in app.extensions.get("mail_outbox", []) if m.to == email.strip().lower()]
     return re.search(r"\b(\d{6})\b", mails[-1].body).group(1)
+
+
+def post(client, url, headers=None, **fields):
+    """Post a form the way the page does: its fields and the CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token(client), **fields}, headers=headers)
+
+
+@contextmanager
+def counted_statements(app):
+    """Collect every SQL statement sent to the database by the requests made in the block.
+
+    The tests' own app context outlives requests, and with it `g` (Flask-Login's user) and
+    db.session with everything it loaded; a fresh app context makes each request start cold,
+    as it does in production.
+    """
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with app.app_context():
+            yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import User, UserContact, UserLog
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, post
 from tests.test_html import assert_valid_html
 
 URL = "/account/contacts"
@@ -22,10 +22,6 @@ def contact(session, parent):
     session.add(row)
     session.commit()
     return row
-
-
-def post(client, url, headers=None, **fields):
-    return client.post(url, data={"csrf_token": csrf_token(client), **fields}, headers=headers)
 
 
 def add(client, headers=None, **fields):

@@ -83,12 +83,6 @@ def parent(make, session):
     return user
 
 
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
 def delete(client, password=Factories.PASSWORD, understood=True, headers=None, **extra):
     data = {"password": password, "csrf_token": csrf_token(client), **extra}
     if understood:

@@ -26,12 +26,6 @@ def parent(make, session):
     return user
 
 
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
 def outbox(app, to=None):
     mails = app.extensions.setdefault("mail_outbox", [])
     return [m for m in mails if to is None or m.to == to]

@@ -5,25 +5,19 @@ Turkish catalogue gets these strings later.
 """
 
 import re
-from contextlib import contextmanager
 
 import html5lib
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from portal.account import favorites
 from portal.audit import Origin
-from portal.extensions import db
 from portal.models import Campus, School, UserFavorite, UserLog
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, counted_statements, post
 from tests.test_html import assert_valid_html
 
 FAVORITES_URL = "/account/favorites"
 REMOVE_URL = "/account/favorites/remove"
-
-
-def post(client, url, headers=None, **fields):
-    return client.post(url, data={"csrf_token": csrf_token(client), **fields}, headers=headers)
 
 
 def kept(session, user):
@@ -51,31 +45,6 @@ def audit(session, user):
 def pressed(html: str) -> dict[str, str]:
     """aria-pressed of every favorite toggle on a page, by button id (favorite-<kind>-<id>)."""
     return dict(re.findall(r'id="(favorite-[a-z]+-\d+)" aria-pressed="(true|false)"', html))
-
-
-@contextmanager
-def counted_statements(app):
-    """Collect every SQL statement sent to the database by the requests made in the block.
-
-    The tests' own app context outlives requests, and with it `g` (Flask-Login's user) and
-    db.session with everything it loaded; a fresh app context makes each request start cold,
-    as it does in production.
-    """
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with app.app_context():
-            yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-# Adding and removing
 
 
 def test_parent_adds_a_school_and_a_campus_with_plain_forms_and_sees_both_listed(

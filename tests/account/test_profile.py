@@ -33,12 +33,6 @@ def parent(make, session):
     return user
 
 
-@pytest.fixture
-def signed_in(parent, auth):
-    auth.login(parent.email)
-    return parent
-
-
 def save(client, headers=None, **fields):
     data = {
         "name": "Elif Şahin",

@@ -6,15 +6,13 @@ Turkish catalogue gets these strings later.
 """
 
 import re
-from contextlib import contextmanager
 
 import html5lib
 import pytest
-from sqlalchemy import event
 
 from portal.billing import catalogue
 from portal.extensions import db
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, counted_statements, csrf_token
 from tests.test_html import assert_valid_html
 
 PLANS_URL = "/plans"
@@ -73,25 +71,6 @@ def comparison(html: str) -> dict[str, list[str]]:
 
 def checked_cycle(html: str) -> str:
     return re.search(r'name="cycle" value="([a-z_]+)" checked', html).group(1)
-
-
-@contextmanager
-def counted_statements(app):
-    """Every SQL statement sent while the block runs, each request starting cold."""
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        with app.app_context():
-            yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
-# Prices and cycles
 
 
 def test_prices_are_written_the_turkish_way(client, session, make):

@@ -26,7 +26,7 @@ from portal.models import (
     UserPaymentCard,
     UserSubscription,
 )
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, csrf_token, post
 from tests.test_html import assert_valid_html
 
 TL = "\u00a0₺"  # the money filter puts a no-break space before the lira sign
@@ -60,10 +60,6 @@ def card_fields(client, **values) -> dict:
 
 def pay(client, price, headers=None, **values):
     return client.post(checkout_url(price), data=card_fields(client, **values), headers=headers)
-
-
-def post(client, url, headers=None, **fields):
-    return client.post(url, data={"csrf_token": csrf_token(client), **fields}, headers=headers)
 
 
 def count(session, model, *where) -> int:

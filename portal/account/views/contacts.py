@@ -93,9 +93,7 @@ def delete_contact(contact_id: int):
     contacts.remove_contact(db.session, current_user, contact, current_origin())
     db.session.commit()
     if htmx.wants_fragment():
-        response = make_response("", 200)
-        response.vary.update(h.strip() for h in htmx.VARY_HEADERS.split(","))
-        return response
+        return htmx.vary(make_response("", 200))
     flash(_("Contact removed."), "success")
     return htmx.redirect_to(url_for("account.contact_list"))
 

@@ -36,5 +36,5 @@ def delete_account():
             return htmx.redirect_to(url_for("schools.index"))
         db.session.commit()  # the failed try is on record
         form.password.errors.append(_("The password is not right."))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render("account/delete.html", "delete_form", status=status, form=form)

@@ -57,7 +57,7 @@ def email():
                 "info",
             )
             return htmx.redirect_to(url_for("account.email"))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return _page("email_form", status=status, form=form)
 
 

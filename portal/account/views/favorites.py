@@ -104,14 +104,11 @@ def _toggle(form: FavoriteForm, is_favorite: bool, status: int = 200, error=None
     else:
         toggle = get_template_attribute("account/_favorite_toggle.html", "favorite_toggle")
         body = toggle(kind, target_id, target.name, is_favorite, safe_next(form.next.data), error)
-    return _vary(make_response(body, status))
+    return htmx.vary(make_response(body, status))
 
 
 def _back(form: FavoriteForm) -> Response:
     """Post/Redirect/Get to the page the toggle was on, else the favorites page."""
-    return _vary(htmx.redirect_to(safe_next(form.next.data) or url_for("account.favorite_list")))
-
-
-def _vary(response: Response) -> Response:
-    response.vary.update(h.strip() for h in htmx.VARY_HEADERS.split(","))
-    return response
+    return htmx.vary(
+        htmx.redirect_to(safe_next(form.next.data) or url_for("account.favorite_list"))
+    )

@@ -37,5 +37,5 @@ def profile():
         db.session.commit()
         flash(_("Your profile is saved.") if changed else _("Nothing changed."), "success")
         return htmx.redirect_to(url_for("account.profile"))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render("account/profile.html", "profile_form", status=status, form=form)

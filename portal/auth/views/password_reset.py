@@ -31,7 +31,7 @@ def reset_request():
         session["reset_email"] = form.email.data.lower()
         flash(_("If the address has an account, a code is on its way."), "info")
         return htmx.redirect_to(url_for("auth.reset"))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render("auth/reset_request.html", "reset_request_form", status=status, form=form)
 
 
@@ -58,5 +58,5 @@ def reset():
             flash(_("Your password is changed. Sign in with it now."), "success")
             return htmx.redirect_to(url_for("auth.login"))
         form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render("auth/reset.html", "reset_form", status=status, form=form)

@@ -46,7 +46,7 @@ def register():
         session["verify_email"] = form.email.data.lower()
         flash(_("We sent a 6-digit code to your e-mail address. Enter it below."), "info")
         return htmx.redirect_to(url_for("auth.verify"))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render(
         "auth/register.html",
         "register_form",
@@ -86,7 +86,7 @@ def verify():
             flash(_("Your e-mail address is verified. You can sign in now."), "success")
             return htmx.redirect_to(url_for("auth.login"))
         form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render(
         "auth/verify.html",
         "verify_form",

@@ -55,7 +55,7 @@ def login():
             return _ask_for_code(user, form.remember.data, form.next.data, device_id)
         # One message for unknown e-mail, wrong password, unverified and deleted accounts.
         form.password.errors.append(_("The e-mail or password is not right."))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render("auth/login.html", "login_form", status=status, form=form)
 
 
@@ -101,7 +101,7 @@ def one_time_code():
             )
         db.session.commit()  # the spent try
         form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
-    status = 422 if form.is_submitted() else 200
+    status = htmx.form_status(form)
     return htmx.render(
         "auth/one_time_code.html",
         "code_form",

@@ -144,11 +144,10 @@ def checkout(price_id: int):
             flash(_("Thank you. Your subscription has started."), "success")
             return htmx.redirect_to(subscription_page_url(subscriber))
     offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
-    failed_form = bool(form.errors) or error is not None
     return htmx.render(
         "billing/checkout.html",
         "checkout_form",
-        status=422 if failed_form else 200,
+        status=htmx.form_status(form, failed=error is not None),
         form=form,
         offer=offer,
         price=price,

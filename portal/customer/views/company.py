@@ -35,7 +35,7 @@ def company():
             db.session.commit()
             flash(_("Company details saved."), "success")
             return htmx.redirect_to(url_for("customer.company"))
-    status = 422 if form.errors else 200
+    status = htmx.form_status(form)
     return htmx.render(
         "customer/company.html",
         "company_form",
