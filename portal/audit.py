@@ -26,6 +26,7 @@ EVENTS = frozenset(
         "consent_withdrawn",
         "password_changed",
         "profile_changed",
+        "company_changed",
         "session_ended",
         "favorite_added",
         "favorite_removed",
@@ -48,12 +49,24 @@ EVENTS = frozenset(
 )
 
 
+# Every user_agent column (user_logs, sessions, consents, ...) is this long.
+USER_AGENT_LENGTH = UserLog.__table__.c.user_agent.type.length
+
+
 @dataclass(frozen=True)
 class Origin:
-    """Where a request came from, as far as we can tell."""
+    """Where a request came from, as far as we can tell.
+
+    The user agent is cut to what the columns keep, and an empty one is None, so every row that
+    records an Origin can store it as it is.
+    """
 
     ip_address: str | None = None
     user_agent: str | None = None
+
+    def __post_init__(self) -> None:
+        # A browser may send any length; a frozen dataclass is set through object.
+        object.__setattr__(self, "user_agent", (self.user_agent or "")[:USER_AGENT_LENGTH] or None)
 
 
 # Events with no request behind them (a flask command, a job).
@@ -74,7 +87,7 @@ def log_event(
         user_id=user_id,
         event=event,
         ip_address=origin.ip_address,
-        user_agent=(origin.user_agent or None) and origin.user_agent[:512],
+        user_agent=origin.user_agent,
         data=data or None,
     )
     session.add(row)

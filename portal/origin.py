@@ -8,4 +8,4 @@ from portal.audit import Origin
 def current_origin() -> Origin:
     """remote_addr is the client as ProxyFix resolved it (TRUSTED_PROXY_COUNT), never a raw
     X-Forwarded-For header that anyone could send."""
-    return Origin(ip_address=request.remote_addr, user_agent=request.user_agent.string or None)
+    return Origin(ip_address=request.remote_addr, user_agent=request.user_agent.string)

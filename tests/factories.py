@@ -23,7 +23,7 @@ from portal.models import (
     UserSubscription,
     UserType,
 )
-from portal.validators import make_vkn
+from portal.turkish import make_vkn
 
 _counter = itertools.count(1)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.account.phones import normalize_phone
 from portal.audit import Origin, log_event
 from portal.models import User, UserContact
 from portal.models.users import CONTACT_TYPES
+from portal.turkish import normalize_phone
 
 
 @dataclass(frozen=True)

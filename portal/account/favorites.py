@@ -41,11 +41,6 @@ class Favorite:
     campus: Campus | None
 
 
-def _public_school():
-    """The conditions under which a school shows on the public pages."""
-    return and_(School.is_published, School.deleted_at.is_(None))
-
-
 def favorites_limit(session: Session, user: User) -> int | None:
     """How many favorites `user` may keep (None: no limit): their plan's limit for the
     "favorites" feature, or FAVORITES_LIMIT_DEFAULT without a plan."""
@@ -60,12 +55,12 @@ def favorites_limit(session: Session, user: User) -> int | None:
 def favorite_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
     """The public school or campus a favorite would name, or None."""
     if kind == "school":
-        return session.scalar(select(School).where(School.id == target_id, _public_school()))
+        return session.scalar(select(School).where(School.id == target_id, School.is_public))
     if kind == "campus":
         return session.scalar(
             select(Campus)
             .join(School, School.id == Campus.school_id)
-            .where(Campus.id == target_id, Campus.deleted_at.is_(None), _public_school())
+            .where(Campus.id == target_id, Campus.deleted_at.is_(None), School.is_public)
         )
     return None
 
@@ -97,7 +92,7 @@ def _kept_now(session: Session, user_id: int) -> int:
     ago, where a plain read under MariaDB's REPEATABLE READ would keep an older snapshot.
     """
     public_school = select(School.id).where(
-        School.id == UserFavorite.favoritable_id, _public_school()
+        School.id == UserFavorite.favoritable_id, School.is_public
     )
     public_campus = (
         select(Campus.id)
@@ -105,7 +100,7 @@ def _kept_now(session: Session, user_id: int) -> int:
         .where(
             Campus.id == UserFavorite.favoritable_id,
             Campus.deleted_at.is_(None),
-            _public_school(),
+            School.is_public,
         )
     )
     query = (
@@ -195,7 +190,7 @@ def favorites_of(session: Session, user_id: int) -> list[Favorite]:
         for s in session.scalars(
             # Joined, not selectin: selectinload would add a query per 500 schools.
             select(School)
-            .where(School.id.in_(school_ids), _public_school())
+            .where(School.id.in_(school_ids), School.is_public)
             .options(joinedload(School.level_rows))
         ).unique()
     }

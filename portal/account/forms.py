@@ -1,14 +1,10 @@
 """Forms of the parent's area."""
 
-import re
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -26,12 +22,12 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import HiddenInput, TextInput
+from wtforms.widgets import HiddenInput
 
-from portal.account.phones import phone_error
 from portal.auth.forms import code_field
-from portal.forms import strip_or_none
+from portal.forms import AmountField, PhoneField, strip_or_none
 from portal.models.users import FAVORITABLE_TYPES
+from portal.turkish import phone_error
 
 # Ids are bigint: a larger number names nothing, and PostgreSQL would refuse to compare it.
 MAX_ID = 2**63 - 1
@@ -57,77 +53,6 @@ class FavoriteForm(FlaskForm):
 
 # --- Profile, contacts, e-mail change and account deletion -------------------------------
 
-# user_details.budget_* are NUMERIC(12, 2): ten digits before the comma.
-_AMOUNT_LIMIT = Decimal("10000000000")
-# re.ASCII: \d alone would also take other scripts' digits, which Decimal() then reads.
-_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+", re.ASCII)  # 150.000, 1.250.000: dots group
-_COMMA_DECIMAL = re.compile(r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}", re.ASCII)  # 150.000,50
-_POINT_DECIMAL = re.compile(r"\d+(\.\d{1,2})?", re.ASCII)  # 150000.50, as a browser sends
-
-
-def parse_try_amount(text: str | None) -> Decimal | None:
-    """An amount in lira as Turkish people write it; None when empty.
-
-    A comma is the decimal separator and dots group thousands (`150.000,50`). Without a comma,
-    dots before groups of three digits are thousands (`150.000` is a hundred and fifty
-    thousand, never 150), and a point before one or two digits is a decimal point.
-
-    :raise ValueError: with a message saying what is wrong.
-    """
-    value = (text or "").strip()
-    for suffix in ("₺", "TL", "tl"):
-        value = value.removesuffix(suffix).strip()
-    value = re.sub(r"[\s\u00a0\u202f]", "", value)  # spaces, also non-breaking, group digits
-    if not value:
-        return None
-    if value.startswith("-"):
-        raise ValueError(_l("The amount cannot be negative."))
-    if _COMMA_DECIMAL.fullmatch(value):
-        amount = Decimal(value.replace(".", "").replace(",", "."))
-    elif _THOUSANDS.fullmatch(value):
-        amount = Decimal(value.replace(".", ""))
-    elif _POINT_DECIMAL.fullmatch(value):
-        amount = Decimal(value)
-    else:
-        raise ValueError(_l("Enter an amount in lira, for example 150.000 or 150000,50."))
-    if amount >= _AMOUNT_LIMIT:
-        raise ValueError(_l("The amount is too large."))
-    return amount
-
-
-def format_amount(amount: Decimal) -> str:
-    """An amount as the form shows it again: no thousands dots, a comma before any kuruş."""
-    text = f"{amount:.2f}".replace(".", ",")
-    return text.removesuffix(",00")
-
-
-class AmountField(Field):
-    """A lira amount typed as text (a number input would refuse `150.000,50`)."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            self.data = None  # stays None when the text is not an amount
-            self.data = parse_try_amount(valuelist[0])
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]  # what was typed comes back as typed, to be corrected
-        return "" if self.data is None else format_amount(self.data)
-
-
-class TurkishPhone:
-    """A WTForms validator: a Turkish mobile or landline number; empty is left to Optional."""
-
-    def __call__(self, form, field):
-        if field.data and (error := phone_error(field.data)):
-            raise ValidationError(error)
-
 
 class ProfileForm(FlaskForm):
     """The parent's name, phone and school-fee budget. Nothing else is read from the post."""
@@ -135,10 +60,10 @@ class ProfileForm(FlaskForm):
     name = StringField(
         _l("Full name"), filters=[strip_or_none], validators=[DataRequired(), Length(max=255)]
     )
-    phone = StringField(
+    phone = PhoneField(
         _l("Phone"),
         filters=[strip_or_none],
-        validators=[Optional(), Length(max=32), TurkishPhone()],
+        validators=[Optional()],
         render_kw={"inputmode": "tel", "autocomplete": "tel"},
     )
     budget_min = AmountField(_l("Lowest yearly fee"))

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from portal.account.phones import normalize_phone
 from portal.audit import Origin, log_event
 from portal.models import User, UserDetail
+from portal.turkish import normalize_phone
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -143,3 +144,8 @@ def policy_from(config) -> CodePolicy:
         max_attempts=config["CODE_MAX_ATTEMPTS"],
         resend_interval=config["CODE_RESEND_INTERVAL"],
     )
+
+
+def current_policy() -> CodePolicy:
+    """The code rules of the running app: what every view that sends or checks a code uses."""
+    return policy_from(current_app.config)

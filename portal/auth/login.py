@@ -1,6 +1,5 @@
 """Flask-Login wiring and the one rule for who may sign in."""
 
-from flask import current_app
 from flask_login import LoginManager
 from sqlalchemy import select
 
@@ -20,7 +19,7 @@ def configure(login_manager: LoginManager) -> None:
 def load_user(session_token: str) -> User | None:
     """The user of a live session (the cookie holds its token), or None when it has ended."""
     return sessions.load_session_user(
-        db.session, sessions.policy_from(current_app.config), session_token, utcnow()
+        db.session, sessions.current_policy(), session_token, utcnow()
     )
 
 

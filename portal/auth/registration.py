@@ -117,7 +117,7 @@ def give_consent(
         text_sha256=text.body_sha256,
         given_at=now,
         ip_address=origin.ip_address,
-        user_agent=(origin.user_agent or "")[:512] or None,
+        user_agent=origin.user_agent,
         method=method,
     )
     session.add(consent)

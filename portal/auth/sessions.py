@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,11 @@ def policy_from(config) -> SessionPolicy:
     )
 
 
+def current_policy() -> SessionPolicy:
+    """The session rules of the running app."""
+    return policy_from(current_app.config)
+
+
 def token_hash(token: str) -> str:
     """What the database keeps of a cookie's token."""
     return sha256(token.encode()).hexdigest()
@@ -67,7 +73,7 @@ def start_session(
         user_id=user.id,
         session_hash=token_hash(token),
         ip_address=origin.ip_address,
-        user_agent=(origin.user_agent or "")[:512] or None,
+        user_agent=origin.user_agent,
         created_at=now,
         last_seen_at=now,
         expires_at=now + (policy.remembered_lifetime if remember else policy.lifetime),
@@ -166,7 +172,7 @@ def remember_device(
                 device_hash=digest,
                 first_seen_at=now,
                 last_seen_at=now,
-                user_agent=(origin.user_agent or "")[:512] or None,
+                user_agent=origin.user_agent,
             )
         )
     else:

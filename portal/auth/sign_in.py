@@ -66,7 +66,7 @@ def send_sign_in_code(
         scope=("sign_in_hash",),
         sign_in_hash=token_hash(pending_token),
         ip_address=origin.ip_address,
-        user_agent=(origin.user_agent or "")[:512] or None,
+        user_agent=origin.user_agent,
     )
     if code is None:
         return False
@@ -118,7 +118,7 @@ def send_reset_code(
         RESET_PASSWORD,
         now,
         ip_address=origin.ip_address,
-        user_agent=(origin.user_agent or "")[:512] or None,
+        user_agent=origin.user_agent,
     )
     if code is None:
         return

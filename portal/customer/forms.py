@@ -6,8 +6,7 @@ from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.forms import strip_or_none
-from portal.validators import TcKimlikNo, Vkn
+from portal.forms import PhoneField, TcKimlikNoField, VknField, strip_or_none
 
 
 class CompanyForm(FlaskForm):
@@ -31,10 +30,10 @@ class CompanyForm(FlaskForm):
         validators=[DataRequired()],
     )
     tax_office = StringField(_l("Tax office"), validators=[Optional(), Length(max=100)])
-    tax_number = StringField(_l("Tax number (VKN)"), validators=[Optional(), Vkn()])
-    tc_no = StringField(_l("TC Kimlik No"), validators=[Optional(), TcKimlikNo()])
+    tax_number = VknField(_l("Tax number (VKN)"), validators=[Optional()])
+    tc_no = TcKimlikNoField(_l("TC Kimlik No"), validators=[Optional()])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=255)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    phone = PhoneField(_l("Phone"), validators=[Optional()])
     address_line = TextAreaField(_l("Address"), validators=[Optional(), Length(max=500)])
     district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])

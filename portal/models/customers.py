@@ -44,7 +44,7 @@ class Customer(TimestampMixin, SoftDeleteMixin, Base):
     __table_args__ = (
         one_of("customer_type", CUSTOMER_TYPES),
         # An invoice needs a tax identity: a VKN for a company, a TC Kimlik No for a sole
-        # proprietor. The checksums are checked in portal.validators; the database holds the
+        # proprietor. The checksums are checked in portal.turkish; the database holds the
         # shape so no import or script can store a malformed one.
         CheckConstraint(
             "(customer_type = 'company' AND tax_number IS NOT NULL) OR "

@@ -2,7 +2,18 @@
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import (
@@ -47,6 +58,21 @@ class School(TimestampMixin, SoftDeleteMixin, Base):
     level_rows: Mapped[list["SchoolLevel"]] = relationship(
         cascade="all, delete-orphan", order_by="SchoolLevel.level"
     )
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Shown to parents and visitors, and open to favorites: published and not deleted.
+
+        The one definition, in Python and in SQL (`select(School).where(School.is_public)`).
+        Deleted rows are also hidden by the soft-delete filter; saying it here keeps the rule
+        true for a query that asks for deleted rows, and for an object already loaded.
+        """
+        return self.is_published and self.deleted_at is None
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.is_published, cls.deleted_at.is_(None))
 
     @property
     def levels(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Queries over published schools, for the public pages."""
+"""Queries over public schools (School.is_public), for the public pages."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -8,7 +8,7 @@ from portal.models import School
 
 def cities(session: Session) -> list[str]:
     """The cities that have at least one published school, alphabetically."""
-    query = select(School.city).where(School.is_published).distinct().order_by(School.city)
+    query = select(School.city).where(School.is_public).distinct().order_by(School.city)
     return list(session.scalars(query))
 
 
@@ -16,7 +16,7 @@ def published_schools(session: Session, city: str | None = None) -> list[School]
     """Published schools, optionally in one city, with their levels and campuses loaded."""
     query = (
         select(School)
-        .where(School.is_published)
+        .where(School.is_public)
         .options(selectinload(School.level_rows), selectinload(School.campuses))
         .order_by(School.name)
     )
@@ -29,7 +29,7 @@ def published_school(session: Session, slug: str) -> School | None:
     """One published school by its slug, or None."""
     query = (
         select(School)
-        .where(School.slug == slug, School.is_published)
+        .where(School.slug == slug, School.is_public)
         .options(selectinload(School.level_rows), selectinload(School.campuses))
     )
     return session.scalar(query)

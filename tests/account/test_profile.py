@@ -9,8 +9,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portal.account.forms import format_amount, parse_try_amount
-from portal.account.phones import normalize_phone, phone_error
 from portal.models import User, UserDetail, UserLog
 from tests.helpers import HTMX, csrf_token
 from tests.test_html import assert_valid_html
@@ -203,60 +201,3 @@ def test_other_audiences_may_not_reach_the_profile(client, session, make, auth):
     auth.login(staff.user.email)
 
     assert client.get(URL).status_code == 403
-
-
-@pytest.mark.parametrize(
-    ("typed", "amount"),
-    [
-        ("150000", Decimal("150000")),
-        ("150.000", Decimal("150000")),
-        ("1.250.000", Decimal("1250000")),
-        ("150.000,5", Decimal("150000.5")),
-        ("150000,50", Decimal("150000.50")),
-        ("150000.50", Decimal("150000.50")),
-        (" 150 000 ₺ ", Decimal("150000")),
-        ("75.000 TL", Decimal("75000")),
-        ("0", Decimal("0")),
-        ("", None),
-    ],
-)
-def test_amounts_are_read_as_turkish_people_write_them(typed, amount):
-    assert parse_try_amount(typed) == amount
-
-
-@pytest.mark.parametrize("typed", ["-1", "1,2,3", "1.2345", "150.00.0", "abc", "1e5", "١٠٠"])
-def test_text_that_is_not_an_amount_is_refused(typed):
-    with pytest.raises(ValueError):
-        parse_try_amount(typed)
-
-
-def test_an_amount_is_shown_again_in_a_form_that_reads_back_the_same():
-    for amount in (Decimal("150000.00"), Decimal("150000.50"), Decimal("0.05")):
-        assert parse_try_amount(format_amount(amount)) == amount
-
-
-@pytest.mark.parametrize(
-    ("typed", "stored_as"),
-    [
-        ("0532 123 45 67", "+905321234567"),
-        ("5321234567", "+905321234567"),
-        ("+90 532 123 45 67", "+905321234567"),
-        ("0090 532 123 45 67", "+905321234567"),
-        ("90 532 123 45 67", "+905321234567"),
-        ("(0212) 555 01 01", "+902125550101"),
-        ("0312-555-01-01", "+903125550101"),
-        ("0850 222 00 00", "+908502220000"),
-    ],
-)
-def test_turkish_numbers_are_stored_in_one_form(typed, stored_as):
-    assert phone_error(typed) is None
-    assert normalize_phone(typed) == stored_as
-
-
-@pytest.mark.parametrize(
-    "typed", ["0532 123 45", "+1 212 555 0101", "0123 456 78 90", "0532/123/45/6x", "٠٥٣٢١٢٣٤٥٦٧"]
-)
-def test_other_numbers_are_refused_with_a_reason(typed):
-    assert phone_error(typed) is not None
-    with pytest.raises(ValueError):
-        normalize_phone(typed)

@@ -1,5 +1,8 @@
 """The public school list and school pages."""
 
+from sqlalchemy import select
+
+from portal.models import School, UserFavorite
 from tests.helpers import HTMX
 
 
@@ -64,3 +67,51 @@ def test_unpublished_deleted_or_unknown_school_is_404(client, session, make):
 
     for slug in (hidden.slug, deleted.slug, "no-such-school"):
         assert client.get(f"/schools/{slug}").status_code == 404
+
+
+def test_deleted_or_unpublished_schools_and_their_cities_are_not_listed(client, session, make):
+    make.school(name="Açık Koleji", city="Ankara")
+    make.school(name="Gizli Koleji", city="Bursa", is_published=False)
+    make.school(name="Kapanmış Koleji", city="Konya").soft_delete()
+    session.commit()
+
+    html = client.get("/").get_data(as_text=True)
+    assert "Açık Koleji" in html
+    assert "Gizli Koleji" not in html and "Kapanmış Koleji" not in html
+    assert 'value="Ankara"' in html
+    assert 'value="Bursa"' not in html and 'value="Konya"' not in html
+
+
+def test_is_public_says_the_same_in_python_and_in_sql(session, make):
+    public = make.school()
+    unpublished = make.school(is_published=False)
+    deleted = make.school()
+    deleted.soft_delete()
+    session.commit()
+
+    # include_deleted: the rule must hold even where the soft-delete filter is switched off.
+    in_sql = set(
+        session.scalars(
+            select(School.id).where(School.is_public).execution_options(include_deleted=True)
+        )
+    )
+    assert in_sql == {public.id}
+    assert [s.is_public for s in (public, unpublished, deleted)] == [True, False, False]
+
+
+def test_the_list_the_school_page_and_the_favorites_show_the_same_facts(
+    app, client, session, make, signed_in
+):
+    school = make.school(name="Bilgi Koleji", levels=("primary", "middle"), campuses=("A", "B"))
+    session.add(
+        UserFavorite(user_id=signed_in.id, favoritable_type="school", favoritable_id=school.id)
+    )
+    session.commit()
+    with app.test_request_context():
+        school_facts = app.jinja_env.get_template("schools/_facts.html").module.school_facts
+        facts, facts_with_campuses = str(school_facts(school)), str(school_facts(school, True))
+
+    assert "İlkokul, Ortaokul" in facts and "2 kampüs" in facts_with_campuses
+    assert facts_with_campuses in client.get("/").get_data(as_text=True)
+    assert facts in client.get(f"/schools/{school.slug}").get_data(as_text=True)
+    assert facts in client.get("/account/favorites").get_data(as_text=True)

@@ -1,6 +1,6 @@
 """The e-mail address page: ask for a change, then confirm it with the code from the new address."""
 
-from flask import current_app, flash, url_for
+from flask import flash, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +9,7 @@ from portal import htmx
 from portal.access import PARENT, allow
 from portal.account import bp, email_change, reauth
 from portal.account.forms import EmailChangeForm, EmailCodeForm
-from portal.auth.codes import policy_from
+from portal.auth.codes import current_policy
 from portal.auth.login import normalize_email
 from portal.auth.sessions import end_sessions
 from portal.clock import utcnow
@@ -41,7 +41,7 @@ def email():
         else:
             new_email = email_change.request_email_change(
                 db.session,
-                policy_from(current_app.config),
+                current_policy(),
                 current_user,
                 form.new_email.data,
                 utcnow(),
@@ -71,7 +71,7 @@ def verify_email_change():
     if code_form.validate_on_submit():
         changed = pending is not None and email_change.confirm_email_change(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             current_user,
             pending,
             code_form.code.data,
@@ -108,5 +108,5 @@ def _page(block: str, status: int = 200, form=None, code_form=None):
         form=form or EmailChangeForm(formdata=None),
         code_form=code_form or EmailCodeForm(formdata=None),
         pending=_pending(),
-        code_minutes=policy_from(current_app.config).lifetime_minutes,
+        code_minutes=current_policy().lifetime_minutes,
     )

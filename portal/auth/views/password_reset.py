@@ -1,12 +1,12 @@
 """The password reset for those who cannot sign in: a code by e-mail, then a new password."""
 
-from flask import current_app, flash, session, url_for
+from flask import flash, session, url_for
 from flask_babel import gettext as _
 
 from portal import htmx
 from portal.access import ANONYMOUS, allow
 from portal.auth import bp, sign_in
-from portal.auth.codes import policy_from
+from portal.auth.codes import current_policy
 from portal.auth.forms import ResetForm, ResetRequestForm
 from portal.clock import utcnow
 from portal.extensions import db, limiter
@@ -22,7 +22,7 @@ def reset_request():
     if form.validate_on_submit():
         sign_in.send_reset_code(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             form.email.data,
             current_origin(),
             utcnow(),
@@ -45,7 +45,7 @@ def reset():
     if form.validate_on_submit():
         done = sign_in.reset_password(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             form.email.data,
             form.code.data,
             form.new_password.data,

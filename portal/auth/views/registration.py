@@ -1,13 +1,12 @@
 """Open a parent account and prove the e-mail address."""
 
-
-from flask import current_app, flash, session, url_for
+from flask import flash, session, url_for
 from flask_babel import gettext as _
 
 from portal import htmx
 from portal.access import ANONYMOUS, allow
 from portal.auth import bp, registration
-from portal.auth.codes import policy_from
+from portal.auth.codes import current_policy
 from portal.auth.forms import (
     RegisterForm,
     ResendForm,
@@ -31,7 +30,7 @@ def register():
         shown = _shown_consent_text(form.consent_text_id.data) or consent_text
         registration.register(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             registration.NewAccount(
                 name=form.name.data,
                 email=form.email.data,
@@ -74,7 +73,7 @@ def verify():
     if form.validate_on_submit():
         user = registration.verify_email(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             form.email.data,
             form.code.data,
             utcnow(),
@@ -93,7 +92,7 @@ def verify():
         status=status,
         form=form,
         resend_form=ResendForm(email=form.email.data or ""),
-        code_minutes=policy_from(current_app.config).lifetime_minutes,
+        code_minutes=current_policy().lifetime_minutes,
     )
 
 
@@ -106,7 +105,7 @@ def resend_code():
     if form.validate_on_submit():
         registration.resend_verification_code(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             form.email.data,
             utcnow(),
             current_origin(),

@@ -10,7 +10,7 @@ from portal import htmx
 from portal.access import ANONYMOUS, allow, audience_of_user
 from portal.audit import log_event
 from portal.auth import bp, sessions, sign_in
-from portal.auth.codes import policy_from
+from portal.auth.codes import current_policy
 from portal.auth.forms import (
     LoginForm,
     OneTimeCodeForm,
@@ -70,7 +70,7 @@ def _ask_for_code(user, remember: bool, next_url: str | None, device_id: str | N
         "device_id": device_id,
     }
     sign_in.send_sign_in_code(
-        db.session, policy_from(current_app.config), user, pending, current_origin(), utcnow()
+        db.session, current_policy(), user, pending, current_origin(), utcnow()
     )
     db.session.commit()
     return htmx.redirect_to(url_for("auth.one_time_code"))
@@ -88,7 +88,7 @@ def one_time_code():
     if form.validate_on_submit():
         user = sign_in.check_sign_in_code(
             db.session,
-            policy_from(current_app.config),
+            current_policy(),
             pending["user_id"],
             pending["token"],
             form.code.data,
@@ -107,7 +107,7 @@ def one_time_code():
         "code_form",
         status=status,
         form=form,
-        code_minutes=policy_from(current_app.config).lifetime_minutes,
+        code_minutes=current_policy().lifetime_minutes,
     )
 
 
@@ -122,7 +122,7 @@ def resend_one_time_code():
         if user is not None:
             sign_in.send_sign_in_code(
                 db.session,
-                policy_from(current_app.config),
+                current_policy(),
                 user,
                 pending["token"],
                 current_origin(),
@@ -147,7 +147,7 @@ def _complete_sign_in(
     origin, now = current_origin(), utcnow()
     sessions.start_session(
         db.session,
-        sessions.policy_from(current_app.config),
+        sessions.current_policy(),
         user,
         bool(remember),
         origin,

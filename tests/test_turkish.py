@@ -1,19 +1,20 @@
-"""Tests for portal.validators (TC Kimlik No and VKN)."""
+"""Tests for portal.turkish: TC Kimlik No, VKN, phone numbers and amounts as people type them."""
+
+from decimal import Decimal
 
 import pytest
 from flask import Flask
 from flask_babel import Babel
-from werkzeug.datastructures import MultiDict
-from wtforms import Form, StringField
-from wtforms.validators import Optional, ValidationError
 
-from portal.validators import (
-    TcKimlikNo,
-    Vkn,
+from portal.turkish import (
+    format_amount,
     make_tc_kimlik_no,
     make_vkn,
+    normalize_phone,
     normalize_tc_kimlik_no,
     normalize_vkn,
+    parse_try_amount,
+    phone_error,
     tc_kimlik_no_error,
     vkn_error,
 )
@@ -109,8 +110,9 @@ def test_make_vkn_rejects_unusable_prefix(bad):
         ("1000000014", TCKN_LENGTH_MSG),
         ("100000001460", TCKN_LENGTH_MSG),
         ("1000000014a", TCKN_DIGITS_MSG),
-        ("10000 000146", TCKN_DIGITS_MSG),
-        ("-1000000146", TCKN_DIGITS_MSG),
+        ("10000_000146", TCKN_DIGITS_MSG),
+        ("+1000000146", TCKN_DIGITS_MSG),
+        ("10000/000146", TCKN_DIGITS_MSG),
         ("1000000014²", TCKN_DIGITS_MSG),
         ("01000000146", TCKN_ZERO_MSG),
         ("10000000156", TCKN_D10_MSG),
@@ -128,7 +130,9 @@ def test_invalid_tc_kimlik_no_reports_specific_problem(app_ctx, value, expected)
         ("123456789", VKN_LENGTH_MSG),
         ("12345678901", VKN_LENGTH_MSG),
         ("123456789O", VKN_DIGITS_MSG),
-        ("12345 67890", VKN_DIGITS_MSG),
+        ("12345_67890", VKN_DIGITS_MSG),
+        ("12345/67890", VKN_DIGITS_MSG),
+        ("12345 6789", VKN_LENGTH_MSG),
         ("1234567891", VKN_CHECK_MSG),
         ("0000000000", VKN_CHECK_MSG),  # what you get if p=0 is not turned into 9
     ],
@@ -170,59 +174,98 @@ def test_vkn_surrounding_whitespace_is_stripped(padded):
     assert normalize_vkn(padded) == "1234567890"
 
 
-class _IdForm(Form):
-    tckn = StringField(validators=[Optional(), TcKimlikNo()])
-    vkn = StringField(validators=[Optional(), Vkn()])
-
-
-class _Field:
-    # Minimal stand-in: the validators only look at field.data.
-    def __init__(self, data):
-        self.data = data
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "100 000 001 46",
+        "1000-0000-146",
+        "100.000.001.46",
+        "100\u00a0000\u00a000146",
+        " 10000000146",
+    ],
+)
+def test_tc_kimlik_no_grouped_by_spaces_dashes_or_dots_is_stored_as_digits(typed):
+    assert tc_kimlik_no_error(typed) is None
+    assert normalize_tc_kimlik_no(typed) == "10000000146"
 
 
 @pytest.mark.parametrize(
-    ("validator", "value", "expected"),
+    "typed", ["123 456 7890", "123-456-7890", "123.456.78.90", "123\u202f456\u202f7890"]
+)
+def test_vkn_grouped_by_spaces_dashes_or_dots_is_stored_as_digits(typed):
+    assert vkn_error(typed) is None
+    assert normalize_vkn(typed) == "1234567890"
+
+
+@pytest.mark.parametrize(
+    ("normalize", "typed", "expected"),
     [
-        (TcKimlikNo(), "10000000147", TCKN_D11_MSG),
-        (TcKimlikNo(), "0100000014", TCKN_LENGTH_MSG),
-        (Vkn(), "1234567891", VKN_CHECK_MSG),
-        (Vkn(), "12345abcde", VKN_DIGITS_MSG),
+        (normalize_tc_kimlik_no, "100 000 001 47", TCKN_D11_MSG),
+        (normalize_tc_kimlik_no, "1000000014x", TCKN_DIGITS_MSG),
+        (normalize_vkn, "123 456 7891", VKN_CHECK_MSG),
+        (normalize_vkn, "", VKN_LENGTH_MSG),
     ],
 )
-def test_wtforms_validator_raises_with_specific_message(app_ctx, validator, value, expected):
-    with pytest.raises(ValidationError) as exc_info:
-        validator(None, _Field(value))
-    assert str(exc_info.value.args[0]) == expected
+def test_normalizing_an_invalid_identifier_raises_the_same_message(
+    app_ctx, normalize, typed, expected
+):
+    with pytest.raises(ValueError) as raised:
+        normalize(typed)
+    assert str(raised.value) == expected
 
 
-@pytest.mark.parametrize("validator", [TcKimlikNo(), Vkn()])
-def test_wtforms_validator_custom_message_overrides_default(validator):
-    validator.message = "custom"
-    with pytest.raises(ValidationError, match="^custom$"):
-        validator(None, _Field("999"))
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("150000", Decimal("150000")),
+        ("150.000", Decimal("150000")),
+        ("1.250.000", Decimal("1250000")),
+        ("150.000,5", Decimal("150000.5")),
+        ("150000,50", Decimal("150000.50")),
+        ("150000.50", Decimal("150000.50")),
+        (" 150 000 ₺ ", Decimal("150000")),
+        ("75.000 TL", Decimal("75000")),
+        ("0", Decimal("0")),
+        ("", None),
+    ],
+)
+def test_amounts_are_read_as_turkish_people_write_them(typed, amount):
+    assert parse_try_amount(typed) == amount
 
 
-@pytest.mark.parametrize("validator", [TcKimlikNo(), Vkn()])
-@pytest.mark.parametrize("empty", [None, "", "   "])
-def test_wtforms_validator_ignores_empty_input(validator, empty):
-    validator(None, _Field(empty))  # must not raise
+@pytest.mark.parametrize("typed", ["-1", "1,2,3", "1.2345", "150.00.0", "abc", "1e5", "١٠٠"])
+def test_text_that_is_not_an_amount_is_refused(typed):
+    with pytest.raises(ValueError):
+        parse_try_amount(typed)
 
 
-@pytest.mark.parametrize("validator", [TcKimlikNo(), Vkn()])
-def test_wtforms_validator_accepts_valid_input(validator):
-    value = "10000000146" if isinstance(validator, TcKimlikNo) else "1234567890"
-    validator(None, _Field(value))  # must not raise
+def test_an_amount_is_shown_again_in_a_form_that_reads_back_the_same():
+    for amount in (Decimal("150000.00"), Decimal("150000.50"), Decimal("0.05")):
+        assert parse_try_amount(format_amount(amount)) == amount
 
 
-def test_form_collects_messages_for_invalid_fields(app_ctx):
-    # formdata (not data=) because Optional() only looks at the submitted raw data.
-    form = _IdForm(MultiDict({"tckn": "01000000146", "vkn": "1234567891"}))
-    assert not form.validate()
-    assert [str(m) for m in form.tckn.errors] == [TCKN_ZERO_MSG]
-    assert [str(m) for m in form.vkn.errors] == [VKN_CHECK_MSG]
+@pytest.mark.parametrize(
+    ("typed", "stored_as"),
+    [
+        ("0532 123 45 67", "+905321234567"),
+        ("5321234567", "+905321234567"),
+        ("+90 532 123 45 67", "+905321234567"),
+        ("0090 532 123 45 67", "+905321234567"),
+        ("90 532 123 45 67", "+905321234567"),
+        ("(0212) 555 01 01", "+902125550101"),
+        ("0312-555-01-01", "+903125550101"),
+        ("0850 222 00 00", "+908502220000"),
+    ],
+)
+def test_turkish_numbers_are_stored_in_one_form(typed, stored_as):
+    assert phone_error(typed) is None
+    assert normalize_phone(typed) == stored_as
 
 
-def test_form_accepts_valid_and_blank_fields(app_ctx):
-    assert _IdForm(MultiDict({"tckn": " 10000000146 ", "vkn": ""})).validate()
-    assert _IdForm(MultiDict({"tckn": "", "vkn": "1234567890"})).validate()
+@pytest.mark.parametrize(
+    "typed", ["0532 123 45", "+1 212 555 0101", "0123 456 78 90", "0532/123/45/6x", "٠٥٣٢١٢٣٤٥٦٧"]
+)
+def test_other_numbers_are_refused_with_a_reason(typed):
+    assert phone_error(typed) is not None
+    with pytest.raises(ValueError):
+        normalize_phone(typed)

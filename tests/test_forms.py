@@ -1,0 +1,137 @@
+"""The shared fields for Turkish input: what a form hands on is what the database keeps."""
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+from wtforms.validators import DataRequired, Optional
+
+from portal.customer.forms import CompanyForm
+from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField
+from portal.models import Customer
+from portal.turkish import make_tc_kimlik_no, make_vkn, phone_error, tc_kimlik_no_error, vkn_error
+from tests.helpers import post
+
+TCKN = make_tc_kimlik_no("284619375")
+VKN = make_vkn("987654321")
+
+
+class TurkishForm(Form):
+    phone = PhoneField(validators=[Optional()])
+    tc_no = TcKimlikNoField(validators=[Optional()])
+    tax_number = VknField(validators=[DataRequired()])
+    amount = AmountField()
+
+
+def spaced(digits: str) -> str:
+    return " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
+
+
+def test_valid_entries_are_handed_on_in_their_stored_form(app):
+    with app.test_request_context():
+        form = TurkishForm(
+            MultiDict(
+                {
+                    "phone": "0 (216) 555-01-01",
+                    "tc_no": spaced(TCKN),
+                    "tax_number": spaced(VKN),
+                    "amount": "150.000,50",
+                }
+            )
+        )
+
+        assert form.validate(), form.errors
+    assert form.data == {
+        "phone": "+902165550101",
+        "tc_no": TCKN,
+        "tax_number": VKN,
+        "amount": Decimal("150000.50"),
+    }
+
+
+def test_invalid_entries_are_refused_field_by_field_and_shown_again_as_typed(app):
+    typed = {"phone": "abc 😀", "tc_no": "100 000 001 47", "tax_number": "123 456 7891"}
+    with app.test_request_context():
+        form = TurkishForm(MultiDict(typed))
+
+        assert not form.validate()
+        # The module's own message, and one each: the refused text still counts as an answer
+        # for DataRequired.
+        assert [str(e) for e in form.tc_no.errors] == [str(tc_kimlik_no_error(typed["tc_no"]))]
+        assert [str(e) for e in form.tax_number.errors] == [str(vkn_error(typed["tax_number"]))]
+        assert [str(e) for e in form.phone.errors] == [str(phone_error(typed["phone"]))]
+        for name, text in typed.items():
+            assert f'value="{text}"' in form[name]()
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_empty_optional_entries_are_no_answer_and_no_error(app, empty):
+    with app.test_request_context():
+        form = TurkishForm(MultiDict({"phone": empty, "tc_no": empty, "tax_number": VKN}))
+
+        assert form.validate(), form.errors
+    assert form.phone.errors == [] and form.tc_no.errors == []
+
+
+def test_a_stored_value_is_shown_as_stored(app):
+    with app.test_request_context():
+        form = TurkishForm(data={"phone": "+902165550101", "tax_number": VKN})
+
+        assert 'value="+902165550101"' in form.phone()
+        assert 'inputmode="tel"' in form.phone() and 'inputmode="numeric"' in form.tax_number()
+
+
+def company_post(**values) -> dict:
+    return {
+        "name": "Yeni Marka",
+        "customer_type": "company",
+        "tax_number": VKN,
+        "tc_no": "",
+        **values,
+    }
+
+
+def test_the_company_form_hands_on_cleaned_identifiers_and_phone(app):
+    typed = company_post(tax_number=spaced(VKN), tc_no=f" {spaced(TCKN)} ", phone="0216 555 01 01")
+    with app.test_request_context(method="POST", data=typed):
+        form = CompanyForm(meta={"csrf": False})
+
+        assert form.validate(), form.errors
+    assert (form.tax_number.data, form.tc_no.data, form.phone.data) == (
+        VKN,
+        TCKN,
+        "+902165550101",
+    )
+
+
+@pytest.mark.parametrize("phone", ["abc 😀", "+44 20 7946 0958", "0532 123 45"])
+def test_the_company_phone_follows_the_parents_rule(app, phone):
+    with app.test_request_context(method="POST", data=company_post(phone=phone)):
+        form = CompanyForm(meta={"csrf": False})
+
+        assert not form.validate()
+        assert list(form.errors) == ["phone"]
+
+
+def test_the_company_page_stores_the_cleaned_values(client, session, make, auth):
+    admin = make.customer_user(role="admin")
+    session.commit()
+    auth.login(admin.user.email)
+
+    response = post(
+        client,
+        "/customer/company",
+        **company_post(
+            customer_type="sole_proprietor",
+            tax_number=spaced(VKN),
+            tc_no=spaced(TCKN),
+            phone="+90 (232) 555-02-02",
+        ),
+    )
+
+    assert response.status_code == 303
+    session.expire_all()
+    customer = session.scalar(select(Customer).where(Customer.id == admin.customer_id))
+    assert (customer.tax_number, customer.tc_no, customer.phone) == (VKN, TCKN, "+902325550202")
