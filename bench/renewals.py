@@ -54,6 +54,7 @@ from portal.billing.gateway import SandboxGateway
 from portal.billing.money import KDV_RATE, charge_for
 from portal.billing.periods import MONTHLY, period_end
 from portal.billing.renewals import DEFAULT_BATCH_SIZE, renew
+from portal.clock import utcnow
 from portal.extensions import db
 
 DEFAULT_SERVER_URL = os.environ.get(
@@ -405,7 +406,7 @@ def _time_renew(args: argparse.Namespace, day: date) -> Measured:
     with _Measure() as measure:
         if profiler:
             profiler.enable()
-        report = renew(db.session, gateway, day, batch_size=args.batch_size)
+        report = renew(db.session, gateway, day, batch_size=args.batch_size, now=utcnow())
         db.session.commit()  # renew() commits every batch; this ends the final empty read
         if profiler:
             profiler.disable()

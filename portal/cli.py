@@ -44,11 +44,12 @@ def register(app: Flask) -> None:
         """
         from portal.billing.gateway import gateway_named
         from portal.billing.renewals import renew as run_renewals
-        from portal.clock import istanbul_today
+        from portal.clock import istanbul_today, utcnow
 
-        day = business_date.date() if business_date else istanbul_today()
+        now = utcnow()
+        day = business_date.date() if business_date else istanbul_today(now)
         gateway = gateway_named(current_app.config["PAYMENT_GATEWAY"])
-        report = run_renewals(db.session, gateway, day, batch_size=batch_size)
+        report = run_renewals(db.session, gateway, day, batch_size=batch_size, now=now)
         click.echo(
             f"Renewals for {day.isoformat()}: {report.charged} charged, {report.failed} failed, "
             f"{report.trials_converted} trials converted, {report.changed} plan changes, "

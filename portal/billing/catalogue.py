@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from portal.billing.money import Charge, charge_for, monthly_equivalent, saving_against_monthly
 from portal.billing.periods import BILLING_CYCLES, MONTHLY
 from portal.models import PlanFeature, PlanPrice, SubscriptionPlan, SubscriptionPlanFeature
+from portal.models.billing import Audience, PriceStatus
 
-PARENTS = "parents"
-COMPANIES = "companies"
-AUDIENCES = (PARENTS, COMPANIES)
+PARENTS = Audience.PARENTS
+COMPANIES = Audience.COMPANIES
+AUDIENCES = tuple(Audience)
 
 # Prices for consumers are quoted with KDV, as Turkish consumer law asks; businesses read
 # prices net, "+ KDV", since they deduct it.
@@ -126,7 +127,7 @@ def _active_prices(session: Session, plan_ids: list[int]) -> dict[int, dict[str,
         return {}
     rows = session.scalars(
         select(PlanPrice)
-        .where(PlanPrice.subscription_plan_id.in_(plan_ids), PlanPrice.status == "active")
+        .where(PlanPrice.subscription_plan_id.in_(plan_ids), PlanPrice.status == PriceStatus.ACTIVE)
         .order_by(PlanPrice.id)
     )
     prices: dict[int, dict[str, PlanPrice]] = {}

@@ -30,15 +30,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
-# Failure codes a gateway may answer with; the views turn each into a sentence.
-CARD_DECLINED = "card_declined"
-EXPIRED_CARD = "expired_card"
-INSUFFICIENT_FUNDS = "insufficient_funds"
-PROCESSING_ERROR = "processing_error"
-NO_SAVED_CARD = "no_saved_card"  # ours: a renewal found no card to charge
-FAILURE_CODES = (CARD_DECLINED, EXPIRED_CARD, INSUFFICIENT_FUNDS, PROCESSING_ERROR, NO_SAVED_CARD)
+
+class FailureCode(StrEnum):
+    """Why a card was refused or a charge failed (payments.failure_code); the views turn each
+    into a sentence."""
+
+    CARD_DECLINED = "card_declined"
+    EXPIRED_CARD = "expired_card"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    PROCESSING_ERROR = "processing_error"
+    NO_SAVED_CARD = "no_saved_card"  # ours: a renewal found no card to charge
 
 
 @dataclass(frozen=True, repr=False)
@@ -101,11 +105,11 @@ class PaymentGateway(Protocol):
 SANDBOX_CARDS: dict[str, tuple[str, str | None, str | None]] = {
     "4242424242424242": ("visa", None, None),
     "5555555555554444": ("mastercard", None, None),
-    "4000000000000002": ("visa", CARD_DECLINED, None),
-    "4000000000000069": ("visa", EXPIRED_CARD, None),
-    "4000000000009995": ("visa", None, INSUFFICIENT_FUNDS),
-    "4000000000000341": ("visa", None, CARD_DECLINED),
-    "4000000000000119": ("visa", None, PROCESSING_ERROR),
+    "4000000000000002": ("visa", FailureCode.CARD_DECLINED, None),
+    "4000000000000069": ("visa", FailureCode.EXPIRED_CARD, None),
+    "4000000000009995": ("visa", None, FailureCode.INSUFFICIENT_FUNDS),
+    "4000000000000341": ("visa", None, FailureCode.CARD_DECLINED),
+    "4000000000000119": ("visa", None, FailureCode.PROCESSING_ERROR),
 }
 _SUCCEEDS = "ok"
 
@@ -123,12 +127,12 @@ class SandboxGateway:
         """Save a test card, refusing it as the table in the module docstring says."""
         number = "".join(card.number.split())
         if number not in SANDBOX_CARDS:
-            raise CardRefused(CARD_DECLINED)
+            raise CardRefused(FailureCode.CARD_DECLINED)
         brand, refused_with, charges_fail_with = SANDBOX_CARDS[number]
         if refused_with:
             raise CardRefused(refused_with)
         if (card.exp_year, card.exp_month) < (today.year, today.month):
-            raise CardRefused(EXPIRED_CARD)
+            raise CardRefused(FailureCode.EXPIRED_CARD)
         behaviour = charges_fail_with or _SUCCEEDS
         return SavedCard(
             gateway=self.name,
@@ -150,8 +154,10 @@ class SandboxGateway:
         behaviour = token.removeprefix("sbx_").rsplit("_", 1)[0]
         if behaviour == _SUCCEEDS:
             return ChargeResult(succeeded=True, reference=reference)
-        if behaviour not in FAILURE_CODES:
-            return ChargeResult(succeeded=False, reference=reference, failure_code=CARD_DECLINED)
+        if behaviour not in tuple(FailureCode):
+            return ChargeResult(
+                succeeded=False, reference=reference, failure_code=FailureCode.CARD_DECLINED
+            )
         return ChargeResult(succeeded=False, reference=reference, failure_code=behaviour)
 
 

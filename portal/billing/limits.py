@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from portal.billing.subscriptions import Subscriber
 from portal.clock import istanbul_today
 from portal.models import PlanFeature, SubscriptionPlanFeature, UserSubscription
+from portal.models.billing import SubscriptionStatus
 
-LIVE_STATUSES = ("trial", "active")
+LIVE_STATUSES = (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
 
 
 def live_subscription(
@@ -32,7 +33,9 @@ def live_subscription(
     owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
     in_force = or_(
         UserSubscription.status.in_(LIVE_STATUSES),
-        and_(UserSubscription.status == "paused", UserSubscription.end_date > today),
+        and_(
+            UserSubscription.status == SubscriptionStatus.PAUSED, UserSubscription.end_date > today
+        ),
     )
     return session.scalar(
         select(UserSubscription)

@@ -16,15 +16,19 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-DAILY = "daily"
-WEEKLY = "weekly"
-MONTHLY = "monthly"
-QUARTERLY = "quarterly"
-SEMI_ANNUAL = "semi_annual"
-YEARLY = "yearly"
-LIFETIME = "lifetime"
+from portal.models.billing import BillingCycle
 
-BILLING_CYCLES = (DAILY, WEEKLY, MONTHLY, QUARTERLY, SEMI_ANNUAL, YEARLY, LIFETIME)
+# The cycles are the schema's vocabulary (portal.models.billing.BillingCycle); the short names
+# keep the arithmetic below readable.
+DAILY = BillingCycle.DAILY
+WEEKLY = BillingCycle.WEEKLY
+MONTHLY = BillingCycle.MONTHLY
+QUARTERLY = BillingCycle.QUARTERLY
+SEMI_ANNUAL = BillingCycle.SEMI_ANNUAL
+YEARLY = BillingCycle.YEARLY
+LIFETIME = BillingCycle.LIFETIME
+
+BILLING_CYCLES = tuple(BillingCycle)
 
 # Cycles measured in days: Istanbul has had no DST since 2016 and business dates carry no
 # time, so a day is always one calendar day.

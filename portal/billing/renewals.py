@@ -33,27 +33,29 @@ the server spends on the whole run (docs/benchmarks.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.billing.cards import StoredCard, card_key
 from portal.billing.gateway import PaymentGateway
 from portal.billing.money import charge_for
+from portal.billing.payments import settle
 from portal.billing.periods import period_end, period_index_on
 from portal.billing.subscriptions import (
     ACTIVE,
     CANCELLED,
     EXPIRED,
     TRIAL,
-    new_payment,
-    settle,
+    subscription_payment,
     switch_price,
 )
 from portal.database import insert_many, update_many
 from portal.models import CustomerCreditCard, Payment, PlanPrice, UserPaymentCard, UserSubscription
+from portal.models.billing import PaymentPurpose, PaymentStatus
 
 RETRY_AFTER_DAYS = (1, 3, 7)
 DEFAULT_BATCH_SIZE = 1000
@@ -123,7 +125,8 @@ _POSITION = {field.name: position for position, field in enumerate(fields(_Due))
 
 @dataclass(slots=True, kw_only=True)
 class _PaymentRow:
-    """A payments row as plain attributes, made by new_payment() and settled by settle()."""
+    """A payments row as plain attributes, made by subscription_payment() and settled by
+    settle()."""
 
     user_subscription_id: int
     user_id: int | None
@@ -171,8 +174,14 @@ def renew(
     gateway: PaymentGateway,
     business_date: date,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    now: datetime,
 ) -> RenewalReport:
-    """Handle every subscription due on or before `business_date`, a batch per transaction."""
+    """Handle every subscription due on or before `business_date`, a batch per transaction.
+
+    `now` (aware UTC) is when the run started: the time its payments, cancellations and
+    updates are recorded with.
+    """
     report = RenewalReport(business_date)
     memo = _Memo()
     due = (
@@ -199,8 +208,9 @@ def renew(
         prices = _scheduled_prices_of(session, batch)
         payments: list[_PaymentRow] = []
         for subscription in batch:
-            _renew_one(gateway, subscription, business_date, cards, prices, report, payments, memo)
-        now = datetime.now(UTC)
+            _renew_one(
+                gateway, subscription, business_date, now, cards, prices, report, payments, memo
+            )
         insert_many(
             session,
             Payment,
@@ -225,25 +235,29 @@ def renew(
     return report
 
 
-def _cards_of(session: Session, due, first_id: int, last_id: int) -> dict[tuple[str, int], _Card]:
+def _cards_of(
+    session: Session, due, first_id: int, last_id: int
+) -> dict[tuple[type[StoredCard], int], _Card]:
     # The cards of the batch's subscriptions, and of any due one between them that another
     # run holds: two small queries a batch, never one a subscription, and no list of a
     # thousand ids for the driver to splice in. A removed (soft-deleted) card is left out, so
     # its subscription's charge fails with no_saved_card; the filter is written out because
     # these are table columns, which the ORM's soft-delete criteria (four times the cost of
     # the query here) do not reach.
-    cards: dict[tuple[str, int], _Card] = {}
-    for kind, table, card_id in (
-        ("user", UserPaymentCard.__table__, UserSubscription.user_payment_card_id),
-        ("customer", CustomerCreditCard.__table__, UserSubscription.customer_credit_card_id),
+    # Keyed as portal.billing.cards.card_key() names a subscription's card.
+    cards: dict[tuple[type[StoredCard], int], _Card] = {}
+    for model, card_id in (
+        (UserPaymentCard, UserSubscription.user_payment_card_id),
+        (CustomerCreditCard, UserSubscription.customer_credit_card_id),
     ):
+        table = model.__table__
         for id_, token, brand, last4 in session.execute(
             select(table.c.id, table.c.token, table.c.brand, table.c.last4)
             .join(UserSubscription, card_id == table.c.id)
             .where(*due, UserSubscription.id.between(first_id, last_id))
             .where(table.c.deleted_at.is_(None))
         ):
-            cards[kind, id_] = _Card(token, brand, last4)
+            cards[model, id_] = _Card(token, brand, last4)
     return cards
 
 
@@ -254,18 +268,11 @@ def _scheduled_prices_of(session: Session, batch: list[_Due]) -> dict[int, PlanP
     return {p.id: p for p in session.scalars(select(PlanPrice).where(PlanPrice.id.in_(ids)))}
 
 
-def _card_for(subscription: _Due, cards: dict) -> _Card | None:
-    if subscription.user_payment_card_id is not None:
-        return cards.get(("user", subscription.user_payment_card_id))
-    if subscription.customer_credit_card_id is not None:
-        return cards.get(("customer", subscription.customer_credit_card_id))
-    return None
-
-
 def _renew_one(
     gateway: PaymentGateway,
     subscription: _Due,
     day: date,
+    now: datetime,
     cards: dict,
     prices: dict[int, PlanPrice],
     report: RenewalReport,
@@ -274,35 +281,42 @@ def _renew_one(
 ) -> None:
     if subscription.cancel_at_period_end:
         subscription.status = CANCELLED
-        subscription.cancelled_at = datetime.now(UTC)
+        subscription.cancelled_at = now
         subscription.next_billing_date = None
         report.ended += 1
         return
-    card = _card_for(subscription, cards)
+    key = card_key(subscription)
+    card = cards.get(key) if key is not None else None
     while subscription.next_billing_date is not None and subscription.next_billing_date <= day:
         due = subscription.end_date  # the start of the period to pay
-        purpose = "trial_end" if subscription.status == TRIAL else "renewal"
+        purpose = (
+            PaymentPurpose.TRIAL_END if subscription.status == TRIAL else PaymentPurpose.RENEWAL
+        )
         # A confirmed change is charged at its new price, anchored at the change date; the
         # subscription moves to it only once that charge succeeds (until then it keeps the
         # plan it paid for, and retries go on charging the new price).
         change = prices.get(subscription.scheduled_plan_price_id)
         if change is not None:
-            purpose = "plan_change"
+            purpose = PaymentPurpose.PLAN_CHANGE
             charge = memo.charge_for(change.amount, change.kdv_included)
             anchor, cycle = due, change.billing_cycle
         else:
             charge = memo.charge_for(subscription.amount, subscription.kdv_included)
             anchor, cycle = subscription.anchor_date, subscription.billing_cycle
         index = memo.period_index_on(anchor, cycle, due)
-        key = f"sub{subscription.id}:{due.isoformat()}:{subscription.retry_count}"
-        payment = new_payment(
-            subscription, purpose, charge, gateway.name, key, card, row_type=_PaymentRow
+        payment = subscription_payment(
+            subscription,
+            purpose,
+            charge,
+            change.id if change is not None else subscription.plan_price_id,
+            gateway.name,
+            f"sub{subscription.id}:{due.isoformat()}:{subscription.retry_count}",
+            card,
+            row_type=_PaymentRow,
         )
-        if change is not None:
-            payment.plan_price_id = change.id
         settle(payment, gateway, card)
         payments.append(payment)
-        if payment.status == "succeeded":
+        if payment.status == PaymentStatus.SUCCEEDED:
             if change is not None:
                 switch_price(subscription, change)
                 subscription.anchor_date = anchor

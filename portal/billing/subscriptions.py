@@ -1,7 +1,8 @@
 """The subscription lifecycle: subscribe, trial, pause and resume, cancel and undo, change.
 
-Plain module: the caller passes the session, the gateway and the business date (Europe/Istanbul)
-and commits. The states and what moves between them:
+Plain module: the caller passes the session, the gateway, the business date (Europe/Istanbul)
+and, for steps that record an instant, `now` (aware UTC, from portal.clock), and commits. The
+states and what moves between them:
 
     trial ──(trial ends, charge succeeds: renewals)──────────────► active
     active ──pause──► paused ──resume──► active
@@ -19,44 +20,58 @@ first paid one, charged when the trial ends.
 A change of plan or cycle takes effect on the next billing date: nothing is charged now, the
 new price is charged then and its periods are anchored there. No proration, no partial
 refunds: what a subscriber was shown before confirming is exactly what happens.
+
+allowed_actions() is the one answer to "what may be done to this subscription now": the
+subscription page offers exactly those actions, the views refuse the others, and every step
+here checks it again. Payments and saved cards are portal.billing.payments and
+portal.billing.cards; this module only decides when to use them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit import NO_ORIGIN, Origin, log_event
-from portal.billing.gateway import (
-    NO_SAVED_CARD,
-    CardDetails,
-    CardRefused,
-    PaymentGateway,
-    SavedCard,
-)
+from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
+from portal.billing.gateway import CardDetails, CardRefused, PaymentGateway
 from portal.billing.money import Charge, charge_for
-from portal.billing.periods import is_renewable, period_end
-from portal.models import (
-    Customer,
-    CustomerCreditCard,
-    Payment,
-    PlanPrice,
-    SubscriptionPlan,
-    User,
-    UserPaymentCard,
-    UserSubscription,
+from portal.billing.payments import (
+    PaymentFailed,
+    failure_of,
+    log_failed_attempt,
+    new_payment,
+    settle,
 )
+from portal.billing.periods import is_renewable, period_end
+from portal.billing.subscribers import Subscriber
+from portal.clock import istanbul_today
+from portal.models import Customer, Payment, PlanPrice, SubscriptionPlan, User, UserSubscription
+from portal.models.billing import PaymentPurpose, PaymentStatus, PriceStatus, SubscriptionStatus
 
-TRIAL = "trial"
-ACTIVE = "active"
-PAUSED = "paused"
-CANCELLED = "cancelled"
-EXPIRED = "expired"
+TRIAL = SubscriptionStatus.TRIAL
+ACTIVE = SubscriptionStatus.ACTIVE
+PAUSED = SubscriptionStatus.PAUSED
+CANCELLED = SubscriptionStatus.CANCELLED
+EXPIRED = SubscriptionStatus.EXPIRED
 # A subscription that has not ended: at most one per subscriber.
 CURRENT_STATUSES = (TRIAL, ACTIVE, PAUSED)
+
+
+class Action(StrEnum):
+    """What a subscriber may do to their subscription; the values name the actions in URLs."""
+
+    CANCEL_AT_PERIOD_END = "cancel-at-period-end"
+    UNDO_CANCEL = "undo-cancel"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CHANGE = "change"  # choose another plan or billing cycle
+    CANCEL_CHANGE = "cancel-change"
+    CANCEL_NOW = "cancel-now"
 
 
 class SubscriptionError(Exception):
@@ -65,43 +80,6 @@ class SubscriptionError(Exception):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
-
-
-class PaymentFailed(Exception):
-    """The gateway refused the card or the charge; nothing was created."""
-
-    def __init__(self, failure_code: str):
-        super().__init__(failure_code)
-        self.failure_code = failure_code
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    """Who a subscription belongs to: a parent (user_id) or a school company (customer_id)."""
-
-    user_id: int | None = None
-    customer_id: int | None = None
-
-    def __post_init__(self) -> None:
-        if (self.user_id is None) == (self.customer_id is None):
-            raise ValueError("a subscriber is a parent or a company, exactly one")
-
-    @property
-    def audience(self) -> str:
-        """The plans' audience this subscriber may buy."""
-        return "parents" if self.user_id is not None else "companies"
-
-    def owns(self, subscription: UserSubscription | Payment) -> bool:
-        """The subscription or payment is this subscriber's."""
-        if self.user_id is not None:
-            return subscription.user_id == self.user_id
-        return subscription.customer_id == self.customer_id
-
-    def owner_clause(self, model):
-        """The WHERE clause for rows of `model` (user_id / customer_id) that are this one's."""
-        if self.user_id is not None:
-            return model.user_id == self.user_id
-        return model.customer_id == self.customer_id
 
 
 @dataclass(frozen=True)
@@ -159,17 +137,6 @@ def subscription_history(session: Session, subscriber: Subscriber) -> list[UserS
     )
 
 
-def payments_of(session: Session, subscriber: Subscriber) -> list[Payment]:
-    """The subscriber's payment attempts, newest first."""
-    return list(
-        session.scalars(
-            select(Payment)
-            .where(subscriber.owner_clause(Payment))
-            .order_by(Payment.created_at.desc(), Payment.id.desc())
-        )
-    )
-
-
 def trial_available(session: Session, subscriber: Subscriber, plan_id: int) -> bool:
     """A subscriber gets one trial per plan, ever: a trial ended or cancelled still counts."""
     had_trial = session.scalar(
@@ -194,7 +161,7 @@ def purchasable_price(session: Session, subscriber: Subscriber, price_id: int) -
         .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
         .where(
             PlanPrice.id == price_id,
-            PlanPrice.status == "active",
+            PlanPrice.status == PriceStatus.ACTIVE,
             SubscriptionPlan.is_active,
             SubscriptionPlan.audience == subscriber.audience,
         )
@@ -230,27 +197,6 @@ def _lock_subscriber(session: Session, subscriber: Subscriber) -> None:
         else (Customer, subscriber.customer_id)
     )
     session.execute(select(model.id).where(model.id == key).with_for_update())
-
-
-def store_card(
-    session: Session, subscriber: Subscriber, saved: SavedCard, holder: str | None = None
-) -> UserPaymentCard | CustomerCreditCard:
-    """Keep a card the gateway saved, as the subscriber's: the token, never the number."""
-    fields = dict(
-        gateway=saved.gateway,
-        token=saved.token,
-        brand=saved.brand,
-        last4=saved.last4,
-        exp_month=saved.exp_month,
-        exp_year=saved.exp_year,
-    )
-    if subscriber.user_id is not None:
-        card = UserPaymentCard(user_id=subscriber.user_id, **fields)
-    else:
-        card = CustomerCreditCard(customer_id=subscriber.customer_id, holder_name=holder, **fields)
-    session.add(card)
-    session.flush()
-    return card
 
 
 def subscribe(
@@ -300,7 +246,10 @@ def subscribe(
     try:
         saved = gateway.save_card(card, today)
     except CardRefused as refused:
-        _log_failure(session, actor_user_id, origin, price, refused.failure_code)
+        # A refused checkout creates no subscription, card or payment; the attempt is kept.
+        log_failed_attempt(
+            session, actor_user_id, origin, refused.failure_code, plan_price_id=price.id
+        )
         raise PaymentFailed(refused.failure_code) from None
 
     subscription = UserSubscription(
@@ -316,6 +265,7 @@ def subscribe(
         anchor_date=offer.first_charge_on,
         period_index=0,
     )
+    payment = None
     if offer.trial_days:
         # Nothing is charged until the trial ends: the renewal job charges period 0 then.
         subscription.status = TRIAL
@@ -323,44 +273,34 @@ def subscribe(
         subscription.end_date = offer.first_charge_on
         subscription.next_billing_date = offer.first_charge_on
     else:
-        reference = None  # a free price: nothing to ask the gateway, which refuses zero
-        if offer.charge.gross:
-            result = gateway.charge(
-                saved.token, offer.charge.gross, price.currency, idempotency_key
+        # Charged before anything is stored, so a failed charge leaves no row but the audit's.
+        payment = new_payment(
+            subscriber,
+            PaymentPurpose.FIRST_CHARGE,
+            offer.charge,
+            price.currency,
+            gateway.name,
+            idempotency_key,
+            saved,
+            plan_price_id=price.id,
+        )
+        settle(payment, gateway, saved)
+        if payment.status != PaymentStatus.SUCCEEDED:
+            log_failed_attempt(
+                session, actor_user_id, origin, payment.failure_code, plan_price_id=price.id
             )
-            if not result.succeeded:
-                _log_failure(session, actor_user_id, origin, price, result.failure_code)
-                raise PaymentFailed(result.failure_code or "card_declined")
-            reference = result.reference
+            raise failure_of(payment)
         subscription.status = ACTIVE
         subscription.end_date = offer.period_ends_on
         subscription.next_billing_date = offer.period_ends_on
         subscription.last_payment_date = today
-    stored_card = store_card(session, subscriber, saved, card.holder_name)
-    _attach_card(subscription, subscriber, stored_card)
+    attach_card(subscription, store_card(session, subscriber, saved, card.holder_name))
     session.add(subscription)
     session.flush()
-    if not offer.trial_days:
-        session.add(
-            Payment(
-                user_subscription_id=subscription.id,
-                user_id=subscriber.user_id,
-                customer_id=subscriber.customer_id,
-                purpose="first_charge",
-                plan_price_id=price.id,
-                net_amount=offer.charge.net,
-                kdv_amount=offer.charge.kdv,
-                gross_amount=offer.charge.gross,
-                currency=price.currency,
-                status="succeeded",
-                gateway=gateway.name,
-                gateway_reference=reference,
-                idempotency_key=idempotency_key,
-                charged_period=subscription.anchor_date,
-                card_brand=saved.brand,
-                card_last4=saved.last4,
-            )
-        )
+    if payment is not None:
+        payment.user_subscription_id = subscription.id
+        payment.charged_period = subscription.anchor_date
+        session.add(payment)
         session.flush()
     log_event(
         session,
@@ -374,37 +314,69 @@ def subscribe(
     return subscription
 
 
-def _attach_card(subscription: UserSubscription, subscriber: Subscriber, card) -> None:
-    if subscriber.user_id is not None:
-        subscription.user_payment_card_id = card.id
-    else:
-        subscription.customer_credit_card_id = card.id
+def allowed_actions(subscription: UserSubscription) -> frozenset[Action]:
+    """What the subscriber may do to the subscription now: the page offers exactly these,
+    and each step refuses anything else."""
+    if subscription.status not in CURRENT_STATUSES:
+        return frozenset()
+    allowed = {Action.CANCEL_NOW}
+    if subscription.scheduled_plan_price_id is not None:
+        allowed.add(Action.CANCEL_CHANGE)
+    if subscription.status == PAUSED:
+        allowed.add(Action.RESUME)
+    elif is_renewable(subscription.billing_cycle):  # a lifetime one has no period to act on
+        allowed.add(
+            Action.UNDO_CANCEL if subscription.cancel_at_period_end else Action.CANCEL_AT_PERIOD_END
+        )
+        # While a failed charge is retried, neither pausing nor a new price may interfere.
+        if not subscription.retry_count:
+            allowed.add(Action.CHANGE)
+            if subscription.status == ACTIVE:
+                allowed.add(Action.PAUSE)
+    return frozenset(allowed)
 
 
-def _log_failure(session, actor_user_id, origin, price: PlanPrice, failure_code) -> None:
-    # A refused checkout creates no subscription, card or payment; the attempt is kept here.
-    log_event(
-        session,
-        "payment_failed",
-        actor_user_id,
-        origin,
-        plan_price_id=price.id,
-        failure_code=failure_code,
-    )
-
-
-def _require(subscription: UserSubscription, *statuses: str) -> None:
-    if subscription.status not in statuses:
+def require_allowed(subscription: UserSubscription, action: Action) -> None:
+    """:raise SubscriptionError("not_allowed_now"): `action` is not allowed_actions() now."""
+    if action not in allowed_actions(subscription):
         raise SubscriptionError("not_allowed_now")
+
+
+def subscription_payment(
+    subscription,
+    purpose: PaymentPurpose,
+    charge: Charge,
+    price_id: int,
+    gateway: str,
+    idempotency_key: str,
+    card: CardOnFile | None,
+    *,
+    row_type=Payment,
+) -> Payment:
+    """A payment row for one charge of the subscription, buying the price `price_id`.
+
+    `subscription` is a UserSubscription or the renewal run's plain row; `row_type` as in
+    portal.billing.payments.new_payment.
+    """
+    return new_payment(
+        Subscriber.of(subscription),
+        purpose,
+        charge,
+        subscription.currency,
+        gateway,
+        idempotency_key,
+        card,
+        user_subscription_id=subscription.id,
+        plan_price_id=price_id,
+        row_type=row_type,
+    )
 
 
 def cancel_at_period_end(
     session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
 ) -> None:
     """Stop renewing: the subscription keeps working until its period (or trial) ends."""
-    _require(subscription, TRIAL, ACTIVE)
-    if not is_renewable(subscription.billing_cycle) or subscription.cancel_at_period_end:
-        raise SubscriptionError("not_allowed_now")
+    require_allowed(subscription, Action.CANCEL_AT_PERIOD_END)
     subscription.cancel_at_period_end = True
     subscription.auto_renew = False
     log_event(
@@ -421,9 +393,7 @@ def undo_cancel(
     session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
 ) -> None:
     """Take back a cancellation at period end, before the period ends."""
-    _require(subscription, TRIAL, ACTIVE)
-    if not subscription.cancel_at_period_end:
-        raise SubscriptionError("not_allowed_now")
+    require_allowed(subscription, Action.UNDO_CANCEL)
     subscription.cancel_at_period_end = False
     subscription.auto_renew = True
     log_event(
@@ -438,15 +408,17 @@ def undo_cancel(
 def cancel_now(
     session: Session,
     subscription: UserSubscription,
-    today: date,
     actor_user_id: int,
     origin: Origin = NO_ORIGIN,
+    *,
+    now: datetime,
 ) -> None:
-    """End the subscription today. What was paid for the current period is not refunded."""
-    _require(subscription, TRIAL, ACTIVE, PAUSED)
+    """End the subscription at `now` (aware UTC); it ends on that day in Istanbul. What was
+    paid for the current period is not refunded."""
+    require_allowed(subscription, Action.CANCEL_NOW)
     subscription.status = CANCELLED
-    subscription.cancelled_at = datetime.now(UTC)
-    subscription.end_date = today
+    subscription.cancelled_at = now
+    subscription.end_date = istanbul_today(now)
     subscription.next_billing_date = None
     subscription.auto_renew = False
     subscription.cancel_at_period_end = False
@@ -457,14 +429,18 @@ def cancel_now(
 
 
 def pause(
-    session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
+    session: Session,
+    subscription: UserSubscription,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+    *,
+    now: datetime,
 ) -> None:
-    """Stop renewals until resumed; the plan keeps working until the paid period ends."""
-    _require(subscription, ACTIVE)
-    if not is_renewable(subscription.billing_cycle) or subscription.retry_count:
-        raise SubscriptionError("not_allowed_now")
+    """Stop renewals from `now` (aware UTC) until resumed; the plan keeps working until the
+    paid period ends."""
+    require_allowed(subscription, Action.PAUSE)
     subscription.status = PAUSED
-    subscription.paused_at = datetime.now(UTC)
+    subscription.paused_at = now
     subscription.next_billing_date = None
     log_event(
         session, "subscription_paused", actor_user_id, origin, subscription_id=subscription.id
@@ -503,15 +479,15 @@ def resume(
 
     :raise PaymentFailed: the charge failed; the subscription stays paused.
     """
-    _require(subscription, PAUSED)
+    require_allowed(subscription, Action.RESUME)
     preview = resume_preview(subscription, today)
     if preview is not None:
         payment = _charge_new_anchor(
             session, gateway, subscription, preview.price, today, key_suffix="resume"
         )
-        if payment.status != "succeeded":
+        if payment.status != PaymentStatus.SUCCEEDED:
             session.flush()
-            raise PaymentFailed(payment.failure_code or "card_declined")
+            raise failure_of(payment)
     subscription.status = ACTIVE
     subscription.paused_at = None
     subscription.next_billing_date = subscription.end_date
@@ -539,10 +515,12 @@ def _charge_new_anchor(
         .where(Payment.user_subscription_id == subscription.id)
     )
     key = f"sub{subscription.id}:{day.isoformat()}:{key_suffix}:{attempt}"
-    payment = new_payment(subscription, "renewal", charge, gateway.name, key, card)
-    payment.plan_price_id = price.id  # the price it buys, maybe a scheduled change's
+    # The price it buys may be a scheduled change's.
+    payment = subscription_payment(
+        subscription, PaymentPurpose.RENEWAL, charge, price.id, gateway.name, key, card
+    )
     settle(payment, gateway, card)
-    if payment.status == "succeeded":
+    if payment.status == PaymentStatus.SUCCEEDED:
         switch_price(subscription, price)
         subscription.anchor_date = day
         subscription.period_index = 0
@@ -551,58 +529,6 @@ def _charge_new_anchor(
         payment.charged_period = day
     session.add(payment)
     return payment
-
-
-def new_payment(
-    subscription: UserSubscription,
-    purpose: str,
-    charge: Charge,
-    gateway: str,
-    key: str,
-    card,
-    *,
-    row_type=Payment,
-) -> Payment:
-    """A payment row for a charge of the subscription; the caller sets its outcome.
-
-    `row_type` builds it: the Payment model, or the renewal run's plain row, which a batch
-    writes in one statement.
-    """
-    return row_type(
-        user_subscription_id=subscription.id,
-        user_id=subscription.user_id,
-        customer_id=subscription.customer_id,
-        purpose=purpose,
-        plan_price_id=subscription.plan_price_id,
-        net_amount=charge.net,
-        kdv_amount=charge.kdv,
-        gross_amount=charge.gross,
-        currency=subscription.currency,
-        gateway=gateway,
-        idempotency_key=key,
-        card_brand=card.brand if card is not None else None,
-        card_last4=card.last4 if card is not None else None,
-    )
-
-
-def settle(payment: Payment, gateway: PaymentGateway, card) -> None:
-    """Charge a payment's gross amount to the saved card and record the outcome on it.
-
-    A free price succeeds without the gateway (which refuses a zero amount); no card fails
-    with no_saved_card.
-    """
-    if payment.gross_amount == 0:
-        payment.status = "succeeded"
-        return
-    if card is None:
-        payment.status, payment.failure_code = "failed", NO_SAVED_CARD
-        return
-    result = gateway.charge(
-        card.token, payment.gross_amount, payment.currency, payment.idempotency_key
-    )
-    payment.gateway_reference = result.reference
-    payment.status = "succeeded" if result.succeeded else "failed"
-    payment.failure_code = result.failure_code
 
 
 def switch_price(subscription: UserSubscription, price: PlanPrice) -> None:
@@ -617,15 +543,6 @@ def switch_price(subscription: UserSubscription, price: PlanPrice) -> None:
     subscription.scheduled_plan_price_id = None
 
 
-def saved_card_of(session: Session, subscription: UserSubscription):
-    """The saved card renewals of this subscription charge, or None (removed, or never set)."""
-    if subscription.user_payment_card_id is not None:
-        return session.get(UserPaymentCard, subscription.user_payment_card_id)
-    if subscription.customer_credit_card_id is not None:
-        return session.get(CustomerCreditCard, subscription.customer_credit_card_id)
-    return None
-
-
 def preview_change(
     session: Session, subscriber: Subscriber, subscription: UserSubscription, price_id: int
 ) -> ChangePreview:
@@ -634,9 +551,7 @@ def preview_change(
     :raise SubscriptionError: "not_allowed_now" (paused, ended, lifetime, retrying a charge),
         "same_price", "price_unavailable".
     """
-    _require(subscription, TRIAL, ACTIVE)
-    if not is_renewable(subscription.billing_cycle) or subscription.retry_count:
-        raise SubscriptionError("not_allowed_now")
+    require_allowed(subscription, Action.CHANGE)
     price = purchasable_price(session, subscriber, price_id)
     if price.id == subscription.plan_price_id:
         raise SubscriptionError("same_price")
@@ -678,8 +593,7 @@ def cancel_change(
     session: Session, subscription: UserSubscription, actor_user_id: int, origin: Origin = NO_ORIGIN
 ) -> None:
     """Drop a scheduled change of plan or cycle."""
-    if subscription.scheduled_plan_price_id is None:
-        raise SubscriptionError("not_allowed_now")
+    require_allowed(subscription, Action.CANCEL_CHANGE)
     subscription.scheduled_plan_price_id = None
     log_event(
         session,

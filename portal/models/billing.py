@@ -1,6 +1,7 @@
 """Plans, their prices and features, subscriptions, payments and saved cards."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -30,20 +31,69 @@ from portal.models.base import (
     str255,
 )
 
-# Kept in step with portal.billing.periods.BILLING_CYCLES (a test checks it).
-BILLING_CYCLES = ("daily", "weekly", "monthly", "quarterly", "semi_annual", "yearly", "lifetime")
-AUDIENCES = ("parents", "companies")
-PRICE_STATUSES = ("active", "archived")
-SUBSCRIPTION_STATUSES = ("trial", "active", "paused", "cancelled", "expired")
-PAYMENT_STATUSES = ("pending", "succeeded", "failed")
-PAYMENT_PURPOSES = ("first_charge", "renewal", "trial_end", "plan_change")
+# The billing vocabularies, defined once: the CHECK constraints below are built from them
+# (one_of), and portal.billing's modules compare and store these members.
+
+
+class BillingCycle(StrEnum):
+    """plan_prices.billing_cycle and user_subscriptions.billing_cycle, shortest first; the
+    period arithmetic is portal.billing.periods."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    SEMI_ANNUAL = "semi_annual"
+    YEARLY = "yearly"
+    LIFETIME = "lifetime"
+
+
+class Audience(StrEnum):
+    """subscription_plans.audience: who may buy a plan."""
+
+    PARENTS = "parents"
+    COMPANIES = "companies"
+
+
+class PriceStatus(StrEnum):
+    """plan_prices.status: an archived price is never offered again."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class SubscriptionStatus(StrEnum):
+    """user_subscriptions.status (the lifecycle is portal.billing.subscriptions)."""
+
+    TRIAL = "trial"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class PaymentStatus(StrEnum):
+    """payments.status: the outcome of one charge."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PaymentPurpose(StrEnum):
+    """payments.purpose: what a charge paid for."""
+
+    FIRST_CHARGE = "first_charge"
+    RENEWAL = "renewal"
+    TRIAL_END = "trial_end"
+    PLAN_CHANGE = "plan_change"
 
 
 class SubscriptionPlan(TimestampMixin, Base):
     """subscription_plans: a plan parents or school companies can subscribe to."""
 
     __tablename__ = "subscription_plans"
-    __table_args__ = (one_of("audience", AUDIENCES),)
+    __table_args__ = (one_of("audience", tuple(Audience)),)
 
     id: Mapped[bigint_pk]
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -63,8 +113,8 @@ class PlanPrice(Base):
 
     __tablename__ = "plan_prices"
     __table_args__ = (
-        one_of("billing_cycle", BILLING_CYCLES),
-        one_of("status", PRICE_STATUSES),
+        one_of("billing_cycle", tuple(BillingCycle)),
+        one_of("status", tuple(PriceStatus)),
         CheckConstraint("currency = 'TRY'", name="currency_try"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("trial_days >= 0", name="trial_days_not_negative"),
@@ -79,7 +129,9 @@ class PlanPrice(Base):
     amount: Mapped[money]
     kdv_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     trial_days: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
-    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    status: Mapped[str] = mapped_column(
+        String(16), default=PriceStatus.ACTIVE, server_default=PriceStatus.ACTIVE.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None]
 
@@ -129,8 +181,8 @@ class UserSubscription(TimestampMixin, Base):
 
     __tablename__ = "user_subscriptions"
     __table_args__ = (
-        one_of("billing_cycle", BILLING_CYCLES),
-        one_of("status", SUBSCRIPTION_STATUSES),
+        one_of("billing_cycle", tuple(BillingCycle)),
+        one_of("status", tuple(SubscriptionStatus)),
         # A parent's subscription or a company's, never both, never neither.
         CheckConstraint("(user_id IS NULL) <> (customer_id IS NULL)", name="one_subscriber"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
@@ -191,8 +243,8 @@ class Payment(Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        one_of("status", PAYMENT_STATUSES),
-        one_of("purpose", PAYMENT_PURPOSES),
+        one_of("status", tuple(PaymentStatus)),
+        one_of("purpose", tuple(PaymentPurpose)),
         UniqueConstraint("user_subscription_id", "charged_period"),
         # ROUND: SQLite keeps NUMERIC as a binary float, where 49.92 + 9.98 is not 59.90.
         CheckConstraint(

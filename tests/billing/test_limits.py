@@ -1,9 +1,14 @@
-"""One function answers "what is this subscriber's limit for feature X"; favorites obey it."""
+"""One function answers "what is this subscriber's limit for feature X"; favorites obey it,
+and reaching the limit points to the plans."""
+
+import re
 
 import pytest
 
 from portal.billing.limits import limit_for
-from tests.helpers import csrf_token
+from tests.billing.helpers import assert_valid_fragment, fragment_text, page, pay
+from tests.helpers import HTMX, csrf_token, post
+from tests.test_html import assert_valid_html
 
 FREE = {"favorites": 2}
 
@@ -65,3 +70,51 @@ def test_favorites_follow_the_parents_plan(client, session, make, parent, auth):
     assert add(third).status_code == 303  # refused: a flash, and nothing kept
     html = client.get("/account/favorites").get_data(as_text=True)
     assert first.name in html and second.name in html and third.name not in html
+
+
+# The favorites limit leads to the plans
+
+
+@pytest.mark.config(FAVORITES_LIMIT_DEFAULT=1)
+def test_at_the_favorites_limit_the_refusal_links_to_the_plans(
+    client, session, make, signed_in, english
+):
+    first, second = make.school(), make.school()
+    session.commit()
+    assert post(client, "/account/favorites", kind="school", target_id=first.id).status_code == 303
+
+    htmx = post(client, "/account/favorites", headers=HTMX, kind="school", target_id=second.id)
+    plain = post(client, "/account/favorites", kind="school", target_id=second.id, next="/")
+    shown_after = page(client, plain.headers["Location"])
+
+    html = htmx.get_data(as_text=True)
+    assert htmx.status_code == 422
+    assert "You can keep up to 1 favorites." in fragment_text(html)
+    assert 'href="/plans"' in html and 'role="alert"' in html
+    assert_valid_fragment(html)
+    assert plain.status_code == 303 and plain.headers["Location"] == "/"
+    flashes = re.search(r'<div class="flashes".*?</div>', shown_after, re.S).group(0)
+    assert "You can keep up to 1 favorites." in flashes and 'href="/plans"' in flashes
+    assert_valid_html(shown_after, "page with the upgrade message")
+
+
+@pytest.mark.config(FAVORITES_LIMIT_DEFAULT=1)
+def test_a_plan_with_a_higher_favorites_limit_lets_the_parent_keep_more(
+    client, session, make, signed_in, english
+):
+    price = make.price(make.plan(features={"favorites": 3}), amount="50.00")
+    schools = [make.school() for _ in range(4)]
+    session.commit()
+
+    assert pay(client, price).status_code == 303
+    added = [
+        post(client, "/account/favorites", kind="school", target_id=school.id).status_code
+        for school in schools[:3]
+    ]
+    fourth = post(
+        client, "/account/favorites", headers=HTMX, kind="school", target_id=schools[3].id
+    )
+
+    assert added == [303, 303, 303]
+    assert fourth.status_code == 422
+    assert "up to 3 favorites" in fragment_text(fourth.get_data(as_text=True))

@@ -10,6 +10,7 @@ import re
 import html5lib
 import pytest
 
+from portal.access.permissions import Role
 from portal.billing import catalogue
 from portal.extensions import db
 from tests.helpers import HTMX, counted_statements, csrf_token
@@ -299,6 +300,57 @@ def test_staff_see_company_plans_by_default(client, session, make, auth):
     assert list(cards(page(client, f"{PLANS_URL}?audience=parents"))) == [parents.name]
 
 
+def test_staff_who_may_not_buy_are_told_whom_to_ask_instead_of_a_choose_button(
+    client, session, make, auth, english
+):
+    plan = make.plan(audience="companies")
+    make.price(plan, billing_cycle="monthly", kdv_included=False)
+    make.price(plan, billing_cycle="yearly", kdv_included=False)
+    agent = make.customer_user(role=Role.AGENT)
+    for role, name in ((Role.FINANCE, "Zeynep Kaya"), (Role.ADMIN, "Ayşe Yıldız")):
+        make.customer_user(customer=agent.customer, role=role).user.name = name
+    make.customer_user(role=Role.ADMIN).user.name = "Başka Firma"  # another company's admin
+    session.commit()
+    auth.login(agent.user.email)
+
+    html = page(client)
+    fragment = page(client, f"{PLANS_URL}?audience=companies&cycle=yearly", headers=HTMX)
+
+    assert card_links(html) == {plan.name: []}
+    assert "/checkout" not in html and "/checkout" not in fragment
+    notice = _text(_tree(html).find(".//*[@id='plan-buyers']"))
+    assert notice == (
+        "Plans for your company are bought by: Ayşe Yıldız, Zeynep Kaya. Ask them to choose one."
+    )
+    assert_valid_html(html, "plans page for staff who may not buy")
+
+
+def test_staff_whose_company_has_no_buyer_are_told_so(client, session, make, auth, english):
+    make.price(make.plan(audience="companies"), kdv_included=False)
+    manager = make.customer_user(role=Role.MANAGER)
+    session.commit()
+    auth.login(manager.user.email)
+
+    html = page(client)
+
+    assert "Nobody in your company can buy a plan at the moment." in _text(_tree(html))
+    assert "/checkout" not in html
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.FINANCE])
+def test_staff_who_may_buy_get_the_choose_buttons_and_no_notice(client, session, make, auth, role):
+    plan = make.plan(audience="companies")
+    price = make.price(plan, kdv_included=False)
+    staff = make.customer_user(role=role)
+    session.commit()
+    auth.login(staff.user.email)
+
+    html = page(client)
+
+    assert card_links(html) == {plan.name: [f"/plans/{price.id}/checkout"]}
+    assert 'id="plan-buyers"' not in html
+
+
 def test_a_parent_sees_parent_plans_by_default(client, session, make, signed_in):
     parents = make.plan(audience="parents")
     make.price(parents)
@@ -494,3 +546,39 @@ def test_the_plans_pages_are_valid_html(client, runner):
         assert_valid_html(page(client, url), url)
     fragment = page(client, f"{PLANS_URL}?cycle=quarterly", headers=HTMX)
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parseFragment(fragment)
+
+
+def test_a_reader_gets_choose_buttons_only_for_plans_they_may_buy(
+    client, session, make, auth, english
+):
+    parents_price = make.price(make.plan(audience="parents"))
+    companies_price = make.price(make.plan(audience="companies"), kdv_included=False)
+    parent = make.user()
+    admin = make.customer_user(role=Role.ADMIN)
+    operator = make.user(type_code="operator")
+    session.commit()
+    parents_url = f"{PLANS_URL}?audience=parents"
+    companies_url = f"{PLANS_URL}?audience=companies"
+    parents_checkout = f"/plans/{parents_price.id}/checkout"
+    companies_checkout = f"/plans/{companies_price.id}/checkout"
+
+    # A visitor may choose either: signing in comes first.
+    assert parents_checkout in page(client, parents_url)
+    assert companies_checkout in page(client, companies_url)
+
+    auth.login(parent.email)
+    assert parents_checkout in page(client, parents_url)
+    html = page(client, companies_url)
+    assert "/checkout" not in html
+    assert "bought by a school company's staff" in _text(_tree(html))
+    auth.logout()
+
+    auth.login(admin.user.email)
+    assert companies_checkout in page(client, companies_url)
+    html = page(client, parents_url)
+    assert "/checkout" not in html
+    assert "bought by parents, from their own account" in _text(_tree(html))
+    auth.logout()
+
+    auth.login(operator.email)
+    assert "/checkout" not in page(client, parents_url) + page(client, companies_url)

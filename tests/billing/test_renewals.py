@@ -11,19 +11,16 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
+from portal.billing.cards import store_card
 from portal.billing.gateway import CardDetails, SandboxGateway
 from portal.billing.renewals import RETRY_AFTER_DAYS, RenewalReport, renew
-from portal.billing.subscriptions import (
-    Subscriber,
-    cancel_at_period_end,
-    schedule_change,
-    store_card,
-    subscribe,
-)
+from portal.billing.subscribers import Subscriber
+from portal.billing.subscriptions import cancel_at_period_end, schedule_change, subscribe
 from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.models import Payment, UserPaymentCard, UserSubscription
 from tests import dbutil
+from tests.billing.helpers import at
 from tests.helpers import in_parallel
 
 GOOD_CARD = "4242424242424242"
@@ -53,7 +50,8 @@ def start(session, make, price, today, number=GOOD_CARD, user=None):
 
 
 def run(session, day, batch_size=1000) -> RenewalReport:
-    return renew(session, SandboxGateway(), day, batch_size=batch_size)
+    """The daily run for `day`, started at 03:00 in Istanbul that day, as cron would."""
+    return renew(session, SandboxGateway(), day, batch_size=batch_size, now=at(day, 3))
 
 
 def days(first, last):
@@ -279,7 +277,7 @@ def test_cancel_at_period_end_ends_it_then_without_a_charge(session, make, trial
 
     assert report.ended == 1 and report.charged == 0
     assert later == RenewalReport(ends_on + timedelta(40))
-    assert subscription.status == "cancelled" and subscription.cancelled_at is not None
+    assert subscription.status == "cancelled" and subscription.cancelled_at == at(ends_on, 3)
     assert subscription.next_billing_date is None
     assert len(payments(session, subscription)) == paid_before
     assert payments(session, subscription, status="failed") == []
@@ -470,7 +468,7 @@ def test_two_parallel_runs_charge_each_due_period_exactly_once(app, session, mak
     session.commit()  # the threads' own sessions must see every row
 
     results = in_parallel(
-        app, lambda: renew(db.session, SandboxGateway(), due, batch_size=7), times=2
+        app, lambda: renew(db.session, SandboxGateway(), due, batch_size=7, now=at(due, 3)), times=2
     )
 
     assert all(isinstance(r, RenewalReport) for r in results), results

@@ -9,25 +9,26 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 
+from portal.billing.cards import store_card
 from portal.billing.gateway import CardDetails, SandboxGateway
 from portal.billing.limits import limit_for
+from portal.billing.payments import PaymentFailed, payments_of
 from portal.billing.renewals import renew
+from portal.billing.subscribers import Subscriber
 from portal.billing.subscriptions import (
-    PaymentFailed,
-    Subscriber,
+    Action,
     SubscriptionError,
+    allowed_actions,
     cancel_at_period_end,
     cancel_change,
     cancel_now,
     current_subscription,
     pause,
-    payments_of,
     preview_change,
     quote,
     resume,
     resume_preview,
     schedule_change,
-    store_card,
     subscribe,
     undo_cancel,
 )
@@ -35,6 +36,7 @@ from portal.clock import istanbul_today, utcnow
 from portal.extensions import db
 from portal.models import CustomerCreditCard, Payment, UserLog, UserPaymentCard, UserSubscription
 from tests import dbutil
+from tests.billing.helpers import at
 from tests.helpers import in_parallel
 
 TODAY = date(2026, 11, 10)
@@ -191,7 +193,7 @@ def test_a_second_subscription_while_one_is_current_is_refused(session, make, pa
 
 def test_a_paused_subscription_is_still_current_and_blocks_a_new_one(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
 
     with pytest.raises(SubscriptionError) as refused:
         start(session, make.price(), parent)
@@ -286,7 +288,7 @@ def test_a_trial_is_given_once_per_plan_even_after_the_first_subscription_ended(
     plan = make.plan()
     price = make.price(plan, trial_days=7)
     first = start(session, price, parent)
-    cancel_now(session, first, TODAY + timedelta(days=2), parent.id)
+    cancel_now(session, first, parent.id, now=at(TODAY + timedelta(days=2)))
     assert quote(session, Subscriber(user_id=parent.id), price, TODAY).trial_days == 0
 
     second = start(session, price, parent, today=TODAY + timedelta(days=3))
@@ -300,7 +302,7 @@ def test_a_trial_is_given_once_per_plan_even_after_the_first_subscription_ended(
 
 def test_a_trial_of_another_plan_is_still_offered(session, make, parent):
     first = start(session, make.price(trial_days=7), parent)
-    cancel_now(session, first, TODAY, parent.id)
+    cancel_now(session, first, parent.id, now=at(TODAY))
     other = make.price(make.plan(), trial_days=14)
 
     offer = quote(session, Subscriber(user_id=parent.id), other, TODAY)
@@ -337,7 +339,7 @@ def test_cancel_at_period_end_keeps_it_running_and_undo_renews_it_again(session,
     assert refused.value.code == "not_allowed_now"
     session.commit()
 
-    renew(session, SandboxGateway(), date(2026, 12, 10))
+    renew(session, SandboxGateway(), date(2026, 12, 10), now=at(date(2026, 12, 10)))
     assert subscription.status == "active"
     assert [p.charged_period for p in succeeded_payments(session, subscription)] == [
         TODAY,
@@ -350,23 +352,24 @@ def test_cancel_at_period_end_keeps_it_running_and_undo_renews_it_again(session,
 def test_cancel_now_ends_it_today_without_refund_or_further_charges(session, make, parent):
     price = make.price(make.plan(features={"favorites": 100}))
     subscription = start(session, price, parent, today=istanbul_today())
-    today = istanbul_today()
+    now = utcnow()
+    today = istanbul_today(now)
     assert limit_for(session, "favorites", FREE, user_id=parent.id) == 100
 
-    cancel_now(session, subscription, today, parent.id)
+    cancel_now(session, subscription, parent.id, now=now)
     session.commit()
 
-    assert subscription.status == "cancelled" and subscription.cancelled_at is not None
+    assert subscription.status == "cancelled" and subscription.cancelled_at == now
     assert subscription.end_date == today and subscription.next_billing_date is None
     assert current_subscription(session, Subscriber(user_id=parent.id)) is None
     assert limit_for(session, "favorites", FREE, user_id=parent.id) == 2
-    report = renew(session, SandboxGateway(), today + relativedelta(months=2))
+    report = renew(session, SandboxGateway(), today + relativedelta(months=2), now=now)
     assert report.charged == 0
     assert [p.purpose for p in payments_of(session, Subscriber(user_id=parent.id))] == [
         "first_charge"
     ]
     with pytest.raises(SubscriptionError):
-        cancel_now(session, subscription, today, parent.id)
+        cancel_now(session, subscription, parent.id, now=now)
 
 
 # --- pausing and resuming ------------------------------------------------------------------
@@ -384,20 +387,20 @@ def test_a_paused_plan_keeps_its_limits_until_the_paid_period_ends(
     today = istanbul_today()
     subscription = start(session, price, parent, today=today - timedelta(subscribed_days_ago))
 
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(today))
     session.commit()
 
-    assert subscription.status == "paused" and subscription.paused_at is not None
+    assert subscription.status == "paused" and subscription.paused_at == at(today)
     assert subscription.next_billing_date is None
     assert limit_for(session, "favorites", FREE, user_id=parent.id) == limit
 
 
 def test_a_paused_subscription_is_not_renewed(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
     session.commit()
 
-    report = renew(session, SandboxGateway(), date(2027, 3, 1))
+    report = renew(session, SandboxGateway(), date(2027, 3, 1), now=at(date(2027, 3, 1)))
 
     assert report.charged == report.failed == 0
     assert subscription.status == "paused"
@@ -406,7 +409,7 @@ def test_a_paused_subscription_is_not_renewed(session, make, parent):
 
 def test_resuming_within_the_paid_period_charges_nothing(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
     assert resume_preview(subscription, date(2026, 12, 9)) is None
 
     resume(session, SandboxGateway(), subscription, date(2026, 12, 9), parent.id)
@@ -421,7 +424,7 @@ def test_resuming_within_the_paid_period_charges_nothing(session, make, parent):
 def test_resuming_after_the_paid_period_charges_now_and_anchors_at_today(session, make, parent):
     price = make.price(amount="100.00")
     subscription = start(session, price, parent, today=date(2027, 1, 31))
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
     comeback = date(2027, 3, 15)
     assert resume_preview(subscription, date(2027, 2, 27)) is None
     shown = resume_preview(subscription, comeback)
@@ -439,13 +442,13 @@ def test_resuming_after_the_paid_period_charges_now_and_anchors_at_today(session
     assert resumed.gross_amount == shown.charge.gross
     assert resumed.idempotency_key != first.idempotency_key
     # The renewal job then charges from the new anchor.
-    renew(session, SandboxGateway(), date(2027, 4, 15))
+    renew(session, SandboxGateway(), date(2027, 4, 15), now=at(date(2027, 4, 15)))
     assert succeeded_payments(session, subscription)[-1].charged_period == date(2027, 4, 15)
 
 
 def test_resuming_on_the_day_the_paid_period_ends_charges_the_new_period(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
 
     resume(session, SandboxGateway(), subscription, date(2026, 12, 10), parent.id)
 
@@ -464,7 +467,7 @@ def test_a_declined_resume_stays_paused_and_a_later_one_with_a_good_card_succeed
     session, make, parent
 ):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
     use_card(session, subscription, FAILING_CARD)
     session.commit()
     comeback = date(2027, 1, 20)
@@ -495,10 +498,10 @@ def test_a_declined_resume_stays_paused_and_a_later_one_with_a_good_card_succeed
 def test_only_an_active_renewing_subscription_can_be_paused(session, make, parent, trial_days):
     subscription = start(session, make.price(trial_days=trial_days), parent)
     if not trial_days:
-        pause(session, subscription, parent.id)  # already paused the second time
+        pause(session, subscription, parent.id, now=at(TODAY))  # already paused the second time
 
     with pytest.raises(SubscriptionError) as refused:
-        pause(session, subscription, parent.id)
+        pause(session, subscription, parent.id, now=at(TODAY))
 
     assert refused.value.code == "not_allowed_now"
 
@@ -522,7 +525,7 @@ def test_a_change_takes_effect_at_the_period_end_and_is_charged_as_previewed(ses
     assert subscription.plan_price_id != premium.id  # nothing changes before the period ends
     assert count(session, Payment) == 1  # and nothing is charged now
 
-    renew(session, SandboxGateway(), shown.takes_effect_on)
+    renew(session, SandboxGateway(), shown.takes_effect_on, now=at(shown.takes_effect_on))
 
     assert subscription.plan_price_id == premium.id
     assert subscription.subscription_plan_id == premium.subscription_plan_id
@@ -564,7 +567,7 @@ def test_a_lifetime_subscription_cannot_be_changed_paused_or_cancelled_at_period
 
     for step in (
         lambda: preview_change(session, Subscriber(user_id=parent.id), subscription, other.id),
-        lambda: pause(session, subscription, parent.id),
+        lambda: pause(session, subscription, parent.id, now=at(TODAY)),
         lambda: cancel_at_period_end(session, subscription, parent.id),
     ):
         with pytest.raises(SubscriptionError) as refused:
@@ -588,7 +591,7 @@ def test_scheduling_a_change_takes_back_a_cancellation_and_cancelling_it_keeps_t
     with pytest.raises(SubscriptionError):
         cancel_change(session, subscription, parent.id)
 
-    renew(session, SandboxGateway(), date(2026, 12, 10))
+    renew(session, SandboxGateway(), date(2026, 12, 10), now=at(date(2026, 12, 10)))
     assert subscription.plan_price_id == price.id and subscription.billing_cycle == "monthly"
     renewal = succeeded_payments(session, subscription)[-1]
     assert renewal.purpose == "renewal" and renewal.gross_amount == Decimal("100.00")
@@ -605,7 +608,7 @@ def test_an_archived_price_keeps_its_amount_for_current_subscribers(session, mak
     new = make.price(plan, amount="69.90")
     session.commit()
 
-    renew(session, SandboxGateway(), date(2026, 12, 10))
+    renew(session, SandboxGateway(), date(2026, 12, 10), now=at(date(2026, 12, 10)))
 
     renewal = succeeded_payments(session, subscription)[-1]
     assert renewal.charged_period == date(2026, 12, 10)
@@ -624,7 +627,7 @@ def test_resuming_after_the_price_was_archived_charges_the_amount_bought(session
     plan = make.plan()
     old = make.price(plan, amount="49.90")
     subscription = start(session, old, parent)
-    pause(session, subscription, parent.id)
+    pause(session, subscription, parent.id, now=at(TODAY))
     old.status = "archived"
     make.price(plan, amount="69.90")
 
@@ -675,3 +678,102 @@ def test_two_checkouts_at_once_give_one_subscription_and_one_charge(
     assert count(session, UserSubscription) == 1
     assert count(session, Payment) == 1
     assert count(session, UserPaymentCard) == 1
+
+
+# --- what may be done now ------------------------------------------------------------------
+
+A = Action
+# (the subscription's state, what may be done to it); `scheduled` adds a planned change.
+STATES = [
+    ({"status": "trial"}, {A.CANCEL_AT_PERIOD_END, A.CHANGE, A.CANCEL_NOW}),
+    ({"status": "active"}, {A.CANCEL_AT_PERIOD_END, A.PAUSE, A.CHANGE, A.CANCEL_NOW}),
+    (
+        {"status": "active", "cancel_at_period_end": True},
+        {A.UNDO_CANCEL, A.PAUSE, A.CHANGE, A.CANCEL_NOW},
+    ),
+    (
+        {"status": "active", "scheduled": True},
+        {A.CANCEL_AT_PERIOD_END, A.PAUSE, A.CHANGE, A.CANCEL_CHANGE, A.CANCEL_NOW},
+    ),
+    # Retrying a failed charge: no pause and no new price in between.
+    ({"status": "active", "retry_count": 1}, {A.CANCEL_AT_PERIOD_END, A.CANCEL_NOW}),
+    ({"status": "trial", "retry_count": 2}, {A.CANCEL_AT_PERIOD_END, A.CANCEL_NOW}),
+    ({"status": "active", "billing_cycle": "lifetime"}, {A.CANCEL_NOW}),
+    ({"status": "paused"}, {A.RESUME, A.CANCEL_NOW}),
+    ({"status": "paused", "scheduled": True}, {A.RESUME, A.CANCEL_CHANGE, A.CANCEL_NOW}),
+    ({"status": "cancelled"}, set()),
+    ({"status": "expired", "scheduled": True}, set()),
+]
+
+
+def in_state(session, make, parent, status, billing_cycle="monthly", scheduled=False, **values):
+    """A parent's subscription in `status`, its paid period running until Dec 1, 2026."""
+    price = make.price(billing_cycle=billing_cycle)
+    other = make.price(make.plan(), billing_cycle="yearly")
+    renewable = billing_cycle != "lifetime"
+    return make.subscription(
+        price,
+        user=parent,
+        status=status,
+        end_date=date(2026, 12, 1) if renewable else None,
+        next_billing_date=date(2026, 12, 1) if renewable and status != "paused" else None,
+        scheduled_plan_price_id=other.id if scheduled else None,
+        **values,
+    ), other
+
+
+@pytest.mark.parametrize(("state", "expected"), STATES)
+def test_allowed_actions_follow_the_state(session, make, parent, state, expected):
+    subscription, _other = in_state(session, make, parent, **state)
+
+    assert allowed_actions(subscription) == expected
+    assert isinstance(allowed_actions(subscription), frozenset)
+
+
+@pytest.mark.parametrize(("state", "expected"), STATES)
+def test_each_step_is_taken_exactly_when_allowed_actions_lists_it(
+    session, make, parent, state, expected
+):
+    steps = {
+        A.CANCEL_AT_PERIOD_END: lambda s, _: cancel_at_period_end(session, s, parent.id),
+        A.UNDO_CANCEL: lambda s, _: undo_cancel(session, s, parent.id),
+        A.PAUSE: lambda s, _: pause(session, s, parent.id, now=at(TODAY)),
+        # Within the paid period, so resuming charges nothing and needs no card.
+        A.RESUME: lambda s, _: resume(session, SandboxGateway(), s, TODAY, parent.id),
+        A.CHANGE: lambda s, other: preview_change(
+            session, Subscriber(user_id=parent.id), s, other.id
+        ),
+        A.CANCEL_CHANGE: lambda s, _: cancel_change(session, s, parent.id),
+        A.CANCEL_NOW: lambda s, _: cancel_now(session, s, parent.id, now=at(TODAY)),
+    }
+    assert set(steps) == set(Action)
+
+    taken = set()
+    for action, step in steps.items():
+        subscription, other = in_state(session, make, parent, **state)
+        try:
+            step(subscription, other)
+        except SubscriptionError as refused:
+            assert refused.code == "not_allowed_now", action
+        else:
+            taken.add(action)
+
+    assert taken == expected
+
+
+def test_a_step_not_allowed_changes_nothing_and_logs_nothing(session, make, parent):
+    subscription, _other = in_state(session, make, parent, "paused")
+    session.commit()
+    before = count(session, UserLog)
+
+    for step in (
+        lambda: pause(session, subscription, parent.id, now=at(TODAY)),
+        lambda: cancel_at_period_end(session, subscription, parent.id),
+        lambda: cancel_change(session, subscription, parent.id),
+    ):
+        with pytest.raises(SubscriptionError):
+            step()
+
+    assert subscription.status == "paused" and subscription.paused_at is None
+    assert not subscription.cancel_at_period_end
+    assert count(session, UserLog) == before

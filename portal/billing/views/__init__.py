@@ -1,6 +1,7 @@
-"""The HTTP side of billing: the plans page, checkout, the subscription page, receipts.
+"""The HTTP side of billing: the plans page, checkout, the subscription page and its actions,
+receipts; common.py holds what they share.
 
 Importing the modules registers their routes on the blueprint.
 """
 
-from portal.billing.views import plans, subscription  # noqa: F401
+from portal.billing.views import checkout, plans, receipts, subscription  # noqa: F401
