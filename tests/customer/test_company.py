@@ -1,10 +1,18 @@
-"""A company admin keeps the company's invoice details; identifiers are checked."""
+"""A company admin keeps the company's invoice details; identifiers are checked, every change
+is in the audit log, and staff who may not edit read the details without the tax identity."""
+
+import json
+import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
-from portal.models import Customer
-from portal.validators import make_tc_kimlik_no, make_vkn
+from portal.access.permissions import Role
+from portal.audit import NO_ORIGIN
+from portal.customer.company import change_company_details, company_details_of
+from portal.models import Customer, UserLog
+from portal.turkish import make_tc_kimlik_no, make_vkn
 from tests.helpers import HTMX, csrf_token
 
 
@@ -126,3 +134,250 @@ def test_extra_fields_cannot_change_what_the_form_does_not_offer(client, session
 
     customer = stored(session, admin.customer_id)
     assert customer.erp_code is None and customer.is_active is True
+
+
+def company_events(session) -> list[UserLog]:
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(UserLog).where(UserLog.event == "company_changed").order_by(UserLog.id)
+        )
+    )
+
+
+def unchanged_form(client, customer: Customer) -> dict:
+    """The form as the page shows it for the stored details: every field, as it is."""
+    return {
+        "name": customer.name,
+        "legal_name": customer.legal_name or "",
+        "customer_type": customer.customer_type,
+        "tax_office": customer.tax_office or "",
+        "tax_number": customer.tax_number or "",
+        "tc_no": customer.tc_no or "",
+        "email": customer.email or "",
+        "phone": customer.phone or "",
+        "address_line": customer.address_line or "",
+        "district": customer.district or "",
+        "city": customer.city or "",
+        "csrf_token": csrf_token(client),
+    }
+
+
+def flashed(client) -> str:
+    """The flash message shown on the page the redirect leads to."""
+    html = client.get("/customer/company").get_data(as_text=True)
+    return " ".join(m.strip() for m in re.findall(r'<p class="flash [^"]*">([^<]*)', html))
+
+
+def test_saving_writes_an_audit_row_naming_the_user_and_fields_but_no_values(
+    client, session, admin
+):
+    new_vkn = make_vkn("987654321")
+
+    response = client.post(
+        "/customer/company", data=form(client, tax_office="Kadıköy", city="İstanbul")
+    )
+
+    assert response.status_code == 303
+    [row] = company_events(session)
+    assert row.user_id == admin.user_id
+    assert row.data == {
+        "customer_id": admin.customer_id,
+        "fields": ["name", "tax_office", "tax_number", "city"],
+    }
+    assert row.ip_address == "127.0.0.1"
+    assert new_vkn not in json.dumps(row.data) and "Kadıköy" not in json.dumps(row.data)
+    assert flashed(client) == "Firma bilgileri kaydedildi."
+
+
+def test_a_sole_proprietors_tc_kimlik_no_is_named_but_never_logged(client, session, admin):
+    tc_no = make_tc_kimlik_no("284619375")
+
+    client.post(
+        "/customer/company",
+        data=form(client, customer_type="sole_proprietor", tax_number="", tc_no=tc_no),
+    )
+
+    [row] = company_events(session)
+    assert set(row.data["fields"]) >= {"customer_type", "tax_number", "tc_no"}
+    assert tc_no not in json.dumps(row.data)
+
+
+def test_saving_unchanged_details_writes_no_row_and_says_nothing_changed(client, session, admin):
+    customer = stored(session, admin.customer_id)
+    before = company_details_of(customer)
+
+    response = client.post("/customer/company", data=unchanged_form(client, customer))
+
+    assert response.status_code == 303
+    assert company_events(session) == []
+    assert company_details_of(stored(session, admin.customer_id)) == before
+    assert flashed(client) == "Hiçbir şey değişmedi."
+
+
+def test_htmx_save_redirects_with_hx_redirect_and_logs_once(client, session, admin):
+    response = client.post("/customer/company", data=form(client), headers=HTMX)
+
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/customer/company"
+    assert len(company_events(session)) == 1
+
+
+def test_htmx_errors_come_back_next_to_each_field_and_nothing_is_saved(client, session, admin):
+    response = client.post(
+        "/customer/company",
+        data=form(client, name="", tax_number="123", email="not-an-address"),
+        headers=HTMX,
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.lstrip().startswith('<form id="company-form"')
+    assert set(re.findall(r'id="([a-z_]+)-error"', html)) == {"name", "tax_number", "email"}
+    for name in ("name", "tax_number", "email"):
+        assert re.search(rf'<input[^>]*aria-invalid="true"[^>]*id="{name}"', html) or re.search(
+            rf'<input[^>]*id="{name}"[^>]*aria-invalid="true"', html
+        )
+    assert stored(session, admin.customer_id).name == "Test Eğitim"
+    assert company_events(session) == []
+
+
+@pytest.fixture
+def company(make, session):
+    """A company with a VKN, an IBAN, an admin who may edit and a finance member."""
+    customer = make.customer(
+        name="Bilge Eğitim",
+        tax_office="Kadıköy",
+        city="İstanbul",
+        iban="TR330006100519786457841326",
+    )
+    make.customer_user(customer=customer, role=Role.ADMIN).user.name = "Ayşe Yılmaz"
+    session.commit()
+    return customer
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.MANAGER])
+def test_staff_who_may_not_edit_get_a_read_only_page_without_tax_number_or_iban(
+    client, make, session, auth, company, role
+):
+    staff = make.customer_user(customer=company, role=role)
+    session.commit()
+    auth.login(staff.user.email)
+
+    page = client.get("/customer/company").get_data(as_text=True)
+    fragment = client.get("/customer/company", headers=HTMX).get_data(as_text=True)
+
+    assert "Bilge Eğitim" in fragment and "Kadıköy" in fragment and "İstanbul" in fragment
+    for html in (page, fragment):
+        assert company.tax_number not in html and company.iban not in html
+        assert "VKN" not in html
+    # Nothing on the details that would end in 403: no form, field or button.
+    assert not re.search(r"<(form|input|select|textarea|button)\b", fragment)
+    assert "Ayşe Yılmaz" in fragment  # whom to ask instead
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.MANAGER, Role.FINANCE])
+def test_a_post_from_staff_who_may_not_edit_is_403_and_changes_nothing(
+    client, make, session, auth, company, role
+):
+    staff = make.customer_user(customer=company, role=role)
+    session.commit()
+    auth.login(staff.user.email)
+    before = company_details_of(stored(session, company.id))
+
+    for headers in (None, HTMX):
+        response = client.post("/customer/company", data=form(client), headers=headers)
+        assert response.status_code == 403
+
+    assert company_details_of(stored(session, company.id)) == before
+    assert company_events(session) == []
+
+
+def test_finance_reads_the_details_with_the_tax_number_but_cannot_edit(
+    client, make, session, auth, company
+):
+    finance = make.customer_user(customer=company, role=Role.FINANCE)
+    session.commit()
+    auth.login(finance.user.email)
+
+    fragment = client.get("/customer/company", headers=HTMX).get_data(as_text=True)
+
+    assert company.tax_number in fragment
+    assert not re.search(r"<(form|input|button)\b", fragment)
+
+
+def test_finance_sees_a_sole_proprietors_tc_kimlik_no(client, make, session, auth):
+    tc_no = make_tc_kimlik_no("284619375")
+    customer = make.customer(tc_no=tc_no)
+    customer.customer_type, customer.tax_number = "sole_proprietor", None
+    agent = make.customer_user(customer=customer, role=Role.AGENT)
+    finance = make.customer_user(customer=customer, role=Role.FINANCE)
+    session.commit()
+
+    auth.login(agent.user.email)
+    assert tc_no not in client.get("/customer/company").get_data(as_text=True)
+    auth.logout()
+    auth.login(finance.user.email)
+    assert tc_no in client.get("/customer/company").get_data(as_text=True)
+
+
+def test_the_domain_function_refuses_a_member_who_may_not_edit(session, make):
+    agent = make.customer_user(role=Role.AGENT)
+    details = replace(company_details_of(agent.customer), name="Başka Marka")
+
+    with pytest.raises(PermissionError):
+        change_company_details(session, agent, details, NO_ORIGIN)
+
+    assert agent.customer.name != "Başka Marka"
+    assert company_events(session) == []
+
+
+def test_the_domain_function_refuses_a_deactivated_admin(session, make):
+    admin = make.customer_user(role=Role.ADMIN, is_active=False)
+    details = replace(company_details_of(admin.customer), name="Başka Marka")
+
+    with pytest.raises(PermissionError):
+        change_company_details(session, admin, details, NO_ORIGIN)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tax_number": None},
+        {"customer_type": "sole_proprietor"},
+        {"customer_type": "partnership"},
+    ],
+)
+def test_the_domain_function_refuses_a_missing_tax_identity(session, make, changes):
+    admin = make.customer_user(role=Role.ADMIN)
+    details = replace(company_details_of(admin.customer), **changes)
+
+    with pytest.raises(ValueError):
+        change_company_details(session, admin, details, NO_ORIGIN)
+
+    assert company_events(session) == []
+
+
+def test_the_domain_function_changes_only_what_differs_and_the_caller_commits(session, make):
+    admin = make.customer_user(role=Role.ADMIN)
+    session.commit()
+    details = replace(company_details_of(admin.customer), city="Ankara", phone="+903121112233")
+
+    changed = change_company_details(session, admin, details, NO_ORIGIN)
+    session.rollback()
+
+    assert changed == ["phone", "city"]
+    assert stored(session, admin.customer_id).city is None
+    assert company_events(session) == []
+
+
+def test_the_domain_function_stores_the_vkn_as_digits_so_retyping_it_changes_nothing(session, make):
+    admin = make.customer_user(role=Role.ADMIN)
+    vkn = admin.customer.tax_number
+    details = replace(
+        company_details_of(admin.customer), tax_number=f"{vkn[:3]} {vkn[3:6]} {vkn[6:]}"
+    )
+
+    assert change_company_details(session, admin, details, NO_ORIGIN) == []
+    assert admin.customer.tax_number == vkn
+    assert company_events(session) == []
