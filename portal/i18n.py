@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.clock import ISTANBUL
+from portal.user_agents import short_user_agent
 
 
 def select_locale() -> str:
@@ -77,6 +78,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(business_date, "business_date")
+    app.add_template_filter(short_user_agent, "short_user_agent")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
     app.add_template_global(LEVEL_NAMES, "level_names")
     app.add_template_global(BILLING_CYCLE_NAMES, "billing_cycle_names")

@@ -36,7 +36,14 @@ PUBLIC = [
     "/no-such-page",
 ]
 SIGNED_IN = {
-    "elif.sahin@example.com": ["/account/", "/account/favorites", "/account/privacy"],
+    "elif.sahin@example.com": [
+        "/account/",
+        "/account/favorites",
+        "/account/privacy",
+        "/account/activity",
+        "/account/subscription",
+        "/auth/security",
+    ],
     "ayse.yilmaz@bilge-egitim.example.com": ["/customer/", "/customer/company"],
     "zeynep.kara@bilge-egitim.example.com": ["/customer/company"],
     "operator@okul-portal.example.com": ["/operator/", "/operator/?q=elif"],

@@ -1,12 +1,11 @@
 """The parent's activity log (user_logs), as they may read it.
 
-What the page shows of a row is chosen here: a label per event, the time, the address and a
-short description of the browser. Of `data` only a few harmless keys are ever shown, so a
-value a future writer puts there by mistake does not end up on a page.
+What the page shows of a row is chosen here: a label per event, the time and the address (the
+browser is described by portal.user_agents). Of `data` only a few harmless keys are ever
+shown, so a value a future writer puts there by mistake does not end up on a page.
 """
 
 import math
-import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -125,36 +124,3 @@ def event_details(row: UserLog) -> list[str]:
     if isinstance(action, str) and action in ACTION_LABELS:
         return [str(ACTION_LABELS[action])]
     return []
-
-
-_BROWSERS = (  # order matters: Edge and Opera also say Chrome, Chrome also says Safari
-    ("Edg/", "Edge"),
-    ("OPR/", "Opera"),
-    ("SamsungBrowser/", "Samsung Internet"),
-    ("Firefox/", "Firefox"),
-    ("FxiOS/", "Firefox"),
-    ("CriOS/", "Chrome"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("Android", "Android"),
-    ("iPhone", "iOS"),
-    ("iPad", "iPadOS"),
-    ("Windows", "Windows"),
-    ("Mac OS X", "macOS"),
-    ("CrOS", "ChromeOS"),
-    ("Linux", "Linux"),
-)
-
-
-def short_user_agent(user_agent: str | None, limit: int = 40) -> str:
-    """`Firefox · Windows` for a browser we recognise, else the start of the string."""
-    if not user_agent:
-        return ""
-    browser = next((name for token, name in _BROWSERS if token in user_agent), None)
-    system = next((name for token, name in _SYSTEMS if token in user_agent), None)
-    if browser or system:
-        return " · ".join(part for part in (browser, system) if part)
-    text = re.sub(r"\s+", " ", user_agent).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.account.activity_log import PER_PAGE, event_details, short_user_agent
+from portal.account.activity_log import PER_PAGE, event_details
 from portal.clock import utcnow
 from portal.models import UserLog
+from portal.user_agents import short_user_agent
 from tests.auth.test_registration import PASSWORD, mailed_code, outbox, register, verify
 from tests.helpers import HTMX
 from tests.test_html import assert_valid_html

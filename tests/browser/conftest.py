@@ -21,6 +21,8 @@ import pytest  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from tests.factories import Factories  # noqa: E402
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# A common phone held upright (iPhone 12 to 15), in CSS pixels.
+PHONE = {"width": 390, "height": 844}
 
 # Playwright's own default is 30 s per action; a local server answers in milliseconds, so a
 # shorter limit makes a broken page fail fast instead of stalling the suite.
@@ -94,6 +98,29 @@ def last_code_mailed_to(app, email: str) -> str:
     return re.search(r"\b(\d{6})\b", mails[-1].body).group(1)
 
 
+def start_sign_in(page: Page, email: str, password: str = Factories.PASSWORD) -> None:
+    """The password step; a browser new to the account lands on the one-time-code page."""
+    page.goto("/auth/login")
+    form = page.locator("#login-form")
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/auth/one-time-code$"))
+
+
+def enter_sign_in_code(page: Page, app, email: str) -> None:
+    """The code mailed for the pending sign-in; lands on the audience's home page."""
+    page.locator("#code-form input[name=code]").fill(last_code_mailed_to(app, email))
+    page.locator("#code-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/(account|customer|operator)/$"))
+
+
+def sign_in(page: Page, app, email: str, password: str = Factories.PASSWORD) -> None:
+    """Password, then the one-time code this new browser is asked for."""
+    start_sign_in(page, email, password)
+    enter_sign_in_code(page, app, email)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, for the whole session."""
@@ -145,11 +172,14 @@ def nojs_page(nojs_context) -> Page:
 
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
-    """`new_page(javascript=False)`: a page in a fresh profile, for tests parametrized on JS."""
+    """`new_page(javascript=False)`: a page in a fresh profile, for tests parametrized on JS.
+
+    Other keywords go to the context: `new_page(viewport=PHONE)` is a phone-sized window.
+    """
     contexts: list[BrowserContext] = []
 
-    def make(javascript: bool = True) -> Page:
-        context = _new_context(browser, live_server, java_script_enabled=javascript)
+    def make(javascript: bool = True, **options) -> Page:
+        context = _new_context(browser, live_server, java_script_enabled=javascript, **options)
         contexts.append(context)
         return context.new_page()
 

@@ -3,7 +3,7 @@
 The parent picks a billing cycle on the plans page, pays at checkout with the sandbox's
 success card, reads the receipt, cancels at the end of the period and takes it back; a
 declined card shows an error and creates nothing; a company admin buys a quarterly company
-plan. The plans and prices are the demo catalogue (portal/demo.py PLANS) that live_app loads;
+plan. The plans and prices are the demo catalogue (portal/demo/plans.py PLANS) that live_app loads;
 every test signs in its own new user, so no test finds another's subscription.
 
 The billing pages are not translated yet, so the parent tests switch to English first and
@@ -29,7 +29,7 @@ from portal.models import (
     UserPaymentCard,
     UserSubscription,
 )
-from tests.browser.conftest import last_code_mailed_to
+from tests.browser.conftest import sign_in
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser
@@ -101,19 +101,6 @@ def switch_to_english(page: Page) -> None:
     page.get_by_role("button", name="English", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.wait_for_load_state("load")
-
-
-def sign_in(page: Page, app, email: str) -> None:
-    """Password, then the one-time code this new browser is asked for."""
-    page.goto("/auth/login")
-    form = page.locator("#login-form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(Factories.PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/auth/one-time-code$"))
-    page.locator("#code-form input[name=code]").fill(last_code_mailed_to(app, email))
-    page.locator("#code-form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/(account|customer)/$"))
 
 
 def sign_in_in_english(page: Page, app, email: str) -> None:

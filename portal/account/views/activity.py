@@ -21,5 +21,4 @@ def activity():
         log=result,
         event_label=activity_log.event_label,
         event_details=activity_log.event_details,
-        short_user_agent=activity_log.short_user_agent,
     )

@@ -1,4 +1,4 @@
-"""The language switch and the KVKK notice page."""
+"""The language switch, the KVKK notice page and the site icon."""
 
 from flask import abort, current_app, request, session, url_for
 
@@ -35,3 +35,10 @@ def kvkk_notice():
     """The current KVKK information notice (aydınlatma metni), on its own page."""
     notice = registration.current_text(db.session, "kvkk_notice")
     return htmx.render("core/kvkk_notice.html", "content", notice=notice)
+
+
+@bp.route("/favicon.ico")
+@allow(ANONYMOUS)
+def favicon():
+    """The site icon at the address browsers ask for by themselves, whatever a page links."""
+    return current_app.send_static_file("favicon.ico")
