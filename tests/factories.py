@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from portal.access.permissions import Role
 from portal.auth.passwords import hash_password
 from portal.clock import utcnow
 from portal.models import (
@@ -93,7 +94,7 @@ class Factories:
         self.session.flush()
         return school
 
-    def customer_user(self, customer=None, role="admin", email=None, **values) -> CustomerUser:
+    def customer_user(self, customer=None, role=Role.ADMIN, email=None, **values) -> CustomerUser:
         customer = customer or self.customer()
         user = self.user("customer_staff", email=email, customer_id=customer.id)
         role_row = self.session.scalar(

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.validators import DataRequired, Optional
 
+from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
 from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField
 from portal.models import Customer
@@ -116,7 +117,7 @@ def test_the_company_phone_follows_the_parents_rule(app, phone):
 
 
 def test_the_company_page_stores_the_cleaned_values(client, session, make, auth):
-    admin = make.customer_user(role="admin")
+    admin = make.customer_user(role=Role.ADMIN)
     session.commit()
     auth.login(admin.user.email)
 

@@ -1,6 +1,7 @@
 """The one rule for which schools and campuses a customer user may work on."""
 
 from portal.access.grants import granted_schools, may_work_on
+from portal.access.permissions import Role
 
 
 def test_whole_school_grant_covers_the_school_and_every_campus(session, make):
@@ -15,7 +16,7 @@ def test_whole_school_grant_covers_the_school_and_every_campus(session, make):
 
 
 def test_campus_grant_covers_that_campus_only(session, make):
-    staff = make.customer_user(role="agent")
+    staff = make.customer_user(role=Role.AGENT)
     school = make.school(customer=staff.customer, campuses=("Moda", "Ataşehir"))
     moda, atasehir = sorted(school.campuses, key=lambda c: c.name != "Moda")
     make.grant(staff, school, moda)
@@ -54,7 +55,7 @@ def test_inactive_staff_may_work_on_nothing(session, make):
 
 
 def test_staff_home_lists_only_granted_schools(client, session, make, auth):
-    staff = make.customer_user(role="agent")
+    staff = make.customer_user(role=Role.AGENT)
     granted = make.school(customer=staff.customer, name="Verilen Okul", campuses=("Moda", "Kuzey"))
     make.school(customer=staff.customer, name="Verilmeyen Okul")
     make.grant(staff, granted, next(c for c in granted.campuses if c.name == "Moda"))

@@ -87,7 +87,7 @@ def test_other_staff_read_the_company_subscription_but_cannot_change_it(
     price = make.price(plan, amount="1000.00", kdv_included=False)
     other = make.price(plan, billing_cycle="yearly", amount="10000.00", kdv_included=False)
     customer = make.customer()
-    admin = make.customer_user(customer=customer, role="admin")
+    admin = make.customer_user(customer=customer, role=Role.ADMIN)
     admin.user.name = "Ayşe Yıldız"
     session.commit()
     auth.login(admin.user.email)

@@ -291,7 +291,7 @@ def test_staff_see_company_plans_by_default(client, session, make, auth):
     companies = make.plan(audience="companies")
     make.price(parents)
     make.price(companies, kdv_included=False)
-    staff = make.customer_user(role="admin")
+    staff = make.customer_user(role=Role.ADMIN)
     session.commit()
 
     assert list(cards(page(client))) == [parents.name]  # anonymous: parents' plans

@@ -15,12 +15,16 @@ os.environ.setdefault("PORTAL_ENV", "test")
 import re  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from portal.extensions import db  # noqa: E402
+from portal.models import PlanPrice, SubscriptionPlan  # noqa: E402
 from tests.factories import Factories  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -119,6 +123,41 @@ def sign_in(page: Page, app, email: str, password: str = Factories.PASSWORD) -> 
     """Password, then the one-time code this new browser is asked for."""
     start_sign_in(page, email, password)
     enter_sign_in_code(page, app, email)
+
+
+def settle(page: Page) -> None:
+    """Wait until htmx has finished its swap and the page has stopped moving.
+
+    htmx 4 wires up swapped-in content (its hx-get links, hx-post forms) only after the settle
+    delay, and during it the new elements carry the old ones' classes (`htmx-request`, which
+    the stylesheet fades to opacity .7 with a .2 s transition). Clicking too early would follow
+    a plain link; running axe too early would measure a half-faded form's contrast.
+    """
+    page.wait_for_function(
+        """() => !document.querySelector(
+                '.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')
+            && document.getAnimations().length === 0"""
+    )
+
+
+@contextmanager
+def live_data(app):
+    """The live app's database session, for arranging rows and reading what the pages did."""
+    with app.app_context():
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+
+
+def price_id(app, plan_code: str, billing_cycle: str) -> int:
+    """The demo catalogue's price of a plan on a billing cycle."""
+    with live_data(app) as session:
+        return session.scalar(
+            select(PlanPrice.id)
+            .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
+            .where(SubscriptionPlan.code == plan_code, PlanPrice.billing_cycle == billing_cycle)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ finds things by structure (ids, names) instead, which also checks the Turkish mo
 """
 
 import re
-from contextlib import contextmanager
 from datetime import date
 from uuid import uuid4
 
@@ -21,15 +20,13 @@ from babel.dates import format_date
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.extensions import db
+from portal.access.permissions import Role
 from portal.models import (
     Payment,
-    PlanPrice,
-    SubscriptionPlan,
     UserPaymentCard,
     UserSubscription,
 )
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import live_data, price_id, settle, sign_in
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser
@@ -51,19 +48,9 @@ def lira(amount: str) -> str:
     return f"{amount}{NBSP}₺"
 
 
-@contextmanager
-def database(app):
-    """The live app's database session, for arranging rows and reading what the pages did."""
-    with app.app_context():
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-
-
 def new_parent(app) -> tuple[int, str]:
     """A verified parent without any subscription: (id, e-mail)."""
-    with database(app) as session:
+    with live_data(app) as session:
         user = Factories(session).user("parent", email=f"billing-{uuid4().hex[:8]}@example.com")
         session.commit()
         return user.id, user.email
@@ -71,25 +58,16 @@ def new_parent(app) -> tuple[int, str]:
 
 def new_company_admin(app) -> tuple[int, str]:
     """The admin of a new company without any subscription: (customer id, e-mail)."""
-    with database(app) as session:
+    with live_data(app) as session:
         staff = Factories(session).customer_user(
-            role="admin", email=f"billing-admin-{uuid4().hex[:8]}@example.com"
+            role=Role.ADMIN, email=f"billing-admin-{uuid4().hex[:8]}@example.com"
         )
         session.commit()
         return staff.customer_id, staff.user.email
 
 
-def price_id(app, plan_code: str, billing_cycle: str) -> int:
-    with database(app) as session:
-        return session.scalar(
-            select(PlanPrice.id)
-            .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
-            .where(SubscriptionPlan.code == plan_code, PlanPrice.billing_cycle == billing_cycle)
-        )
-
-
 def subscriptions_of(app, *, user_id=None, customer_id=None) -> list[UserSubscription]:
-    with database(app) as session:
+    with live_data(app) as session:
         model = UserSubscription
         owner = model.user_id == user_id if user_id else model.customer_id == customer_id
         rows = list(session.scalars(select(model).where(owner)))
@@ -109,15 +87,6 @@ def sign_in_in_english(page: Page, app, email: str) -> None:
     switch_to_english(page)
     sign_in(page, app, email)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-
-
-def settle(page: Page) -> None:
-    """Wait until htmx has finished swapping and nothing is fading (see test_parent_journey)."""
-    page.wait_for_function(
-        """() => !document.querySelector(
-                '.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')
-            && document.getAnimations().length === 0"""
-    )
 
 
 def plan_card(page: Page, name: str):
@@ -281,7 +250,7 @@ def test_declined_card_shows_an_error_and_creates_no_subscription(
     assert_accessible(page)
 
     assert subscriptions_of(live_app, user_id=user_id) == []
-    with database(live_app) as session:
+    with live_data(live_app) as session:
         assert session.scalars(select(Payment).where(Payment.user_id == user_id)).all() == []
         cards = select(UserPaymentCard).where(UserPaymentCard.user_id == user_id)
         assert session.scalars(cards).all() == []
@@ -328,7 +297,7 @@ def test_company_admin_buys_a_quarterly_company_plan(page: Page, live_app, asser
         "quarterly",
         "active",
     )
-    with database(live_app) as session:
+    with live_data(live_app) as session:
         payment = session.scalars(select(Payment).where(Payment.customer_id == customer_id)).one()
         assert str(payment.gross_amount) == "5148.00"
     settle(page)

@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import last_code_mailed_to
+from tests.browser.conftest import last_code_mailed_to, settle, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -46,36 +46,6 @@ def submit(form) -> None:
 
 def flash(page: Page, category: str):
     return page.locator(f"main .flashes .flash-{category}")
-
-
-def sign_in_with_code(page: Page, app, email: str) -> None:
-    """Password, then the one-time code this new browser is asked for; lands on /account/."""
-    seen = len(mails_to(app, email))
-    page.goto("/auth/login")
-    form = page.locator("#login-form")
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.get_by_role("button", name=SIGN_IN).click()
-    page.wait_for_url(re.compile(r"/auth/one-time-code$"))
-    code = code_mailed_after(app, email, seen)
-    page.locator("#code-form input[name=code]").fill(code)
-    submit(page.locator("#code-form"))
-    page.wait_for_url(re.compile(r"/account/$"))
-
-
-def settle(page: Page) -> None:
-    """Wait until htmx has finished its swap and the page has stopped moving.
-
-    htmx 4 wires up swapped-in content (its hx-get links, hx-post forms) only after the settle
-    delay, and during it the new elements carry the old ones' classes (`htmx-request`, which
-    the stylesheet fades to opacity .7 with a .2 s transition). Clicking too early would follow
-    a plain link; running axe too early would measure a half-faded form's contrast.
-    """
-    page.wait_for_function(
-        """() => !document.querySelector(
-                '.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')
-            && document.getAnimations().length === 0"""
-    )
 
 
 def favorite_button(page: Page, name: str):
@@ -264,7 +234,7 @@ def test_parent_journey(new_page, javascript, live_app, assert_accessible):
 
     # 8. End another session: a second browser signs in, the first one ends it.
     other = new_page(javascript=javascript)
-    sign_in_with_code(other, live_app, email)
+    sign_in(other, live_app, email, PASSWORD)
     expect(other.get_by_role("main")).to_contain_text(NAME)
 
     page.goto("/auth/security")

@@ -31,9 +31,15 @@ from werkzeug.routing import RequestRedirect
 
 from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, audiences_of
 from portal.access.permissions import Role
-from portal.extensions import db
-from portal.models import Payment, PlanPrice, SubscriptionPlan, UserContact
-from tests.browser.conftest import PHONE, enter_sign_in_code, sign_in, start_sign_in
+from portal.models import Payment, UserContact
+from tests.browser.conftest import (
+    PHONE,
+    enter_sign_in_code,
+    live_data,
+    price_id,
+    sign_in,
+    start_sign_in,
+)
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser
@@ -198,34 +204,10 @@ def page_urls(app, audience: str, arguments: dict) -> list[str]:
         ]
 
 
-class Data:
-    """The live app's database, for making users and reading the ids the pages created."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __enter__(self):
-        self.context = self.app.app_context()
-        self.context.push()
-        return db.session
-
-    def __exit__(self, *exc):
-        db.session.remove()
-        self.context.pop()
-
-
 def read(app, query):
-    with Data(app) as session:
+    """One value from the live app's database."""
+    with live_data(app) as session:
         return session.scalar(query)
-
-
-def price_id(app, plan_code: str, billing_cycle: str) -> int:
-    return read(
-        app,
-        select(PlanPrice.id)
-        .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
-        .where(SubscriptionPlan.code == plan_code, PlanPrice.billing_cycle == billing_cycle),
-    )
 
 
 def unique_email(prefix: str) -> str:
@@ -234,7 +216,7 @@ def unique_email(prefix: str) -> str:
 
 
 def new_parent(app) -> tuple[int, str]:
-    with Data(app) as session:
+    with live_data(app) as session:
         user = Factories(session).user("parent", email=unique_email("phone-parent"))
         session.commit()
         return user.id, user.email
@@ -355,7 +337,7 @@ def test_account_pages_fold_into_a_disclosure_on_a_phone(new_page, live_app, jav
 def new_company(app) -> dict:
     """A company with long names and a granted school: its id, its admin's and an agent's
     e-mail."""
-    with Data(app) as session:
+    with live_data(app) as session:
         make = Factories(session)
         customer = make.customer(
             name="Çağdaşeğitimkurumlarıgrubu Okulları",
@@ -402,7 +384,7 @@ def test_every_page_of_company_staff_fits_a_phone(phone, live_app):
 
 
 def test_every_page_of_an_operator_fits_a_phone(phone, live_app):
-    with Data(live_app) as session:
+    with live_data(live_app) as session:
         make = Factories(session)
         operator = make.user("operator", email=unique_email("phone-operator"))
         make.user("parent", name=f"Telefonda Aranan {LONG_WORD[:40]}", email=unique_email("x"))

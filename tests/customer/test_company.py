@@ -18,7 +18,7 @@ from tests.helpers import HTMX, csrf_token
 
 @pytest.fixture
 def admin(make, session, auth):
-    staff = make.customer_user(role="admin")
+    staff = make.customer_user(role=Role.ADMIN)
     session.commit()
     auth.login(staff.user.email)
     return staff
@@ -118,7 +118,7 @@ def test_htmx_error_returns_the_form_fragment_with_the_error_next_to_the_field(c
 
 
 def test_staff_who_are_not_admins_read_but_cannot_change(client, make, session, auth):
-    agent = make.customer_user(role="agent")
+    agent = make.customer_user(role=Role.AGENT)
     session.commit()
     auth.login(agent.user.email)
 
