@@ -43,13 +43,21 @@ def _finish_config(app: Flask) -> None:
     if app.config["MAIL_BACKEND"] == "log":
         # Development mail (sign-in and verification codes) is read in the terminal.
         app.logger.setLevel(logging.INFO)
+    if app.config["ENV_NAME"] == "production":
+        from portal import deployment
+
+        refused = deployment.refused_at_start(app.config)
+        if refused:
+            raise RuntimeError(
+                "Production settings refused:\n" + "\n".join(f"  {p}" for p in refused)
+            )
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, database, i18n  # database: its connect hook
+    from portal import access, database, headers, i18n, mail  # database: its connect hook
     from portal.auth import login
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -67,7 +75,9 @@ def register_extensions(app: Flask) -> None:
     login.configure(login_manager)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    mail.init_app(app)  # mail a request commits leaves after its response
     app.before_request(access.enforce_access)
+    headers.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -88,6 +98,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(billing_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(devices_bp)
+    if app.config["PAYMENT_GATEWAY"] == "sandbox":
+        # The sandbox provider's hosted payment page: another site in truth, served here only
+        # because the sandbox runs offline. A real gateway's page is on the provider's domain.
+        from portal.sandbox_provider import bp as sandbox_provider_bp
+
+        app.register_blueprint(sandbox_provider_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

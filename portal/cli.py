@@ -1,5 +1,5 @@
-"""flask commands: `flask demo-data` loads the demo set, `flask billing renew` runs renewals
-(Flask-Migrate adds `flask db`)."""
+"""flask commands: `flask demo-data` loads the demo set, `flask billing renew` runs renewals,
+`flask mail deliver` delivers the mail outbox (Flask-Migrate adds `flask db`)."""
 
 import datetime
 
@@ -11,6 +11,31 @@ from portal.extensions import db
 
 def register(app: Flask) -> None:
     """Attach the portal's commands to the app's CLI."""
+
+    @app.cli.command("check-deploy")
+    def check_deploy() -> None:
+        """Check this deployment's settings for production; exit 1 naming each problem."""
+        from limits.storage import storage_from_string
+
+        from portal import deployment
+
+        config = current_app.config
+        try:
+            storage = storage_from_string(
+                config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {})
+            )
+            reachable = bool(storage.check())
+        except Exception:  # any failure to answer (or a wrong URI) is the finding itself
+            reachable = False
+        found = deployment.problems(config, storage_reachable=reachable)
+        for problem in found:
+            click.echo(f"  {problem}", err=True)
+        if found:
+            raise click.ClickException(
+                f"{len(found)} deployment problem(s); silence a code knowingly with "
+                "DEPLOY_CHECKS_SILENCED."
+            )
+        click.echo("Deployment settings: no problem found.")
 
     @app.cli.command("demo-data")
     def demo_data() -> None:
@@ -55,3 +80,50 @@ def register(app: Flask) -> None:
             f"{report.trials_converted} trials converted, {report.changed} plan changes, "
             f"{report.ended} ended, {report.expired} expired."
         )
+
+    @app.cli.group("mail")
+    def mail_group() -> None:
+        """The mail outbox."""
+
+    @mail_group.command("deliver")
+    @click.option("--once", is_flag=True, help="Deliver what is due, purge, then exit (cron).")
+    @click.option(
+        "--interval",
+        default=5.0,
+        show_default=True,
+        type=click.FloatRange(0.1),
+        help="Seconds between two looks at the outbox.",
+    )
+    def deliver_mail(once: bool, interval: float) -> None:
+        """Deliver queued mail and retry failures with backoff; runs until stopped (a service).
+
+        The web process delivers its own mail after each response; this is the backstop for
+        what failed or was left. Safe to run several at once: each mail goes to one of them.
+        """
+        import signal
+        import threading
+
+        from portal import mail
+
+        stop = threading.Event()
+        if not once:
+            for signal_number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signal_number, lambda *_: stop.set())
+        while True:
+            try:
+                report = mail.deliver()
+                purged = mail.purge_delivered()
+            except Exception:
+                db.session.rollback()
+                if once:
+                    raise
+                # The database restarting, say: a service keeps going and tries again.
+                current_app.logger.exception("mail delivery round failed")
+            else:
+                if once or report.sent or report.failed or purged:
+                    click.echo(
+                        f"Mail: {report.sent} sent, {report.failed} failed (will retry), "
+                        f"{purged} delivered rows purged."
+                    )
+            if once or stop.wait(interval):
+                break

@@ -3,6 +3,14 @@
 import os
 from datetime import timedelta
 
+from portal.headers import CONTENT_SECURITY_POLICY
+
+
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated setting as a list; unset or empty means None."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return items or None
+
 
 class Config:
     """Production settings: everything secret must come from the environment."""
@@ -18,11 +26,20 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
     LANGUAGES = ("tr", "en")
 
+    # The host names the portal answers to (Flask refuses any other Host with 400), so no
+    # link or redirect is built from a forged Host header. Required in production.
+    TRUSTED_HOSTS: list[str] | None = _env_list("TRUSTED_HOSTS")
+
+    # Cookies: __Host- names make the browser refuse them unless Secure, Path=/ and without a
+    # Domain, so no other subdomain can set or shadow them. Every cookie has SameSite.
+    SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     # Live sessions (portal/auth/sessions.py). The cookie may outlive a row, never the reverse.
     SESSION_LIFETIME = timedelta(hours=12)
     SESSION_IDLE_TIMEOUT = timedelta(hours=2)
@@ -31,14 +48,31 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     # The long-lived cookie naming this browser, so a sign-in from a new one asks for a code.
-    DEVICE_COOKIE_NAME = "okul_device"
+    DEVICE_COOKIE_NAME = "__Host-okul_device"
     DEVICE_COOKIE_LIFETIME = timedelta(days=400)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 
-    # Flask-Limiter: memory works for one process; point it at Redis for several.
+    # No page takes a file, and the largest form is a few kilobytes: bigger requests, and
+    # forms of more parts than any page has, are refused with 413 before they are parsed.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    MAX_FORM_PARTS = 100
+
+    # Flask-Limiter. Memory counts per process, so under `gunicorn -w 4` every limit would be
+    # four times what it says: production refuses it (create_app) unless RATELIMIT_SINGLE_PROCESS
+    # says only one process serves. Redis shares the counts between processes and machines.
+    # Stated, not left to Flask-Limiter: its one limiter object would otherwise carry the last
+    # app's value into the next app made in the same process.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_SINGLE_PROCESS = os.environ.get("RATELIMIT_SINGLE_PROCESS", "false") == "true"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "okul")
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Response headers (portal/headers.py). HSTS is sent only on HTTPS requests.
+    CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY
+    HSTS_MAX_AGE = timedelta(days=365)
 
     # How many proxies in front of us may set X-Forwarded-*; 0 trusts none of them.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -51,24 +85,48 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Okul <no-reply@okul-portal.example.com>")
+    # The outbox (portal/outbox.py): a delivery may hold a mail this long before another
+    # deliverer may take it again; failures wait MAIL_RETRY_FIRST, doubling up to
+    # MAIL_RETRY_LONGEST, and are retried for as long as it takes; delivered rows (address
+    # only, subject and body blanked) are deleted MAIL_KEEP_SENT after delivery.
+    MAIL_CLAIM_TIMEOUT = timedelta(minutes=5)
+    MAIL_RETRY_FIRST = timedelta(seconds=30)
+    MAIL_RETRY_LONGEST = timedelta(hours=1)
+    MAIL_KEEP_SENT = timedelta(days=int(os.environ.get("MAIL_KEEP_SENT_DAYS", "7")))
+    MAIL_BATCH_SIZE = 20
 
     # E-mail codes (verification, sign-in): how long one lives, how many tries kill it, and how
     # soon another may be sent to the same account.
     CODE_LIFETIME = timedelta(minutes=15)
     CODE_MAX_ATTEMPTS = 5
     CODE_RESEND_INTERVAL = timedelta(seconds=60)
+    # Per account and purpose, whatever the number of browsers and IPs: codes sent, and wrong
+    # guesses across all of them, in CODE_LIMIT_WINDOW (portal/auth/codes.py).
+    CODE_ISSUE_LIMIT = 10
+    CODE_GUESS_LIMIT = 10
+    CODE_LIMIT_WINDOW = timedelta(hours=1)
+    # An account whose sign-ins from unknown devices hit their limit: its owner is told by
+    # e-mail at most once in this interval (portal/auth/failures.py).
+    SIGN_IN_ATTACK_NOTICE_INTERVAL = timedelta(hours=24)
     # Favorites a parent may keep without a plan; a plan's "favorites" feature overrides it.
     FAVORITES_LIMIT_DEFAULT = 20
 
     # The payment gateway (portal.billing.gateway.GATEWAYS). The sandbox takes only its test
     # cards and needs no network; a real gateway is added there and named here.
     PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox")
-    # Who issues the receipts, line by line as printed on them.
-    RECEIPT_ISSUER = (
-        "Okul Portal Teknoloji A.Ş.",
-        "Büyükdere Cad. No: 1, Sarıyer / İstanbul",
-        "Maslak V.D. · VKN 0000000000",
+    # Who issues the receipts, line by line as printed on them (RECEIPT_ISSUER="name|address|
+    # tax office · VKN"); the default is a placeholder that `flask check-deploy` refuses.
+    RECEIPT_ISSUER = tuple(
+        line.strip()
+        for line in os.environ.get(
+            "RECEIPT_ISSUER",
+            "Okul Portal Teknoloji A.Ş.|Büyükdere Cad. No: 1, Sarıyer / İstanbul"
+            "|Maslak V.D. · VKN 0000000000",
+        ).split("|")
     )
+
+    # Codes of `flask check-deploy` that this deployment knowingly accepts (portal/deployment.py).
+    DEPLOY_CHECKS_SILENCED = _env_list("DEPLOY_CHECKS_SILENCED") or []
 
 
 class DevelopmentConfig(Config):
@@ -76,8 +134,14 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Plain http on 127.0.0.1: no Secure flag, so no __Host- names either (browsers drop a
+    # __Host- cookie that is not Secure).
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "session"
+    REMEMBER_COOKIE_NAME = "remember_token"
+    DEVICE_COOKIE_NAME = "okul_device"
+    RATELIMIT_SINGLE_PROCESS = True  # `flask run` is one process
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
 
 

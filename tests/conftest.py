@@ -62,6 +62,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Read the whole body, then close the response, as a server does: what runs on close
+        # (mail committed by the request is delivered then) has run when the test looks.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():

@@ -27,6 +27,7 @@ from portal.models.customers import (
     CustomerUserSchool,
     CustomerUserTitle,
 )
+from portal.models.mail import MailOutbox
 from portal.models.schools import Campus, School, SchoolLevel
 from portal.models.users import (
     OtpCode,
@@ -66,6 +67,7 @@ __all__ = [
     "CustomerUserRole",
     "CustomerUserSchool",
     "CustomerUserTitle",
+    "MailOutbox",
     "OtpCode",
     "School",
     "SchoolLevel",
