@@ -17,10 +17,11 @@ PORTAL = ROOT / "portal"
 TEMPLATES = ROOT / "templates"
 
 # Modules that are the web layer by nature: the factory, the route guard, the htmx helper,
-# the locale selector and the request's origin.
+# the locale selector, the request's origin and the security headers.
 WEB_LAYER = {
     PORTAL / "__init__.py",
     PORTAL / "access" / "__init__.py",
+    PORTAL / "headers.py",
     PORTAL / "htmx.py",
     PORTAL / "i18n.py",
     PORTAL / "origin.py",

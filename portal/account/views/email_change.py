@@ -15,9 +15,10 @@ from portal.auth.sessions import end_sessions
 from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.origin import current_origin
+from portal.sealing import seal, unseal
 
 TEMPLATE = "account/email.html"
-# The address waiting for its code, kept in the browser's session with the user it is for.
+# The address waiting for its code, kept sealed in the browser's session with the user it is for.
 PENDING_KEY = "email_change"
 
 
@@ -48,7 +49,7 @@ def email():
                 current_origin(),
             )
             db.session.commit()
-            browser_session[PENDING_KEY] = {"user_id": current_user.id, "email": new_email}
+            browser_session[PENDING_KEY] = {"user_id": current_user.id, "email": seal(new_email)}
             flash(
                 _(
                     "We sent a 6-digit code to %(email)s. Enter it below to confirm the change.",
@@ -96,7 +97,7 @@ def _pending() -> str | None:
     """The new address waiting for its code, if this browser asked for one for this user."""
     pending = browser_session.get(PENDING_KEY)
     if isinstance(pending, dict) and pending.get("user_id") == current_user.id:
-        return pending.get("email")
+        return unseal(pending.get("email"))
     return None
 
 
