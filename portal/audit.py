@@ -5,7 +5,9 @@ command or a job can log too. Never put a password or a code in `data`.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import UserLog
@@ -21,6 +23,8 @@ EVENTS = frozenset(
         "email_code_failed",
         "sign_in",
         "sign_in_failed",
+        "sign_in_limited",
+        "request_refused",
         "sign_out",
         "consent_given",
         "consent_withdrawn",
@@ -48,6 +52,10 @@ EVENTS = frozenset(
     }
 )
 
+
+# Failures are kept as one row per event, account, source (IP) and target in this window, with
+# a count: enough to see brute force and probing, never a row per attempt an attacker can send.
+FAILURE_WINDOW = timedelta(minutes=15)
 
 # Every user_agent column (user_logs, sessions, consents, ...) is this long.
 USER_AGENT_LENGTH = UserLog.__table__.c.user_agent.type.length
@@ -92,3 +100,54 @@ def log_event(
     )
     session.add(row)
     return row
+
+
+def log_once(
+    session: Session,
+    event: str,
+    user_id: int | None,
+    origin: Origin,
+    target: str,
+    now: datetime,
+    window: timedelta = FAILURE_WINDOW,
+    **data,
+) -> UserLog:
+    """One row per event, account, source and target within `window`; a repeat adds to its
+    `count` (and `last_at`) instead of adding a row. The caller commits."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}; add it to portal.audit.EVENTS")
+    # The (user_id, created_at) index serves this, NULL user included; the target is compared
+    # here rather than in SQL, because the three databases query JSON in three ways.
+    recent = session.scalars(
+        select(UserLog)
+        .where(
+            UserLog.user_id.is_(None) if user_id is None else UserLog.user_id == user_id,
+            UserLog.created_at > now - window,
+            UserLog.event == event,
+            UserLog.ip_address.is_(None)
+            if origin.ip_address is None
+            else UserLog.ip_address == origin.ip_address,
+        )
+        .order_by(UserLog.id.desc())
+        .limit(50)
+    )
+    for row in recent:
+        if (row.data or {}).get("target") == target:
+            # A new dict: the JSON column notices reassignment, not changes inside it.
+            row.data = {
+                **row.data,
+                "count": row.data.get("count", 1) + 1,
+                "last_at": now.isoformat(),
+            }
+            return row
+    row = log_event(session, event, user_id, origin, target=target, count=1, **data)
+    row.created_at = now
+    return row
+
+
+def refused(
+    session: Session, user_id: int | None, origin: Origin, status: int, target: str, now: datetime
+) -> UserLog:
+    """Record a refused request (403, 429, or a 404 for an object outside the caller's reach),
+    once per caller, source and target in the window."""
+    return log_once(session, "request_refused", user_id, origin, target, now, status=status)

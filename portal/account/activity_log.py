@@ -24,6 +24,8 @@ EVENT_LABELS = {
     "email_code_failed": _l("Wrong or expired code entered"),
     "sign_in": _l("Signed in"),
     "sign_in_failed": _l("Failed sign-in"),
+    "sign_in_limited": _l("Sign-in refused after too many tries"),
+    "request_refused": _l("Request refused"),
     "sign_out": _l("Signed out"),
     "consent_given": _l("Consent given"),
     "consent_withdrawn": _l("Consent withdrawn"),

@@ -19,6 +19,7 @@ from portal.audit import Origin, log_event
 from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
 from portal.auth.registration import VERIFICATION_MAIL
+from portal.auth.sign_in import retire_reset_codes
 from portal.models import User, VerificationCode
 
 PURPOSE = "change_email"
@@ -94,6 +95,8 @@ def confirm_email_change(
         session.refresh(user)
         log_event(session, "email_code_failed", user.id, origin, purpose=PURPOSE)
         return False
+    # A reset code sent to the old address must not outlive the change.
+    retire_reset_codes(session, user.id, now)
     log_event(session, "email_changed", user.id, origin)
     mail.send(
         old_email,

@@ -4,7 +4,10 @@
   possible codes would fall to a plain hash at once);
 - valid for CODE_LIFETIME, dead after CODE_MAX_ATTEMPTS wrong tries, used at most once;
 - a new code retires the older ones of the same purpose, and is refused while the previous
-  one is younger than CODE_RESEND_INTERVAL.
+  one is younger than CODE_RESEND_INTERVAL;
+- per account and purpose, at most CODE_ISSUE_LIMIT codes and CODE_GUESS_LIMIT wrong guesses
+  in CODE_LIMIT_WINDOW, whatever the number of browsers, pending sign-ins and IPs (counted
+  from the code rows themselves, so every process sees the same numbers).
 
 Using a code is one conditional UPDATE, so of many simultaneous tries exactly one succeeds.
 """
@@ -16,7 +19,7 @@ from datetime import datetime, timedelta
 from hashlib import sha256
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal import mail
@@ -32,6 +35,9 @@ class CodePolicy:
     lifetime: timedelta
     max_attempts: int
     resend_interval: timedelta
+    issue_limit: int = 10
+    guess_limit: int = 10
+    limit_window: timedelta = timedelta(hours=1)
 
     @property
     def lifetime_minutes(self) -> int:
@@ -44,6 +50,44 @@ def _digest(policy: CodePolicy, purpose: str, user_id: int, code: str) -> str:
     return hmac.new(policy.secret_key.encode(), message, sha256).hexdigest()
 
 
+# What limit_reached() answers when an account's codes are capped.
+CODES_ISSUED = "codes_issued"
+CODE_GUESSES = "code_guesses"
+
+
+def limit_reached(
+    session: Session, model, policy: CodePolicy, user_id: int, purpose: str, now: datetime
+) -> str | None:
+    """CODES_ISSUED or CODE_GUESSES when the account's cap for this purpose is reached; None
+    while codes may still be sent and tried."""
+    counts = session.execute(
+        select(func.count(model.id), func.coalesce(func.sum(model.attempts), 0)).where(
+            model.user_id == user_id,
+            model.purpose == purpose,
+            model.created_at > now - policy.limit_window,
+        )
+    ).one()
+    if counts[1] >= policy.guess_limit:
+        return CODE_GUESSES
+    if counts[0] >= policy.issue_limit:
+        return CODES_ISSUED
+    return None
+
+
+def retire_codes(session: Session, model, user_id: int, purpose: str, now: datetime) -> int:
+    """End every live code of the account for `purpose` (e.g. resets, at a password change)."""
+    return session.execute(
+        update(model)
+        .where(
+            model.user_id == user_id,
+            model.purpose == purpose,
+            model.used_at.is_(None),
+            model.expires_at > now,
+        )
+        .values(expires_at=now)
+    ).rowcount
+
+
 def issue_code(
     session: Session,
     model,
@@ -52,14 +96,19 @@ def issue_code(
     purpose: str,
     now: datetime,
     scope: tuple[str, ...] = (),
+    limited: bool = True,
     **columns,
 ) -> str | None:
     """Create a code row and return the code in clear (to mail, never to store).
 
     `scope` names columns (among `columns`) that set codes apart: a sign-in code belongs to
     one pending sign-in, so another browser's sign-in neither waits for it nor retires it.
-    Returns None when the last code in scope is too recent to send another.
+    Returns None when the last code in scope is too recent to send another, or (unless
+    `limited` is False: the caller has checked limit_reached() itself) when the account's cap
+    is reached.
     """
+    if limited and limit_reached(session, model, policy, user_id, purpose, now):
+        return None
     in_scope = (
         model.user_id == user_id,
         model.purpose == purpose,
@@ -98,13 +147,17 @@ def use_code(
     purpose: str,
     code: str,
     now: datetime,
+    limited: bool = True,
     **where,
 ) -> bool:
     """True once for the right code; a wrong code spends one of the tries.
 
     `where` narrows which row may be used (e.g. the e-mail a verification code was sent to).
-    The caller commits.
+    Once the account's wrong guesses reach the cap, every code is refused unchecked (unless
+    `limited` is False). The caller commits.
     """
+    if limited and limit_reached(session, model, policy, user_id, purpose, now) == CODE_GUESSES:
+        return False
     live = (
         model.user_id == user_id,
         model.purpose == purpose,
@@ -143,6 +196,9 @@ def policy_from(config) -> CodePolicy:
         lifetime=config["CODE_LIFETIME"],
         max_attempts=config["CODE_MAX_ATTEMPTS"],
         resend_interval=config["CODE_RESEND_INTERVAL"],
+        issue_limit=config.get("CODE_ISSUE_LIMIT", CodePolicy.issue_limit),
+        guess_limit=config.get("CODE_GUESS_LIMIT", CodePolicy.guess_limit),
+        limit_window=config.get("CODE_LIMIT_WINDOW", CodePolicy.limit_window),
     )
 
 

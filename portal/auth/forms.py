@@ -1,11 +1,10 @@
 """Forms of signing in, registering and verifying an e-mail address."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from portal.forms import strip_or_none
+from portal.forms import Form, strip_or_none
 
 
 def code_field() -> StringField:
@@ -21,7 +20,7 @@ def code_field() -> StringField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """E-mail and password; `next` is where to go afterwards (checked before use)."""
 
     email = EmailField(
@@ -34,7 +33,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     """A new parent account. Consent is its own unticked box, separate from the notice."""
 
     name = StringField(
@@ -56,7 +55,7 @@ class RegisterForm(FlaskForm):
     consent_text_id = HiddenField()
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """The e-mailed code, with the address it was sent to."""
 
     email = EmailField(
@@ -67,7 +66,7 @@ class VerifyForm(FlaskForm):
     code = code_field()
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     """Ask for a new code."""
 
     email = EmailField(
@@ -77,13 +76,13 @@ class ResendForm(FlaskForm):
     )
 
 
-class OneTimeCodeForm(FlaskForm):
+class OneTimeCodeForm(Form):
     """The sign-in code."""
 
     code = code_field()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """The current password, and the new one."""
 
     current_password = PasswordField(
@@ -98,13 +97,13 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class TwoStepForm(FlaskForm):
+class TwoStepForm(Form):
     """Whether to ask for an e-mailed code at every sign-in."""
 
     two_step_enabled = BooleanField(_l("Ask for an e-mailed code every time I sign in"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     """The address to send a reset code to."""
 
     email = EmailField(
@@ -114,7 +113,7 @@ class ResetRequestForm(FlaskForm):
     )
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     """The reset code and the new password."""
 
     email = EmailField(

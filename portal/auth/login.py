@@ -6,6 +6,7 @@ from sqlalchemy import select
 from portal.auth import sessions
 from portal.auth.passwords import verify_password
 from portal.clock import utcnow
+from portal.email_address import normalize_email  # the one rule; imported from here too
 from portal.extensions import db
 from portal.models import User
 
@@ -31,8 +32,3 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or user.email_verified_at is None:
         return None
     return user
-
-
-def normalize_email(email: str) -> str:
-    """The one stored form of an address: trimmed and lower-cased."""
-    return email.strip().lower()

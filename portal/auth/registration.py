@@ -2,6 +2,8 @@
 
 Nothing here tells a visitor whether an address already has an account: registering with a
 taken address looks exactly like success, and the address's owner gets an e-mail instead.
+Both paths do the same work, so the time taken does not tell either: one argon2 hash (of the
+typed password, thrown away for a taken address) and one mail.
 """
 
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from portal import mail
 from portal.audit import Origin, log_event
 from portal.auth.codes import CodePolicy, issue_code, mail_code, use_code
 from portal.auth.login import normalize_email
-from portal.auth.passwords import hash_password
+from portal.auth.passwords import hash_password, spend_hashing_effort
 from portal.models import ConsentText, User, UserConsent, UserDetail, UserType, VerificationCode
 from portal.models.users import USER_TYPE_PARENT
 
@@ -75,6 +77,8 @@ def register(
             send_verification_code(session, policy, user, now, origin)
             return
         existing = session.scalar(select(User).where(User.email == email))
+    else:
+        spend_hashing_effort(account.password)
     if existing is not None and existing.deleted_at is None:
         log_event(session, "registration_repeated", existing.id, origin)
         mail.send(

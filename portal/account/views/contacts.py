@@ -5,7 +5,7 @@ form, saving swaps the row back (or the form with its errors, 422), removing del
 With JavaScript off the same URLs answer with whole pages. Another user's contact is a 404.
 """
 
-from flask import Response, abort, flash, make_response, url_for
+from flask import Response, flash, make_response, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from portal import htmx
 from portal.access import PARENT, allow
 from portal.account import bp, contacts
 from portal.account.forms import CONTACT_TYPE_NAMES, MAX_ID, ContactForm
+from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
 from portal.models import UserContact
 from portal.origin import current_origin
@@ -104,7 +105,7 @@ def _own_contact(contact_id: int) -> UserContact:
     if contact_id <= MAX_ID:
         contact = contacts.contact_of(db.session, current_user.id, contact_id)
     if contact is None:
-        abort(404)  # unknown, or someone else's: the same answer
+        refuse_not_yours("contact", contact_id)  # unknown, or someone else's: the same answer
     return contact
 
 

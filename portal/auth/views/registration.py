@@ -16,6 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.models import ConsentText
 from portal.origin import current_origin
+from portal.sealing import seal, unseal
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -42,7 +43,7 @@ def register():
             consent_text_id=shown.id,
         )
         db.session.commit()
-        session["verify_email"] = form.email.data.lower()
+        session["verify_email"] = seal(form.email.data.lower())  # no address in clear
         flash(_("We sent a 6-digit code to your e-mail address. Enter it below."), "info")
         return htmx.redirect_to(url_for("auth.verify"))
     status = htmx.form_status(form)
@@ -58,7 +59,8 @@ def register():
 
 def _shown_consent_text(value: str | int | None) -> ConsentText | None:
     # The version the form displayed, so consent names what the visitor actually read.
-    if not str(value or "").isdigit():
+    value = str(value or "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²", beyond bigint
         return None
     text = db.session.get(ConsentText, int(value))
     return text if text is not None and text.kind == "kvkk_consent" else None
@@ -69,7 +71,7 @@ def _shown_consent_text(value: str | int | None) -> ConsentText | None:
 @limiter.limit("20 per hour", methods=["POST"])
 def verify():
     """Enter the e-mailed code. Wrong, used, expired or unknown: one and the same answer."""
-    form = VerifyForm(email=session.get("verify_email", ""))
+    form = VerifyForm(email=unseal(session.get("verify_email")) or "")
     if form.validate_on_submit():
         user = registration.verify_email(
             db.session,
@@ -111,7 +113,7 @@ def resend_code():
             current_origin(),
         )
         db.session.commit()
-        session["verify_email"] = form.email.data.lower()
+        session["verify_email"] = seal(form.email.data.lower())
     flash(
         _(
             "If that address has an account waiting for verification, a new code is on its way. "

@@ -7,9 +7,11 @@ from flask_login import current_user, logout_user
 from portal import htmx
 from portal.access import CUSTOMER_USER, OPERATOR, PARENT, allow
 from portal.audit import log_event
-from portal.auth import bp, sessions, sign_in
+from portal.auth import bp, failures, sessions, sign_in
 from portal.auth.forms import PasswordChangeForm, TwoStepForm
 from portal.auth.passwords import verify_password
+from portal.clock import utcnow
+from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.origin import current_origin
@@ -18,6 +20,9 @@ EVERYONE_SIGNED_IN = (PARENT, CUSTOMER_USER, OPERATOR)
 
 
 def _render(password_form=None, status=200):
+    failed_count, failed_since = failures.unknown_device_failures(
+        db.session, current_user.id, utcnow()
+    )
     return htmx.render(
         "auth/security.html",
         "password_form",
@@ -27,6 +32,8 @@ def _render(password_form=None, status=200):
         password_form=password_form or PasswordChangeForm(),
         two_step_form=TwoStepForm(two_step_enabled=current_user.two_step_enabled),
         form=EmptyForm(),
+        failed_count=failed_count,
+        failed_since=failed_since,
     )
 
 
@@ -47,7 +54,7 @@ def end_session(session_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if not sessions.end_session(db.session, current_user.id, session_id):
-        abort(404)
+        refuse_not_yours("session", session_id)
     log_event(db.session, "session_ended", current_user.id, current_origin(), which="one")
     db.session.commit()
     if session_id == current_user.current_session_id:
@@ -124,6 +131,7 @@ def change_password():
                 current_user,
                 form.new_password.data,
                 current_origin(),
+                utcnow(),
                 keep_session_id=current_user.current_session_id,
             )
             db.session.commit()

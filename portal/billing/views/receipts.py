@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 
-from flask import abort
 from flask_login import current_user
 
 from portal import htmx
@@ -11,6 +10,7 @@ from portal.billing import bp
 from portal.billing.payments import paid_payment
 from portal.billing.periods import period_end
 from portal.billing.views.common import current_subscriber, subscription_page_url
+from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
 from portal.models import Customer, PlanPrice, UserSubscription
 
@@ -27,7 +27,7 @@ def receipt(payment_id: int):
     subscriber = access.subscriber
     payment = paid_payment(db.session, subscriber, payment_id) if access.may_see else None
     if payment is None:
-        abort(404)
+        refuse_not_yours("payment", payment_id)
     subscription = db.session.get(UserSubscription, payment.user_subscription_id)
     price = db.session.get(PlanPrice, payment.plan_price_id)
     return htmx.render(

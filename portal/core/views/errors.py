@@ -1,12 +1,18 @@
 """Error pages in the layout, or as a small fragment when htmx asked for a part of a page."""
 
-from flask import Flask
+from typing import NoReturn
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, abort, current_app, g, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal import htmx
+from portal import audit, htmx, origin
+from portal.clock import utcnow
 from portal.extensions import db
+from portal.forms import text_problem
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
@@ -16,6 +22,10 @@ MESSAGES = {
     422: (
         _l("Please check your input"),
         _l("Some of what was sent could not be accepted."),
+    ),
+    413: (
+        _l("Too much was sent"),
+        _l("What was sent is larger than any form of this site takes. Nothing was saved."),
     ),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
     500: (
@@ -38,8 +48,62 @@ def render_error(code: int, detail: str | None = None):
     )
 
 
+def refuse_unreadable_address():
+    """Answer 400 when the address (query string or path) carries what no link of ours does.
+
+    Forms refuse such text next to the field (portal.forms.Form); an address has no field, so
+    the request stops here, before a view hands a NUL or a lone surrogate to the database.
+    """
+    values = [value for _, value in request.args.items(multi=True)]
+    values += (request.view_args or {}).values()
+    try:
+        # Werkzeug keeps a %-escape that is not UTF-8 as literal text; refuse it instead.
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        values.append("\ufffd")
+    if any(isinstance(value, str) and text_problem(value) for value in values):
+        return render_error(
+            400, _l("The address has characters that cannot be used. Please check the link.")
+        )
+    return None
+
+
+def refuse_not_yours(kind: str, object_id) -> NoReturn:
+    """Answer 404 for an object outside the caller's reach (or unknown: the same answer), and
+    have the refusal audited as probing.
+
+    :raise 404: always.
+    """
+    g.refused_target = f"{kind}:{object_id}"
+    abort(404)
+
+
+def _audit_refusal(code: int) -> None:
+    # 403s, 429s and the "not yours" 404s: one request_refused row per caller, source and
+    # target in the window (portal.audit.log_once). Plain 404s are not probing of anyone's data.
+    target = g.pop("refused_target", None)
+    if g.get("refusal_audited") or (code == 404 and target is None) or code not in (403, 404, 429):
+        return
+    try:
+        db.session.rollback()  # the refused request's own changes never persist
+        user_id = current_user.id if current_user.is_authenticated else None
+        audit.refused(
+            db.session,
+            user_id,
+            origin.current_origin(),
+            code,
+            target or f"path:{request.path[:200]}",
+            utcnow(),
+        )
+        db.session.commit()
+    except Exception:  # the refusal stands even when its audit row cannot be written
+        db.session.rollback()
+        current_app.logger.exception("could not audit a refused request")
+
+
 def register(app: Flask) -> None:
     """Install the handlers on the app."""
+    app.before_request(refuse_unreadable_address)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -51,6 +115,7 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        _audit_refusal(error.code)
         return render_error(error.code)
 
     @app.errorhandler(InternalServerError)
