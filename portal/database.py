@@ -93,7 +93,8 @@ def insert_many(session: Session, model, rows: list[dict], **same) -> None:
     names = [*rows[0], *same]
     arrays, params = _arrays(session, table, rows, same)
     session.connection().exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})", params
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})",  # nosec B608 # names are the model's columns, values are bound
+        params,
     )
 
 
@@ -114,7 +115,7 @@ def update_many(session: Session, model, rows: list[dict], **same) -> None:
     arrays, params = _arrays(session, table, rows, same)
     assignments = ", ".join(f"{name} = batch.{name}" for name in names if name != "id")
     session.connection().exec_driver_sql(
-        f"UPDATE {table.name} SET {assignments} FROM unnest({arrays})"
+        f"UPDATE {table.name} SET {assignments} FROM unnest({arrays})"  # nosec B608 # names are the model's columns, values are bound
         f" AS batch ({', '.join(names)}) WHERE {table.name}.id = batch.id",
         params,
     )

@@ -1,15 +1,122 @@
 """Forms and fields shared by every feature."""
 
+import unicodedata
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
+from werkzeug.datastructures import MultiDict
+from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import TextInput
 
 from portal import turkish
+from portal.email_address import normalize_email
+
+# --- Text that a form or a query string may carry ------------------------------------------
+# What a browser sends from a keyboard or a paste is printable text. Control characters (NUL
+# makes PostgreSQL refuse the statement), lone surrogates (no database can store them), the
+# U+FFFD that stands for bytes that were not UTF-8, and the bidi overrides that make text read
+# differently from how it is stored are refused, never stored. Combining marks are letters'
+# accents (Turkish and other names need them) and are accepted.
+
+NOT_TEXT = _l("A file was sent where text was expected.")
+CONTROL_CHARACTERS = _l(
+    "This text had invisible control characters. They have been removed: check the text and "
+    "send it again."
+)
+UNREADABLE = _l(
+    "This text had characters that could not be read. They have been removed: check the text "
+    "and send it again."
+)
+SENT_TWICE = _l("This field was sent more than once.")
+
+_LINE_BREAKS = frozenset("\t\n\r")
+_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-class EmptyForm(FlaskForm):
+def _unreadable(ch: str) -> bool:
+    return ch == "\ufffd" or "\ud800" <= ch <= "\udfff"
+
+
+def _control(ch: str, multiline: bool) -> bool:
+    if ch in _DIRECTION_CONTROLS:
+        return True
+    return unicodedata.category(ch) == "Cc" and not (multiline and ch in _LINE_BREAKS)
+
+
+def text_problem(value: str, multiline: bool = False):
+    """What is wrong with typed text (a message), or None; `multiline` allows tabs and breaks."""
+    if value.isascii() and value.isprintable():
+        return None  # the common case, decided without looking at each character
+    if any(_unreadable(ch) for ch in value):
+        return UNREADABLE
+    if any(_control(ch, multiline) for ch in value):
+        return CONTROL_CHARACTERS
+    return None
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """`value` without the characters text_problem() refuses."""
+    return "".join(ch for ch in value if not (_unreadable(ch) or _control(ch, multiline)))
+
+
+def _normalized_email(value):
+    return normalize_email(value) if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """The base of every form: what is not plain text is refused next to its field (422).
+
+    A file posted in a text field, a JSON body's numbers, lists and nulls, control characters,
+    unreadable characters and a field sent twice each give the field a clear error instead of
+    reaching a validator, a parser or the database. The refused characters are taken out of
+    what is shown again, so the page can render it and the person can send it once checked.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            # An address is validated and handed on in its stored form (the one rule).
+            if issubclass(unbound_field.field_class, EmailField):
+                filters = options.get("filters", unbound_field.kwargs.get("filters", ()))
+                options["filters"] = [*filters, _normalized_email]
+            return super().bind_field(form, unbound_field, options)
+
+        def wrap_formdata(self, form, formdata):
+            try:
+                formdata = super().wrap_formdata(form, formdata)
+            except (TypeError, ValueError):
+                formdata = MultiDict()  # a JSON body that is not an object: no field at all
+            form.refused_input = {}
+            if formdata is None:
+                return None
+            multiline = {f.name for f in form if isinstance(f, TextAreaField)}
+            clean = MultiDict()
+            for name, value in formdata.items(multi=True):
+                if not isinstance(value, str):
+                    form.refused_input.setdefault(name, NOT_TEXT)
+                    continue
+                if problem := text_problem(value, name in multiline):
+                    form.refused_input.setdefault(name, problem)
+                    value = clean_text(value, name in multiline)
+                clean.add(name, value)
+            return clean
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, then the refusals of what was not plain text."""
+        valid = super().validate(extra_validators)
+        refused = getattr(self, "refused_input", {})
+        for field in self:
+            if field.name in refused:
+                field.errors = [refused[field.name]]
+            elif len(field.raw_data or ()) > 1 and not isinstance(field, SelectMultipleField):
+                field.errors = [SENT_TWICE]
+            else:
+                continue
+            valid = False
+        return valid
+
+
+class EmptyForm(Form):
     """A form with no fields, so that a bare POST button still carries a CSRF token."""
 
 

@@ -1,7 +1,6 @@
 """Forms of the parent's area."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from portal.auth.forms import code_field
-from portal.forms import AmountField, PhoneField, strip_or_none
+from portal.forms import AmountField, Form, PhoneField, strip_or_none
 from portal.models.users import FAVORITABLE_TYPES
 from portal.turkish import phone_error
 
@@ -33,7 +32,7 @@ from portal.turkish import phone_error
 MAX_ID = 2**63 - 1
 
 
-class FavoriteForm(FlaskForm):
+class FavoriteForm(Form):
     """Which school or campus to add or remove; the user is always the one signed in.
 
     Every field is hidden: the form is a toggle button, so a failure means a tampered or
@@ -54,7 +53,7 @@ class FavoriteForm(FlaskForm):
 # --- Profile, contacts, e-mail change and account deletion -------------------------------
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """The parent's name, phone and school-fee budget. Nothing else is read from the post."""
 
     name = StringField(
@@ -89,7 +88,7 @@ CONTACT_TYPE_NAMES = {
 }
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     """One extra way to reach the parent; the value is checked by its type.
 
     Several of these are on one page (the add form and a row being edited), so each gets a
@@ -129,7 +128,7 @@ class ContactForm(FlaskForm):
         return True
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(Form):
     """The new address, and the current password to prove it is the owner asking."""
 
     new_email = EmailField(
@@ -145,13 +144,13 @@ class EmailChangeForm(FlaskForm):
     )
 
 
-class EmailCodeForm(FlaskForm):
+class EmailCodeForm(Form):
     """The 6-digit code mailed to the new address."""
 
     code = code_field()
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """The current password and an explicit tick: deleting cannot be undone."""
 
     password = PasswordField(

@@ -1,15 +1,14 @@
 """The company details form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.forms import PhoneField, TcKimlikNoField, VknField, strip_or_none
+from portal.forms import Form, PhoneField, TcKimlikNoField, VknField, strip_or_none
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(Form):
     """What a company admin may change about the company's invoice and contact details."""
 
     class Meta:

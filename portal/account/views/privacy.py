@@ -44,7 +44,9 @@ def give_consent():
     """
     form = EmptyForm()
     shown = request.form.get("consent_text_id", "")
-    text = db.session.get(ConsentText, int(shown)) if shown.isdigit() else None
+    # ASCII digits only ("²" is a digit to isdigit but not to int), and within a bigint.
+    valid_id = shown.isascii() and shown.isdigit() and len(shown) <= 18
+    text = db.session.get(ConsentText, int(shown)) if valid_id else None
     if not form.validate_on_submit() or text is None or text.kind != "kvkk_consent":
         abort(400)
     already = db.session.scalar(
