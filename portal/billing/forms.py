@@ -1,19 +1,11 @@
-"""The checkout's card form."""
+"""The checkout's form: one button that leads to the payment provider's hosted page."""
 
-import re
 import uuid
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms import HiddenField
+from wtforms.validators import Regexp
 
-from portal.billing.gateway import luhn_valid
-from portal.clock import istanbul_today
-from portal.forms import strip_or_none
-
-YEARS_AHEAD = 15
+from portal.forms import Form
 
 
 def new_idempotency_key() -> str:
@@ -21,57 +13,14 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-class CardForm(FlaskForm):
-    """The card to pay with. The number and CVC go to the gateway and are never stored; the
-    CVC is never sent back to the browser, and the number not after the gateway refused it."""
+class CheckoutForm(Form):
+    """Go to the hosted payment page for this attempt. It has no card field: the card is
+    typed on the provider's page (portal.sandbox_provider for the sandbox), never here; the
+    key travels there and back inside the signed checkout."""
 
-    holder_name = StringField(
-        _l("Name on card"),
-        filters=[strip_or_none],
-        validators=[DataRequired(_l("Enter the name on the card.")), Length(max=255)],
-        render_kw={"autocomplete": "cc-name"},
-    )
-    number = StringField(
-        _l("Card number"),
-        validators=[DataRequired(_l("Enter the card number."))],
-        render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
-    )
-    exp_month = SelectField(
-        _l("Expiry month"),
-        choices=[SelectChoice(f"{m:02d}", f"{m:02d}") for m in range(1, 13)],
-        render_kw={"autocomplete": "cc-exp-month"},
-    )
-    exp_year = SelectField(_l("Expiry year"), render_kw={"autocomplete": "cc-exp-year"})
-    cvc = PasswordField(
-        _l("Security code (CVC)"),
-        validators=[
-            DataRequired(_l("Enter the 3 or 4 digits on the back of the card.")),
-            Regexp(r"^\d{3,4}$", message=_l("Enter the 3 or 4 digits on the back of the card.")),
-        ],
-        render_kw={"autocomplete": "cc-csc", "inputmode": "numeric"},
-    )
     idempotency_key = HiddenField(validators=[Regexp(r"^[0-9a-f]{32}$")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        year = istanbul_today().year
-        self.exp_year.choices = [
-            SelectChoice(str(y), str(y)) for y in range(year, year + YEARS_AHEAD + 1)
-        ]
         if not self.idempotency_key.data:
             self.idempotency_key.data = new_idempotency_key()
-
-    def validate_number(self, field) -> None:
-        """Spaces and dashes are fine; the digits must pass the card check digit."""
-        digits = re.sub(r"[\s-]", "", field.data or "")
-        if not luhn_valid(digits):
-            raise ValidationError(_l("Enter a valid card number."))
-        field.data = digits
-
-    def validate_exp_year(self, field) -> None:
-        """A card that expired before this month cannot pay."""
-        if not (str(field.data).isdigit() and str(self.exp_month.data).isdigit()):
-            return  # not one of the choices: the selects have said so already
-        today = istanbul_today()
-        if (int(field.data), int(self.exp_month.data)) < (today.year, today.month):
-            raise ValidationError(_l("This card has expired."))

@@ -1,8 +1,15 @@
 """The payment gateway interface, and the offline sandbox that is the default gateway.
 
 A gateway does two things: turn card details into a saved-card token (checking the card), and
-charge a token. Card numbers and CVCs pass through memory on their way to the gateway and are
-never stored or logged; the portal keeps only the token, brand, last four digits and expiry.
+charge a token. The card details are typed on the provider's hosted payment page, never on the
+portal's: the portal sends the buyer there with a signed HostedCheckout (hosted_page_url) and,
+when the buyer comes back, reads the provider's signed answer (checkout_outcome): a SavedCard
+(token, brand, last four digits, expiry) or a failure code. So no card number or CVC ever
+reaches the portal's views, forms, logs or database, which keeps the portal out of PCI DSS scope
+the way iyzico's checkout form and Stripe's hosted fields do.
+
+The sandbox's hosted page is portal.sandbox_provider, a blueprint under /sandbox-pay/ that
+stands for the provider's own site; the portal's code reaches it only through this module.
 
 Every charge carries an idempotency key. A real gateway remembers keys and answers a repeated
 key with the first result instead of charging again; the sandbox gets the same property by
@@ -29,9 +36,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlencode
+
+from flask import url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+# How long a hosted payment page, and the answer it sends back, stay valid (seconds).
+CHECKOUT_MAX_AGE = 3600
 
 
 class FailureCode(StrEnum):
@@ -47,7 +61,8 @@ class FailureCode(StrEnum):
 
 @dataclass(frozen=True, repr=False)
 class CardDetails:
-    """What the card form collects; held only for the gateway call (no repr: never logged)."""
+    """What the provider's hosted page collects; never built by the portal's own code (no repr:
+    never logged)."""
 
     number: str
     exp_month: int
@@ -66,6 +81,33 @@ class SavedCard:
     last4: str
     exp_month: int
     exp_year: int
+    holder_name: str | None = None  # the name on the card, kept for a company's card
+
+
+@dataclass(frozen=True)
+class HostedCheckout:
+    """What the portal asks of the provider's hosted page: collect and save a card for this
+    order, then send the buyer to return_url with the outcome (or to cancel_url)."""
+
+    reference: str  # the portal's own: whose order this is; the provider echoes it back
+    description: str
+    amount: Decimal | None  # charged once the card is saved; None: only saved (a free trial)
+    currency: str
+    return_url: str
+    cancel_url: str
+
+
+@dataclass(frozen=True)
+class CheckoutOutcome:
+    """The provider's answer for `reference`: the saved card, or why the card was refused."""
+
+    reference: str
+    card: SavedCard | None
+    failure_code: str | None = None
+
+
+class InvalidCheckout(Exception):
+    """A hosted checkout or its answer was forged, altered, has expired or cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +133,19 @@ class PaymentGateway(Protocol):
     name: str
 
     def save_card(self, card: CardDetails, today: date) -> SavedCard:
-        """Check the card and return its token; raise CardRefused when it cannot be used."""
+        """Check the card and return its token; raise CardRefused when it cannot be used.
+
+        Called on the provider's side only (its hosted page): the portal never holds a card.
+        """
+        ...
+
+    def hosted_page_url(self, checkout: HostedCheckout) -> str:
+        """Where to send the buyer to type their card for `checkout`."""
+        ...
+
+    def checkout_outcome(self, answer: str) -> CheckoutOutcome:
+        """Read the answer the hosted page sent back; raise InvalidCheckout when it is forged,
+        altered or expired."""
         ...
 
     def charge(
@@ -123,6 +177,79 @@ class SandboxGateway:
 
     name = "sandbox"
 
+    def __init__(self, secret: str | None = None):
+        # The secret the portal and the sandbox provider share, as a merchant and a real
+        # provider share an API key: it signs the checkouts and the answers. Charging and
+        # saving cards need none (the renewal run and the demo data pass none).
+        self._secret = secret
+
+    def _signer(self, purpose: str) -> URLSafeTimedSerializer:
+        if not self._secret:
+            raise RuntimeError("the sandbox's hosted checkout needs the shared secret")
+        return URLSafeTimedSerializer(self._secret, salt=f"sandbox-pay {purpose}")
+
+    # The portal's side: send the buyer to the hosted page, read the answer.
+
+    def hosted_page_url(self, checkout: HostedCheckout) -> str:
+        """The sandbox's hosted page for `checkout`, which travels signed in the address."""
+        fields = {
+            "reference": checkout.reference,
+            "description": checkout.description,
+            "amount": None if checkout.amount is None else str(checkout.amount),
+            "currency": checkout.currency,
+            "return_url": checkout.return_url,
+            "cancel_url": checkout.cancel_url,
+        }
+        return url_for("sandbox_provider.checkout", checkout=self._signer("checkout").dumps(fields))
+
+    def checkout_outcome(self, answer: str) -> CheckoutOutcome:
+        """The saved card or the refusal the sandbox's hosted page signed."""
+        try:
+            fields = self._signer("answer").loads(answer, max_age=CHECKOUT_MAX_AGE)
+            card = fields["card"]
+            return CheckoutOutcome(
+                reference=fields["reference"],
+                card=None if card is None else SavedCard(gateway=self.name, **card),
+                failure_code=fields["failure_code"],
+            )
+        except (BadData, KeyError, TypeError) as bad:
+            raise InvalidCheckout(str(bad)) from None
+
+    # The provider's side, used only by portal.sandbox_provider (its hosted page).
+
+    def open_checkout(self, signed: str) -> HostedCheckout:
+        """The checkout a portal signed for the hosted page; raise InvalidCheckout otherwise."""
+        try:
+            fields = self._signer("checkout").loads(signed, max_age=CHECKOUT_MAX_AGE)
+            amount = fields.pop("amount")
+            return HostedCheckout(amount=None if amount is None else Decimal(amount), **fields)
+        except (BadData, InvalidOperation, KeyError, TypeError) as bad:
+            raise InvalidCheckout(str(bad)) from None
+
+    def answer_url(self, checkout: HostedCheckout, card: CardDetails, today: date) -> str:
+        """Save the card and send the buyer back to the portal with the signed outcome: the
+        token, brand, last four and expiry, or the failure code; never the number or CVC."""
+        try:
+            saved = self.save_card(card, today)
+        except CardRefused as refused:
+            fields = {"card": None, "failure_code": refused.failure_code}
+        else:
+            fields = {
+                "card": {
+                    "token": saved.token,
+                    "brand": saved.brand,
+                    "last4": saved.last4,
+                    "exp_month": saved.exp_month,
+                    "exp_year": saved.exp_year,
+                    "holder_name": saved.holder_name,
+                },
+                "failure_code": None,
+            }
+        fields["reference"] = checkout.reference
+        answer = self._signer("answer").dumps(fields)
+        separator = "&" if "?" in checkout.return_url else "?"
+        return f"{checkout.return_url}{separator}{urlencode({'answer': answer})}"
+
     def save_card(self, card: CardDetails, today: date) -> SavedCard:
         """Save a test card, refusing it as the table in the module docstring says."""
         number = "".join(card.number.split())
@@ -141,6 +268,7 @@ class SandboxGateway:
             last4=number[-4:],
             exp_month=card.exp_month,
             exp_year=card.exp_year,
+            holder_name=card.holder_name,
         )
 
     def charge(
@@ -164,17 +292,17 @@ class SandboxGateway:
 GATEWAYS = {"sandbox": SandboxGateway}
 
 
-def gateway_named(name: str) -> PaymentGateway:
-    """The gateway the PAYMENT_GATEWAY setting names."""
+def gateway_named(name: str, secret: str | None = None) -> PaymentGateway:
+    """The gateway the PAYMENT_GATEWAY setting names; `secret` signs its hosted checkouts."""
     try:
-        return GATEWAYS[name]()
+        return GATEWAYS[name](secret)
     except KeyError:
         raise ValueError(f"Unknown payment gateway {name!r}; known: {sorted(GATEWAYS)}") from None
 
 
 def luhn_valid(number: str) -> bool:
     """The card number's check digit is right (catches most typos before the gateway does)."""
-    digits = [int(c) for c in number if c.isdigit()]
+    digits = [int(c) for c in number if c in "0123456789"]  # isdigit() takes "²" too
     if len(digits) != len(number) or not 12 <= len(digits) <= 19:
         return False
     total = 0

@@ -38,10 +38,9 @@ from sqlalchemy.orm import Session
 
 from portal.audit import NO_ORIGIN, Origin, log_event
 from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
-from portal.billing.gateway import CardDetails, CardRefused, PaymentGateway
+from portal.billing.gateway import PaymentGateway, SavedCard
 from portal.billing.money import Charge, charge_for
 from portal.billing.payments import (
-    PaymentFailed,
     failure_of,
     log_failed_attempt,
     new_payment,
@@ -204,20 +203,22 @@ def subscribe(
     gateway: PaymentGateway,
     subscriber: Subscriber,
     price_id: int,
-    card: CardDetails,
+    card: SavedCard,
     *,
     idempotency_key: str,
     today: date,
     actor_user_id: int,
     origin: Origin = NO_ORIGIN,
 ) -> UserSubscription:
-    """Start a subscription to a price: a trial when one applies, else charged now.
+    """Start a subscription to a price with a card the gateway saved (its hosted page took the
+    number): a trial when one applies, else charged now.
 
-    The same idempotency_key twice (a double click, a retried request) gives back the first
-    subscription without charging again.
+    The same idempotency_key twice (a double click, a retried request), or the same saved card
+    brought back twice from the hosted page, gives back the first subscription without
+    charging again.
 
     :raise SubscriptionError: "already_subscribed", "price_unavailable", "form_already_used".
-    :raise PaymentFailed: the card was refused or the charge failed; nothing is stored.
+    :raise PaymentFailed: the charge failed; nothing is stored.
     """
     _lock_subscriber(session, subscriber)
     # Locking reads from here on. On MariaDB (REPEATABLE READ) a plain read would still see the
@@ -239,18 +240,17 @@ def subscribe(
         # The key paid for something that has ended since (a form sent again from the
         # browser's history): it must neither charge again nor claim a new start.
         raise SubscriptionError("form_already_used")
-    if current_subscription(session, subscriber, lock="share") is not None:
+    current = current_subscription(session, subscriber, lock="share")
+    if current is not None:
+        # A trial has no payment row to find by its key: the hosted page's answer brought back
+        # twice is known by its token, which the gateway issues once per card it saves.
+        saved_card = saved_card_of(session, current)
+        if saved_card is not None and saved_card.token == card.token:
+            return current
         raise SubscriptionError("already_subscribed")
     price = purchasable_price(session, subscriber, price_id)
     offer = quote(session, subscriber, price, today)
-    try:
-        saved = gateway.save_card(card, today)
-    except CardRefused as refused:
-        # A refused checkout creates no subscription, card or payment; the attempt is kept.
-        log_failed_attempt(
-            session, actor_user_id, origin, refused.failure_code, plan_price_id=price.id
-        )
-        raise PaymentFailed(refused.failure_code) from None
+    saved = card
 
     subscription = UserSubscription(
         user_id=subscriber.user_id,
@@ -294,7 +294,7 @@ def subscribe(
         subscription.end_date = offer.period_ends_on
         subscription.next_billing_date = offer.period_ends_on
         subscription.last_payment_date = today
-    attach_card(subscription, store_card(session, subscriber, saved, card.holder_name))
+    attach_card(subscription, store_card(session, subscriber, saved, saved.holder_name))
     session.add(subscription)
     session.flush()
     if payment is not None:

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from portal import mail
 from portal.account.contacts import ContactEntry, add_contact
 from portal.account.favorites import add_favorite
 from portal.account.profile import Profile, update_profile
@@ -87,17 +87,22 @@ def _subscribed(session: Session, parent: User, today: date) -> None:
     subscriber = Subscriber(user_id=parent.id)
     table = plans_table(session, subscriber.audience, BILLING_CYCLE)
     offer = next(offer for offer in table.offers if offer.plan.code == PLAN_CODE)
-    card = CardDetails(
-        number=TEST_CARD,
-        exp_month=12,
-        exp_year=today.year + 3,
-        cvc="123",
-        holder_name=PARENT_NAME,
-    )
     # Always the sandbox, whatever PAYMENT_GATEWAY says: demo data must never charge a card.
+    gateway = SandboxGateway()
+    # What the sandbox's hosted page does with the card the parent types there.
+    card = gateway.save_card(
+        CardDetails(
+            number=TEST_CARD,
+            exp_month=12,
+            exp_year=today.year + 3,
+            cvc="123",
+            holder_name=PARENT_NAME,
+        ),
+        today,
+    )
     subscribe(
         session,
-        SandboxGateway(),
+        gateway,
         subscriber,
         offer.price.id,
         card,
@@ -115,17 +120,8 @@ def _inbox() -> Iterator[list[Mail]]:
     The demo addresses are example.com ones nobody reads, and the parent must read her code
     as a person reads their inbox; so whatever MAIL_BACKEND says, nothing is sent or logged.
     """
-    config, extensions = current_app.config, current_app.extensions
-    backend, outbox = config["MAIL_BACKEND"], extensions.get("mail_outbox")
-    config["MAIL_BACKEND"], extensions["mail_outbox"] = "memory", []
-    try:
-        yield extensions["mail_outbox"]
-    finally:
-        config["MAIL_BACKEND"] = backend
-        if outbox is None:
-            del extensions["mail_outbox"]
-        else:
-            extensions["mail_outbox"] = outbox
+    with mail.captured() as inbox:
+        yield inbox
 
 
 def _code_in(inbox: list[Mail], email: str) -> str:

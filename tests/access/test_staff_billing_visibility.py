@@ -70,7 +70,10 @@ def company(session, make) -> Company:
         SandboxGateway(),
         Subscriber(customer_id=customer.id),
         monthly.id,
-        CardDetails("5555555555554444", 12, istanbul_today().year + 2, "918", "Bilge Eğitim"),
+        SandboxGateway().save_card(
+            CardDetails("5555555555554444", 12, istanbul_today().year + 2, "918", "Bilge Eğitim"),
+            istanbul_today(),
+        ),
         idempotency_key=uuid.uuid4().hex,
         today=istanbul_today(),
         actor_user_id=staff[Role.ADMIN].user_id,

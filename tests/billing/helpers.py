@@ -32,24 +32,62 @@ def checkout_url(price) -> str:
     return f"/plans/{price.id}/checkout"
 
 
+CARD_FIELDS = ("holder_name", "number", "exp_month", "exp_year", "cvc")
+
+
 def card_fields(client, **values) -> dict:
-    """The checkout form as a browser fills it in; a value of None leaves the field out."""
+    """The hosted payment page's card form as a browser fills it in; a value of None leaves the
+    field out."""
     fields = {
         "holder_name": "Elif Şahin",
         "number": GOOD_CARD,
         "exp_month": "12",
         "exp_year": str(istanbul_today().year + 2),
         "cvc": CVC,
-        "idempotency_key": uuid.uuid4().hex,
         "csrf_token": csrf_token(client),
     }
-    fields.update(values)
+    fields.update(
+        {name: value for name, value in values.items() if name in (*CARD_FIELDS, "csrf_token")}
+    )
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def checkout_fields(client, **values) -> dict:
+    """The portal's checkout form (its button): the attempt's key and the CSRF token."""
+    fields = {"idempotency_key": uuid.uuid4().hex, "csrf_token": csrf_token(client)}
+    fields.update({name: value for name, value in values.items() if name not in CARD_FIELDS})
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def hosted_page_url(response) -> str | None:
+    """Where the checkout's answer sends the browser, when that is the hosted payment page."""
+    location = response.headers.get("HX-Redirect") or response.headers.get("Location") or ""
+    return location if location.startswith("/sandbox-pay/") else None
+
+
+def start_checkout(client, price, headers=None, **values):
+    """Press the checkout's button for `price` (card fields in `values` are not sent)."""
+    return client.post(checkout_url(price), data=checkout_fields(client, **values), headers=headers)
+
+
+def type_card(client, hosted_url: str, **values):
+    """Type the card on the hosted payment page and send it."""
+    return client.post(hosted_url, data=card_fields(client, **values))
+
+
 def pay(client, price, headers=None, **values):
-    """Post the checkout form for `price`."""
-    return client.post(checkout_url(price), data=card_fields(client, **values), headers=headers)
+    """Pay for `price` the way a browser does: the checkout's button (with `headers`), the card
+    on the hosted payment page, then back to the portal. The first answer that does not lead
+    on is returned: the return's (303 to the subscription page, or 422 with the reason), or an
+    earlier refusal (the checkout's 403/404/422, the hosted page's 422 with field errors)."""
+    started = start_checkout(client, price, headers=headers, **values)
+    hosted_url = hosted_page_url(started)
+    if hosted_url is None:
+        return started
+    typed = type_card(client, hosted_url, **values)
+    if typed.status_code != 303:
+        return typed
+    return client.get(typed.headers["Location"])
 
 
 def count(session, model, *where) -> int:

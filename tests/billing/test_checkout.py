@@ -1,5 +1,6 @@
-"""Checkout: the order with its KDV, paying with a card (plain form and htmx), refusals
-that create nothing, idempotency and the CSRF token.
+"""Checkout: the order with its KDV, the button to the provider's hosted payment page, the
+way back with the saved card (or the refusal, which creates nothing), idempotency, the signed
+answer that cannot be forged, altered or carried to another account, and the CSRF token.
 
 Amounts are checked in the default Turkish locale; words and dates are checked in English,
 since the Turkish catalogue gets these strings later.
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
+from portal.billing.gateway import CardDetails, HostedCheckout, SandboxGateway
 from portal.billing.periods import period_end
 from portal.clock import istanbul_today
 from portal.models import Payment, UserLog, UserPaymentCard, UserSubscription
@@ -24,20 +26,21 @@ from tests.billing.helpers import (
     PAGE,
     POOR_CARD,
     TL,
-    assert_valid_fragment,
     card_fields,
     checkout_url,
     count,
-    fragment_text,
+    hosted_page_url,
     long_date,
     page,
     pay,
     payments_of,
     staff_signed_in,
+    start_checkout,
     subscriptions_of,
     text,
+    type_card,
 )
-from tests.helpers import HTMX
+from tests.helpers import HTMX, post
 from tests.test_html import assert_valid_html
 
 
@@ -46,6 +49,22 @@ def input_value(html: str, name: str) -> str | None:
     tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', html).group(0)
     value = re.search(r'\bvalue="([^"]*)"', tag)
     return value.group(1) if value else None
+
+
+def answer_url(client, price, **values) -> str:
+    """The portal's return address with the hosted page's signed answer, as the browser is
+    sent to it after typing the card (`values`: card fields, or the checkout's key)."""
+    hosted = hosted_page_url(start_checkout(client, price, **values))
+    typed = type_card(client, hosted, **values)
+    assert typed.status_code == 303, typed.get_data(as_text=True)
+    return typed.headers["Location"]
+
+
+def audited_failures(session, user) -> list[str]:
+    logs = session.scalars(
+        select(UserLog).where(UserLog.user_id == user.id, UserLog.event == "payment_failed")
+    ).all()
+    return [log.data["failure_code"] for log in logs]
 
 
 def login_next(location: str) -> str | None:
@@ -72,9 +91,9 @@ def test_checkout_shows_net_kdv_and_total_the_turkish_way(client, session, make,
     assert f"246,91{TL}" in summary  # KDV 20 %
     assert f"1.481,47{TL}" in summary  # total
     assert "KDV (%20)" in summary  # the Turkish way to write the rate
-    assert input_value(html, "number") in (None, "")
+    # The portal asks for no card: that is the hosted payment page's job.
+    assert 'name="number"' not in html and 'name="cvc"' not in html
     assert re.fullmatch(r"[0-9a-f]{32}", input_value(html, "idempotency_key"))
-    assert 'type="password"' in re.search(r'<input[^>]*name="cvc"[^>]*>', html).group(0)
     assert_valid_html(html, "checkout")
 
 
@@ -132,6 +151,63 @@ def test_a_second_trial_of_the_same_plan_is_not_offered(client, session, make, s
     assert "Charged today" in summary
 
 
+# To the hosted payment page
+
+
+def test_the_checkout_button_leads_to_the_hosted_page_and_creates_nothing(
+    client, session, signed_in, english, monthly
+):
+    response = start_checkout(client, monthly)
+
+    assert response.status_code == 303
+    hosted = hosted_page_url(response)
+    assert hosted is not None and hosted.startswith("/sandbox-pay/checkout?checkout=")
+    assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
+    shown = client.get(hosted)
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert "Aile Plus" in text(html) and f"Pay 120.00{TL}" in text(html)
+    assert 'type="password"' in re.search(r'<input[^>]*name="cvc"[^>]*>', html).group(0)
+    assert f'href="{checkout_url(monthly)}"' in html  # "cancel" leads back to the checkout
+    assert_valid_html(html, "hosted payment page")
+
+
+def test_the_portals_checkout_signs_a_page_for_its_own_return_address(
+    client, session, app, signed_in, monthly
+):
+    url = hosted_page_url(start_checkout(client, monthly))
+    signed = parse_qs(urlsplit(url).query)["checkout"][0]
+
+    checkout = SandboxGateway(app.secret_key).open_checkout(signed)
+
+    assert checkout.return_url == f"/plans/{monthly.id}/checkout/return"
+    assert checkout.cancel_url == f"/plans/{monthly.id}/checkout"
+    assert checkout.amount == Decimal("120.00") and checkout.currency == monthly.currency
+    assert checkout.reference.startswith(f"user-{signed_in.id}:price-{monthly.id}:")
+
+
+def test_htmx_checkout_button_sends_the_whole_window_to_the_hosted_page(
+    client, session, signed_in, monthly
+):
+    response = start_checkout(client, monthly, headers=HTMX)
+
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith("/sandbox-pay/checkout?checkout=")
+    assert subscriptions_of(session, signed_in) == []
+
+
+def test_a_trial_is_saved_on_the_hosted_page_without_an_amount(
+    client, session, make, signed_in, english
+):
+    price = make.price(make.plan(), amount="60.00", trial_days=14)
+    session.commit()
+
+    html = client.get(hosted_page_url(start_checkout(client, price))).get_data(as_text=True)
+
+    assert "Save card" in text(html) and "Nothing is charged now" in text(html)
+    assert re.search(r"<button[^>]*>\s*Pay ", html) is None
+
+
 # Paying
 
 
@@ -164,11 +240,13 @@ def test_paying_with_the_good_card_starts_one_subscription_and_shows_it_with_its
     assert_valid_html(html, "subscription page")
 
 
-def test_the_same_form_posted_twice_charges_once(client, session, signed_in, english, monthly):
-    fields = card_fields(client)
+def test_the_same_answer_brought_back_twice_charges_once(
+    client, session, signed_in, english, monthly
+):
+    back = answer_url(client, monthly)
 
-    first = client.post(checkout_url(monthly), data=fields)
-    second = client.post(checkout_url(monthly), data=fields)
+    first = client.get(back)
+    second = client.get(back)  # a reload, or the back button
 
     assert first.status_code == 303 and second.status_code == 303
     # The second answer is the first one's: the parent reads that it started, not a refusal.
@@ -181,55 +259,59 @@ def test_the_same_form_posted_twice_charges_once(client, session, signed_in, eng
     assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
 
 
-def test_htmx_payment_success_answers_with_a_client_redirect(client, session, signed_in, monthly):
-    response = pay(client, monthly, headers=HTMX)
+def test_the_same_checkout_form_sent_twice_charges_once(client, session, signed_in, monthly):
+    # A double click (or two tabs of one form): two hosted pages, two cards typed, one key.
+    key = "0123456789abcdef0123456789abcdef"
+    first = answer_url(client, monthly, idempotency_key=key)
+    second = answer_url(client, monthly, idempotency_key=key)
 
-    assert response.status_code == 200
-    assert response.headers["HX-Redirect"] == PAGE
+    answers = [client.get(first), client.get(second)]
+
+    assert [a.status_code for a in answers] == [303, 303]
+    assert [a.headers["Location"] for a in answers] == [PAGE, PAGE]
     assert len(subscriptions_of(session, signed_in)) == 1
+    (payment,) = payments_of(session, signed_in)
+    assert payment.idempotency_key == key
+    assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
+
+
+def test_a_trial_answer_brought_back_twice_gives_the_first_result(
+    client, session, make, signed_in, english
+):
+    price = make.price(make.plan(), amount="60.00", trial_days=7)
+    session.commit()
+    back = answer_url(client, price)
+
+    first, second = client.get(back), client.get(back)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second.headers["Location"] == PAGE
+    assert "already have a subscription" not in text(page(client))
+    (subscription,) = subscriptions_of(session, signed_in)
+    assert subscription.status == "trial"
+    assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
 
 
 def test_a_declined_card_is_refused_next_to_the_form_and_nothing_is_created(
     client, session, signed_in, english, monthly
 ):
-    fields = card_fields(client, number=DECLINED_CARD)
+    key = "0123456789abcdef0123456789abcdef"
 
-    response = client.post(checkout_url(monthly), data=fields)
+    response = pay(client, monthly, number=DECLINED_CARD, idempotency_key=key)
 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Your card was declined. Nothing was charged" in text(html)
     assert 'id="payment-error"' in html
+    assert html.index('id="checkout-form"') < html.index('id="payment-error"')
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
     assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 0
     new_key = input_value(html, "idempotency_key")
-    assert re.fullmatch(r"[0-9a-f]{32}", new_key) and new_key != fields["idempotency_key"]
-    assert input_value(html, "number") in (None, "")
-    assert input_value(html, "cvc") in (None, "")
-    assert "4000000000000002" not in html and CVC not in html
-    assert input_value(html, "holder_name") == "Elif Şahin"  # what may be kept, is
+    assert re.fullmatch(r"[0-9a-f]{32}", new_key) and new_key != key
+    assert 'name="number"' not in html and 'name="cvc"' not in html
+    assert "4000000000000002" not in html and DECLINED_CARD not in html
     assert_valid_html(html, "checkout refused by the gateway")
-    failures = session.scalars(
-        select(UserLog).where(UserLog.user_id == signed_in.id, UserLog.event == "payment_failed")
-    ).all()
-    assert [log.data["failure_code"] for log in failures] == ["card_declined"]
-
-
-def test_htmx_decline_answers_with_only_the_form_and_its_message(
-    client, session, signed_in, english, monthly
-):
-    response = pay(client, monthly, headers=HTMX, number=DECLINED_CARD)
-
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "HX-Redirect" not in response.headers
-    assert html.lstrip().startswith('<form id="checkout-form"')
-    assert "Your card was declined" in fragment_text(html)
-    assert 'hx-target="this"' in html
-    assert "4000000000000002" not in html and CVC not in html
-    assert "HX-Request" in response.headers["Vary"]
-    assert_valid_fragment(html)
-    assert subscriptions_of(session, signed_in) == []
+    assert audited_failures(session, signed_in) == ["card_declined"]
 
 
 def test_after_a_decline_a_good_card_with_the_new_key_goes_through(
@@ -246,14 +328,14 @@ def test_after_a_decline_a_good_card_with_the_new_key_goes_through(
 
 
 @pytest.mark.parametrize(
-    ("number", "message"),
+    ("number", "message", "failure_code"),
     [
-        (EXPIRED_AT_GATEWAY, "This card has expired. Nothing was charged"),
-        (POOR_CARD, "The card has insufficient funds. Nothing was charged"),
+        (EXPIRED_AT_GATEWAY, "This card has expired. Nothing was charged", "expired_card"),
+        (POOR_CARD, "The card has insufficient funds. Nothing was charged", "insufficient_funds"),
     ],
 )
 def test_other_gateway_refusals_say_why_and_create_nothing(
-    client, session, signed_in, english, monthly, number, message
+    client, session, signed_in, english, monthly, number, message, failure_code
 ):
     response = pay(client, monthly, number=number)
 
@@ -261,6 +343,7 @@ def test_other_gateway_refusals_say_why_and_create_nothing(
     assert message in text(response.get_data(as_text=True))
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
     assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 0
+    assert audited_failures(session, signed_in) == [failure_code]
 
 
 @pytest.mark.parametrize(
@@ -276,7 +359,7 @@ def test_other_gateway_refusals_say_why_and_create_nothing(
         ({"exp_year": "2019"}, "exp_year"),  # not a year on offer
     ],
 )
-def test_invalid_card_details_are_refused_with_field_errors_and_nothing_is_created(
+def test_invalid_card_details_are_refused_on_the_hosted_page_and_nothing_is_created(
     client, session, signed_in, monthly, values, field
 ):
     response = pay(client, monthly, **values)
@@ -285,16 +368,17 @@ def test_invalid_card_details_are_refused_with_field_errors_and_nothing_is_creat
     assert response.status_code == 422
     assert f'id="{field}-error"' in html
     assert 'aria-invalid="true"' in re.search(rf'<[^>]*\bname="{field}"[^>]*>', html).group(0)
+    assert 'value="' + CVC not in html  # the CVC is never sent back
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
-    assert_valid_html(html, f"checkout with a bad {field}")
+    assert_valid_html(html, f"hosted page with a bad {field}")
 
 
-def test_a_card_that_expired_last_month_is_refused_by_the_form(
+def test_a_card_that_expired_last_month_is_refused_by_the_hosted_page(
     client, session, signed_in, english, monthly, monkeypatch
 ):
     # The form's own today, so that "last month" is in a year the form offers whatever
     # month the test runs in.
-    monkeypatch.setattr("portal.billing.forms.istanbul_today", lambda: date(2026, 6, 15))
+    monkeypatch.setattr("portal.sandbox_provider.forms.istanbul_today", lambda: date(2026, 6, 15))
 
     response = pay(client, monthly, exp_month="05", exp_year="2026")
 
@@ -302,7 +386,7 @@ def test_a_card_that_expired_last_month_is_refused_by_the_form(
     assert response.status_code == 422
     assert 'id="exp_year-error"' in html and "This card has expired." in text(html)
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
-    assert_valid_html(html, "checkout with an expired card")
+    assert_valid_html(html, "hosted page with an expired card")
 
 
 def test_a_card_that_expires_this_month_still_pays(client, session, signed_in, monthly):
@@ -319,6 +403,7 @@ def test_a_tampered_idempotency_key_is_refused(client, session, signed_in, month
     response = pay(client, monthly, idempotency_key=key)
 
     assert response.status_code == 422
+    assert 'id="checkout-form"' in response.get_data(as_text=True)
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
 
 
@@ -344,23 +429,141 @@ def test_a_tampered_expiry_is_a_form_error_not_a_server_error(
 def test_a_post_without_the_csrf_token_is_refused_and_charges_nothing(
     client, session, signed_in, monthly
 ):
-    response = client.post(checkout_url(monthly), data=card_fields(client, csrf_token=None))
+    started = pay(client, monthly, csrf_token=None)
+    hosted = hosted_page_url(start_checkout(client, monthly))
+    typed = client.post(hosted, data=card_fields(client, csrf_token=None))
 
-    assert response.status_code == 400
+    assert started.status_code == 400 and typed.status_code == 400
     assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
+
+
+# The answer from the hosted page
+
+
+def forged_answer(price, reference: str, secret="not-the-portal-secret") -> str:
+    """An answer signed with a key other than the one the portal shares with the provider."""
+    checkout = HostedCheckout(
+        reference=reference,
+        description="x",
+        amount=Decimal("1.00"),
+        currency="TRY",
+        return_url=f"/plans/{price.id}/checkout/return",
+        cancel_url=checkout_url(price),
+    )
+    card = CardDetails("4242424242424242", 12, istanbul_today().year + 2, "918")
+    return SandboxGateway(secret).answer_url(checkout, card, istanbul_today())
+
+
+def assert_answer_refused(response, session, *users) -> None:
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "answer could not be checked. Nothing was charged" in text(html)
+    assert 'id="checkout-form"' in html
+    assert_valid_html(html, "checkout with a refused answer")
+    for user in users:
+        assert subscriptions_of(session, user) == [] and payments_of(session, user) == []
+
+
+@pytest.mark.parametrize("answer", [None, "", "garbage", "a.b.c"])
+def test_a_missing_or_unreadable_answer_is_refused(
+    client, session, signed_in, english, monthly, answer
+):
+    query = {} if answer is None else {"answer": answer}
+
+    response = client.get(f"/plans/{monthly.id}/checkout/return", query_string=query)
+
+    assert_answer_refused(response, session, signed_in)
+
+
+def test_a_forged_answer_is_refused(client, session, signed_in, english, monthly):
+    reference = f"user-{signed_in.id}:price-{monthly.id}:{'0' * 32}"
+
+    response = client.get(forged_answer(monthly, reference))
+
+    assert_answer_refused(response, session, signed_in)
+
+
+def test_an_altered_answer_is_refused(client, session, signed_in, english, monthly):
+    back = answer_url(client, monthly)
+    path, answer = back.split("?answer=")
+    payload, rest = answer.split(".", 1)
+    altered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB")
+
+    response = client.get(f"{path}?answer={altered}.{rest}")
+
+    assert_answer_refused(response, session, signed_in)
+
+
+def test_an_expired_answer_is_refused(client, session, signed_in, english, monthly, monkeypatch):
+    back = answer_url(client, monthly)
+    monkeypatch.setattr("portal.billing.gateway.CHECKOUT_MAX_AGE", -1)
+
+    response = client.get(back)
+
+    assert_answer_refused(response, session, signed_in)
+
+
+def test_an_answer_carried_to_another_account_is_refused(
+    client, session, make, auth, signed_in, english, monthly
+):
+    back = answer_url(client, monthly)
+    auth.logout()
+    other = make.user("parent")
+    session.commit()
+    auth.login(other.email)
+
+    response = client.get(back)
+
+    assert_answer_refused(response, session, signed_in, other)
+
+
+def test_an_answer_carried_to_another_price_is_refused(
+    client, session, make, signed_in, english, monthly
+):
+    yearly = make.price(monthly.plan, billing_cycle="yearly", amount="1200.00")
+    session.commit()
+    back = answer_url(client, monthly)
+
+    response = client.get(back.replace(f"/plans/{monthly.id}/", f"/plans/{yearly.id}/"))
+
+    assert_answer_refused(response, session, signed_in)
+
+
+def test_an_answer_brought_back_after_its_subscription_ended_starts_nothing(
+    client, session, signed_in, english, monthly
+):
+    back = answer_url(client, monthly)
+    client.get(back)
+    post(client, "/subscription/cancel")
+    page(client)  # the "ended" message is read
+
+    again = client.get(back)
+
+    assert again.status_code == 303 and again.headers["Location"] == PAGE
+    shown = text(page(client))
+    assert "That payment form was already used." in shown
+    assert "Your subscription has started." not in shown
+    assert [s.status for s in subscriptions_of(session, signed_in)] == ["cancelled"]
+    assert len(payments_of(session, signed_in)) == 1
+
+
+# Who may check out
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(client, session, monthly):
     url = checkout_url(monthly)
+    back = f"/plans/{monthly.id}/checkout/return"
 
     shown = client.get(url)
     posted = pay(client, monthly)
     htmx = client.get(url, headers=HTMX)
+    returned = client.get(back)
     subscription_page = client.get(PAGE)
 
     assert shown.status_code == 303 and login_next(shown.headers["Location"]) == url
     assert posted.status_code == 303 and login_next(posted.headers["Location"]) == url
     assert htmx.status_code == 200 and login_next(htmx.headers["HX-Redirect"]) == url
+    assert returned.status_code == 303 and login_next(returned.headers["Location"]) == back
     assert login_next(subscription_page.headers["Location"]) == PAGE
     assert count(session, UserSubscription) == 0 and count(session, Payment) == 0
 
@@ -375,12 +578,13 @@ def test_prices_not_for_sale_to_this_parent_are_not_found(client, session, make,
     for price in (archived, hidden, company):
         assert client.get(checkout_url(price)).status_code == 404, price.id
         assert pay(client, price).status_code == 404, price.id
+        assert client.get(f"/plans/{price.id}/checkout/return").status_code == 404, price.id
     assert client.get("/plans/999999999/checkout").status_code == 404
     assert subscriptions_of(session, signed_in) == []
 
 
 def test_with_a_current_subscription_checkout_leads_to_the_change_preview(
-    client, session, make, signed_in, subscribed
+    client, session, make, signed_in, english, subscribed
 ):
     yearly = make.price(subscribed.plan, billing_cycle="yearly", amount="1200.00")
     session.commit()
@@ -390,9 +594,11 @@ def test_with_a_current_subscription_checkout_leads_to_the_change_preview(
 
     assert shown.status_code == 303
     assert shown.headers["Location"] == f"/subscription/change/{yearly.id}"
-    # A card form posted anyway (another tab) is refused on the subscription page.
+    # A checkout form sent anyway (another tab) is refused on the subscription page: no card
+    # is asked for.
     assert posted.status_code == 303
     assert posted.headers["Location"] == PAGE
+    assert "already have a subscription" in text(page(client))
     assert len(payments_of(session, signed_in)) == 1
 
 

@@ -40,7 +40,7 @@ def start(session, make, price, today, number=GOOD_CARD, user=None):
         SandboxGateway(),
         Subscriber(user_id=user.id),
         price.id,
-        card(number),
+        SandboxGateway().save_card(card(number), today),
         idempotency_key=uuid.uuid4().hex,
         today=today,
         actor_user_id=user.id,

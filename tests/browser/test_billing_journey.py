@@ -1,10 +1,12 @@
 """Buying a plan in a real browser: a parent (JavaScript on and off) and a company admin.
 
-The parent picks a billing cycle on the plans page, pays at checkout with the sandbox's
-success card, reads the receipt, cancels at the end of the period and takes it back; a
-declined card shows an error and creates nothing; a company admin buys a quarterly company
-plan. The plans and prices are the demo catalogue (portal/demo/plans.py PLANS) that live_app loads;
-every test signs in its own new user, so no test finds another's subscription.
+The parent picks a billing cycle on the plans page, goes from the checkout to the sandbox
+provider's hosted payment page, pays there with the success card and comes back to the
+portal, reads the receipt, cancels at the end of the period and takes it back; a declined card
+shows an error back at the checkout and creates nothing; a company admin buys a quarterly
+company plan the same way. The plans and prices are the demo catalogue (portal/demo/plans.py
+PLANS) that live_app loads; every test signs in its own new user, so no test finds another's
+subscription.
 
 The billing pages are not translated yet, so the parent tests switch to English first and
 read the page by its English labels. The company admin stays in Turkish, the default, and
@@ -96,12 +98,21 @@ def plan_card(page: Page, name: str):
 
 
 def fill_card(form, number: str, holder: str = "Ayşe Yılmaz") -> None:
-    """The card form, by the fields' names (their labels may be translated)."""
+    """The hosted page's card form, by the fields' names (their labels may be translated)."""
     form.locator("input[name=holder_name]").fill(holder)
     form.locator("input[name=number]").fill(number)
     form.locator("select[name=exp_month]").select_option("12")
     form.locator("select[name=exp_year]").select_option(EXPIRY_YEAR)
     form.locator("input[name=cvc]").fill("123")
+
+
+def to_hosted_page(page: Page) -> None:
+    """Press the checkout's button: the provider's hosted page opens, with no card field on
+    the portal's own page before it."""
+    form = page.locator("#checkout-form")
+    expect(form.locator("input[name=number], input[name=cvc]")).to_have_count(0)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
 
 
 def summary_row(page: Page, header: str):
@@ -167,8 +178,13 @@ def test_parent_buys_yearly_reads_receipt_cancels_then_keeps_subscription(
     expect(summary_row(page, "Total")).to_contain_text(lira("479.00"))
     check_accessible()
 
-    # 4. Pay with the success card: the subscription page, with the plan.
-    form = page.locator("#checkout-form")
+    # 4. On to the provider's hosted page, which shows the total again and takes the card;
+    #    paying there brings the parent back to the subscription page, with the plan.
+    page.locator("#checkout-form").get_by_role("button", name=f"Pay {lira('479.00')}").click()
+    page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Secure payment")
+    check_accessible()
+    form = page.locator("#card-form")
     form.get_by_label("Name on card").fill("Ayşe Yılmaz")
     form.get_by_label("Card number").fill(SUCCESS_CARD)
     form.get_by_label("Expiry month").select_option("12")
@@ -236,16 +252,18 @@ def test_declined_card_shows_an_error_and_creates_no_subscription(
     sign_in_in_english(page, live_app, email)
 
     page.goto(f"/plans/{yearly}/checkout")
-    form = page.locator("#checkout-form")
+    to_hosted_page(page)
+    form = page.locator("#card-form")
     fill_card(form, DECLINED_CARD)
     form.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
+    # Back at the portal's checkout, the reason next to its button, which leads to the hosted
+    # page again; the refused number is nowhere on the page.
+    page.wait_for_url(re.compile(rf"/plans/{yearly}/checkout/return\?answer="))
     alert = page.locator("#checkout-form").get_by_role("alert")
     expect(alert).to_have_text("Your card was declined. Nothing was charged; try another card.")
-    expect(page).to_have_url(re.compile(rf"/plans/{yearly}/checkout$"))
-    # The refused number is not sent back to the browser; the name is kept.
-    expect(page.locator("#checkout-form input[name=number]")).to_have_value("")
-    expect(page.locator("#checkout-form input[name=holder_name]")).to_have_value("Ayşe Yılmaz")
+    assert DECLINED_CARD not in page.content()
+    assert DECLINED_CARD.replace(" ", "") not in page.content()
     settle(page)
     assert_accessible(page)
 
@@ -283,7 +301,9 @@ def test_company_admin_buys_a_quarterly_company_plan(page: Page, live_app, asser
 
     page.wait_for_url(re.compile(rf"/plans/{quarterly}/checkout$"))
     expect(page.locator("table.summary tr.total")).to_contain_text(lira("5.148,00"))
-    form = page.locator("#checkout-form")
+    to_hosted_page(page)
+    expect(page.locator("main")).to_contain_text(lira("5.148,00"))
+    form = page.locator("#card-form")
     fill_card(form, SUCCESS_CARD)
     form.locator("button[type=submit]").click()
 

@@ -54,6 +54,10 @@ SUCCESS_CARD = "4242 4242 4242 4242"
 NOT_PAGES = {
     "static": "files, not pages; each file a page asks for is checked for 404 instead",
     "core.favicon": "an icon; asked for by browsers on their own, checked on its own below",
+    "billing.checkout_return": "where the hosted payment page sends the buyer back, with its"
+    " signed answer; pay() passes through it",
+    "sandbox_provider.checkout": "the sandbox provider's hosted page opens only for a checkout"
+    " the portal signed; pay() checks it at phone width",
 }
 
 # What a person must be able to reach, so it has to lie within the screen.
@@ -223,9 +227,13 @@ def new_parent(app) -> tuple[int, str]:
 
 
 def pay(walk: Walk, price: int) -> None:
-    """Open the checkout (checked at phone width), pay with the sandbox's success card."""
+    """Open the checkout, go on to the sandbox provider's hosted page (both checked at phone
+    width), pay there with the success card and come back."""
     walk.open(f"/plans/{price}/checkout")
-    form = walk.page.locator("#checkout-form")
+    walk.page.locator("#checkout-form button[type=submit]").click()
+    walk.page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
+    walk.check()
+    form = walk.page.locator("#card-form")
     form.locator("input[name=holder_name]").fill("Ayşe Yılmaz")
     form.locator("input[name=number]").fill(SUCCESS_CARD)
     form.locator("select[name=exp_month]").select_option("12")

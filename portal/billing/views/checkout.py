@@ -1,6 +1,15 @@
-"""Checkout: the price with its KDV, then the card; a subscription starts when it is paid."""
+"""Checkout: the price with its KDV, then the provider's hosted payment page for the card, then
+back here, where a subscription starts once the saved card is paid with.
 
-from flask import abort, current_app, flash, request, url_for
+The portal never sees the card: the checkout form carries only its idempotency key; the hosted
+page (portal.sandbox_provider for the sandbox) takes the number, expiry and CVC and sends the
+buyer back to checkout_return with a signed answer holding the gateway's token, brand, last
+four and expiry, or why the card was refused.
+"""
+
+import re
+
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -8,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from portal import htmx
 from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.billing import bp, subscriptions
-from portal.billing.forms import CardForm, new_idempotency_key
-from portal.billing.gateway import CardDetails
-from portal.billing.payments import PaymentFailed
+from portal.billing.forms import CheckoutForm
+from portal.billing.gateway import HostedCheckout, InvalidCheckout
+from portal.billing.payments import PaymentFailed, log_failed_attempt
+from portal.billing.subscribers import Subscriber
 from portal.billing.subscriptions import SubscriptionError
 from portal.billing.views.common import (
     REFUSALS,
@@ -21,13 +31,59 @@ from portal.billing.views.common import (
 )
 from portal.clock import istanbul_today
 from portal.extensions import db
+from portal.models import PlanPrice
 from portal.origin import current_origin
+
+_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def _reference(subscriber: Subscriber, price_id: int, idempotency_key: str) -> str:
+    # Whose order and for which price, so that an answer brought to another account or to
+    # another price's return address is refused; the key makes the attempt idempotent.
+    owner = (
+        f"user-{subscriber.user_id}"
+        if subscriber.user_id is not None
+        else f"customer-{subscriber.customer_id}"
+    )
+    return f"{owner}:price-{price_id}:{idempotency_key}"
+
+
+def _idempotency_key_of(reference: str, subscriber: Subscriber, price_id: int) -> str:
+    """The attempt's key, when the answer is for this subscriber and price.
+
+    :raise InvalidCheckout: the answer belongs to someone else's or another price's checkout.
+    """
+    prefix, _sep, key = reference.rpartition(":")
+    if f"{prefix}:" != _reference(subscriber, price_id, "") or not _KEY.fullmatch(key):
+        raise InvalidCheckout("the answer is for another checkout")
+    return key
+
+
+def _checkout_page(subscriber, price: PlanPrice, form: CheckoutForm, error=None, status=None):
+    offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
+    return htmx.render(
+        "billing/checkout.html",
+        "checkout_form",
+        status=status or htmx.form_status(form, failed=error is not None),
+        form=form,
+        offer=offer,
+        price=price,
+        plan=price.plan,
+        error=error,
+    )
+
+
+def _price_for_sale(subscriber: Subscriber, price_id: int) -> PlanPrice:
+    try:
+        return subscriptions.purchasable_price(db.session, subscriber, price_id)
+    except SubscriptionError:
+        abort(404)
 
 
 @bp.route("/plans/<int:price_id>/checkout", methods=["GET", "POST"])
 @allow(PARENT, CUSTOMER_USER)
 def checkout(price_id: int):
-    """Pay for a plan price: the total with KDV, then the card.
+    """The total with KDV; its button sends the buyer to the hosted payment page.
 
     A subscriber who already has a subscription is sent to change it instead.
 
@@ -35,63 +91,82 @@ def checkout(price_id: int):
     :raise 404: the price is archived, unknown, or for the other audience.
     """
     subscriber = managing_subscriber()
-    # A POST goes on to subscribe(), which knows a form sent twice from one refused anew.
-    if request.method == "GET" and subscriptions.current_subscription(db.session, subscriber):
-        return htmx.redirect_to(url_for("billing.change", price_id=price_id))
-    try:
-        price = subscriptions.purchasable_price(db.session, subscriber, price_id)
-    except SubscriptionError:
-        abort(404)
-    today = istanbul_today()
-    form = CardForm()
-    error = None
+    if subscriptions.current_subscription(db.session, subscriber):
+        if request.method == "GET":
+            return htmx.redirect_to(url_for("billing.change", price_id=price_id))
+        # A checkout form sent from another tab after subscribing: no card is asked for.
+        flash(REFUSALS["already_subscribed"], "error")
+        return htmx.redirect_to(subscription_page_url(subscriber))
+    price = _price_for_sale(subscriber, price_id)
+    form = CheckoutForm()
     if form.validate_on_submit():
-        card = CardDetails(
-            number=form.number.data,
-            exp_month=int(form.exp_month.data),
-            exp_year=int(form.exp_year.data),
-            cvc=form.cvc.data,
-            holder_name=form.holder_name.data,
+        offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
+        hosted = HostedCheckout(
+            reference=_reference(subscriber, price.id, form.idempotency_key.data),
+            description=price.plan.name,
+            amount=None if offer.trial_days else offer.charge.gross,
+            currency=price.currency,
+            return_url=url_for("billing.checkout_return", price_id=price.id),
+            cancel_url=url_for("billing.checkout", price_id=price.id),
         )
-        try:
-            subscriptions.subscribe(
+        return htmx.redirect_to(gateway().hosted_page_url(hosted))
+    return _checkout_page(subscriber, price, form)
+
+
+@bp.route("/plans/<int:price_id>/checkout/return")
+@allow(PARENT, CUSTOMER_USER)
+def checkout_return(price_id: int):
+    """Back from the hosted payment page: subscribe with the card it saved, or show why not
+    next to the checkout's button (422), with a new key for the next attempt.
+
+    The same answer brought back twice (a reload, the back button) gives the first result.
+
+    :raise 400: the answer is missing, forged, expired, or for another account or price.
+    :raise 403: staff who may not manage the company's billing.
+    :raise 404: the price is archived, unknown, or for the other audience.
+    """
+    subscriber = managing_subscriber()
+    price = _price_for_sale(subscriber, price_id)
+    try:
+        outcome = gateway().checkout_outcome(request.args.get("answer", ""))
+        key = _idempotency_key_of(outcome.reference, subscriber, price.id)
+    except InvalidCheckout:
+        error = _("The payment page's answer could not be checked. Nothing was charged; try again.")
+        return _checkout_page(subscriber, price, CheckoutForm(), error=error, status=400)
+    try:
+        if outcome.card is None:
+            # The provider refused the card: nothing to create, but the attempt is kept.
+            log_failed_attempt(
                 db.session,
-                gateway(),
-                subscriber,
-                price.id,
-                card,
-                idempotency_key=form.idempotency_key.data,
-                today=today,
-                actor_user_id=current_user.id,
-                origin=current_origin(),
+                current_user.id,
+                current_origin(),
+                outcome.failure_code,
+                plan_price_id=price.id,
             )
-            db.session.commit()
-        except PaymentFailed as failed:
-            db.session.commit()  # keeps the audit row of the attempt; nothing else was written
-            error = failure_message(failed)
-            # A new attempt is a new charge: it gets its own key, and the card is asked again.
-            form.idempotency_key.data = new_idempotency_key()
-            form.number.data = ""
-        except SubscriptionError as refused:
-            db.session.rollback()
-            flash(REFUSALS[refused.code], "error")
-            return htmx.redirect_to(subscription_page_url(subscriber))
-        except IntegrityError:
-            # The same form posted twice at once: the other request subscribed.
-            db.session.rollback()
-            return htmx.redirect_to(subscription_page_url(subscriber))
-        else:
-            flash(_("Thank you. Your subscription has started."), "success")
-            return htmx.redirect_to(subscription_page_url(subscriber))
-    offer = subscriptions.quote(db.session, subscriber, price, today)
-    return htmx.render(
-        "billing/checkout.html",
-        "checkout_form",
-        status=htmx.form_status(form, failed=error is not None),
-        form=form,
-        offer=offer,
-        price=price,
-        plan=price.plan,
-        error=error,
-        sandbox=current_app.config["PAYMENT_GATEWAY"] == "sandbox",
-    )
+            raise PaymentFailed(outcome.failure_code)
+        subscriptions.subscribe(
+            db.session,
+            gateway(),
+            subscriber,
+            price.id,
+            outcome.card,
+            idempotency_key=key,
+            today=istanbul_today(),
+            actor_user_id=current_user.id,
+            origin=current_origin(),
+        )
+        db.session.commit()
+    except PaymentFailed as failed:
+        db.session.commit()  # keeps the audit row of the attempt; nothing else was written
+        # A new attempt is a new charge: the form that leads to the hosted page gets a new key.
+        return _checkout_page(subscriber, price, CheckoutForm(), error=failure_message(failed))
+    except SubscriptionError as refused:
+        db.session.rollback()
+        flash(REFUSALS[refused.code], "error")
+        return htmx.redirect_to(subscription_page_url(subscriber))
+    except IntegrityError:
+        # The same answer brought back twice at once: the other request subscribed.
+        db.session.rollback()
+        return htmx.redirect_to(subscription_page_url(subscriber))
+    flash(_("Thank you. Your subscription has started."), "success")
+    return htmx.redirect_to(subscription_page_url(subscriber))

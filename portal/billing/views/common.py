@@ -51,8 +51,8 @@ def failure_message(failed: PaymentFailed) -> str:
 
 
 def gateway() -> PaymentGateway:
-    """The configured payment gateway."""
-    return gateway_named(current_app.config["PAYMENT_GATEWAY"])
+    """The configured payment gateway, signing its hosted checkouts with the app's secret."""
+    return gateway_named(current_app.config["PAYMENT_GATEWAY"], secret=current_app.secret_key)
 
 
 @dataclass(frozen=True)
