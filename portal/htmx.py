@@ -59,5 +59,5 @@ def redirect_to(location: str) -> Response:
     if is_htmx():
         response = make_response("", 200)
         response.headers["HX-Redirect"] = location
-        return response
-    return redirect(location, code=303)
+        return vary(response)
+    return vary(redirect(location, code=303))

@@ -14,6 +14,7 @@ os.environ.setdefault("PORTAL_ENV", "test")
 
 import re  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -96,7 +97,26 @@ def live_server(live_app) -> Iterator[str]:
 
 
 def last_code_mailed_to(app, email: str) -> str:
-    """The 6-digit code in the newest mail to `email`."""
+    """The 6-digit code in the newest mail to `email`, once the outbox is empty.
+
+    The server delivers a request's mail just after sending its response, so the page can be
+    on screen a moment before the mail is in the inbox; an older code must not be read then.
+    """
+    from sqlalchemy import func
+
+    from portal.models import MailOutbox
+
+    to_this_address = (MailOutbox.recipient == email, MailOutbox.sent_at.is_(None))
+    # Look a few times a second, not in a tight loop: on SQLite every look is a read lock
+    # that the server's delivery (a write) has to wait out.
+    deadline = time.monotonic() + 15
+    with app.app_context():
+        # Only this address's mail: another test's page closed before its response ended
+        # leaves its mail to the worker, which does not run here.
+        while db.session.scalar(select(func.count(MailOutbox.id)).where(*to_this_address)):
+            db.session.rollback()  # the next look reads afresh
+            assert time.monotonic() < deadline, "mail is still waiting in the outbox"
+            time.sleep(0.1)
     mails = [m for m in app.extensions.get("mail_outbox", []) if m.to == email]
     assert mails, f"no mail to {email}"
     return re.search(r"\b(\d{6})\b", mails[-1].body).group(1)
@@ -175,11 +195,46 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
+# The pages are served with their Content-Security-Policy (portal/headers.py); a violation is
+# a bug (an inline style or script, an eval in htmx) even when the page still looks right, so
+# every context records them and the test fails. Chromium logs each refusal to the console;
+# the listener adds the event's details for the ones it reports only to the page.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || location.href}:${event.lineNumber}`);
+});
+"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation:") or "Content Security Policy" in text
+
+
 def _new_context(browser: Browser, live_server: str, **options) -> BrowserContext:
     context = browser.new_context(base_url=live_server, **options)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    violations: list[str] = []
+    context.csp_violations = violations
+    context.add_init_script(CSP_LISTENER)
+
+    def record(message) -> None:
+        if _is_csp_violation(message.text):
+            violations.append(f"{message.page and message.page.url}: {message.text}")
+
+    context.on("console", record)
     return context
+
+
+def assert_no_csp_violation(*contexts: BrowserContext) -> None:
+    """Fail the test if any page of these contexts broke the Content-Security-Policy."""
+    found = [line for context in contexts for line in context.csp_violations]
+    if found:
+        pytest.fail(
+            f"{len(found)} Content-Security-Policy violation(s):\n" + "\n".join(found),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -188,6 +243,7 @@ def context(browser, live_server) -> Iterator[BrowserContext]:
     context = _new_context(browser, live_server)
     yield context
     context.close()
+    assert_no_csp_violation(context)
 
 
 @pytest.fixture
@@ -202,6 +258,7 @@ def nojs_context(browser, live_server) -> Iterator[BrowserContext]:
     context = _new_context(browser, live_server, java_script_enabled=False)
     yield context
     context.close()
+    assert_no_csp_violation(context)
 
 
 @pytest.fixture
@@ -225,6 +282,7 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
     yield make
     for context in contexts:
         context.close()
+    assert_no_csp_violation(*contexts)
 
 
 @pytest.fixture(scope="session")
@@ -257,7 +315,9 @@ def assert_accessible(axe_source) -> Callable[[Page], None]:
 
     def check(page: Page) -> None:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(axe_source))
+            # Evaluated through DevTools rather than added as an inline <script>, which the
+            # page's CSP would (rightly) refuse.
+            page.evaluate(axe_source.read_text())
         results = page.evaluate(
             """(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})""",
             AXE_TAGS,
