@@ -150,3 +150,31 @@ def test_a_full_width_address_reaches_the_same_account(client, make, session):
 @pytest.mark.parametrize("shown", ["²", "9" * 40, "-1", "1\x00"])
 def test_consent_with_an_odd_text_id_is_refused(client, signed_in, shown):
     assert post(client, "/account/privacy/consent", consent_text_id=shown).status_code == 400
+
+
+def test_a_form_body_with_an_escape_that_is_not_utf8_is_refused_and_saves_nothing(
+    client, session
+):
+    before = session.scalar(select(func.count(User.id)))
+
+    response = client.post(
+        "/auth/register",
+        data=f"name=%FF%FEabc&email=new%40example.com&password=long-enough-pass&"
+        f"csrf_token={csrf_token(client)}",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert "could not be read" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(User.id))) == before
+
+
+def test_a_form_body_in_plain_utf8_still_reaches_the_form(client):
+    response = client.post(
+        "/auth/register",
+        data=f"name=%C5%9Eahin&email=&csrf_token={csrf_token(client)}",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 422  # the form's own answer: the e-mail is missing
+    assert "Şahin" in response.get_data(as_text=True)

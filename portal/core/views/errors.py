@@ -3,7 +3,7 @@
 from typing import NoReturn
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, Request, abort, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -48,6 +48,28 @@ def render_error(code: int, detail: str | None = None):
     )
 
 
+class PortalRequest(Request):
+    """Keeps the raw body of a URL-encoded form, so that it can be checked for escapes that are
+    not UTF-8: Werkzeug hands such an escape to the form as the literal text `%FF`, which would
+    then pass for what the person typed."""
+
+    def _load_form_data(self) -> None:
+        if self.mimetype == "application/x-www-form-urlencoded":
+            self.get_data(cache=True)  # parsing then reads the cached copy
+        super()._load_form_data()
+
+
+def unreadable_form_body() -> bool:
+    """The URL-encoded body carries a %-escape that is not UTF-8."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return False
+    try:
+        unquote_to_bytes(request.get_data(cache=True).replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def refuse_unreadable_address():
     """Answer 400 when the address (query string or path) carries what no link of ours does.
 
@@ -64,6 +86,10 @@ def refuse_unreadable_address():
     if any(isinstance(value, str) and text_problem(value) for value in values):
         return render_error(
             400, _l("The address has characters that cannot be used. Please check the link.")
+        )
+    if unreadable_form_body():
+        return render_error(
+            400, _l("What was sent has characters that could not be read. Nothing was saved.")
         )
     return None
 
@@ -103,6 +129,7 @@ def _audit_refusal(code: int) -> None:
 
 def register(app: Flask) -> None:
     """Install the handlers on the app."""
+    app.request_class = PortalRequest
     app.before_request(refuse_unreadable_address)
 
     @app.errorhandler(CSRFError)
