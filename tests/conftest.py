@@ -12,16 +12,12 @@ os.environ.setdefault("PORTAL_ENV", "test")
 import pytest  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from tests import dbutil  # noqa: E402
 from tests.factories import Factories  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
-
-# Rows made by the migrations themselves; tests may rely on them.
-REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles", "consent_texts"}
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +43,7 @@ def app(request, database_url):
     yield app
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name not in REFERENCE_TABLES:
-                    connection.execute(delete(table))
+        dbutil.empty_tables(db.engine, db.metadata)
         db.engine.dispose()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -84,3 +84,15 @@ def upgrade(revision: str = "head") -> None:
 def downgrade(revision: str = "base") -> None:
     """`flask db downgrade` in the current app context."""
     flask_migrate.downgrade(revision=revision)
+
+
+# Rows made by the migrations themselves; tests may rely on them.
+REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles", "consent_texts"}
+
+
+def empty_tables(engine, metadata) -> None:
+    """Delete every row a test made, children first, keeping the migrations' reference data."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                connection.execute(delete(table))

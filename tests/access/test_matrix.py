@@ -48,7 +48,8 @@ from portal.models import (
     UserNotificationId,
     UserSessionHash,
 )
-from tests.conftest import REFERENCE_TABLES, IsolatedClient
+from tests import dbutil
+from tests.conftest import IsolatedClient
 from tests.factories import Factories
 from tests.helpers import HTMX, AuthActions, csrf_token
 
@@ -392,7 +393,7 @@ class World:
     written: set = field(default_factory=set)
 
     def tables(self):
-        skipped = REFERENCE_TABLES | BOOKKEEPING_TABLES
+        skipped = dbutil.REFERENCE_TABLES | BOOKKEEPING_TABLES
         return [t for t in db.metadata.sorted_tables if t.name not in skipped]
 
     def read_rows(self, only=None) -> dict:
@@ -508,10 +509,7 @@ def world(database_url):
     yield world
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name not in REFERENCE_TABLES:
-                    connection.execute(delete(table))
+        dbutil.empty_tables(db.engine, db.metadata)
         db.engine.dispose()
 
 
