@@ -57,7 +57,7 @@ def _finish_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, database, headers, i18n, mail  # database: its connect hook
+    from portal import access, database, i18n, mail  # database: its connect hook
     from portal.auth import login
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -77,7 +77,6 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)  # mail a request commits leaves after its response
     app.before_request(access.enforce_access)
-    headers.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -107,9 +106,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from portal.core.views import errors
+    from portal.core.views import errors, headers
 
     errors.register(app)
+    headers.register(app)  # the security headers every answer carries, errors included
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -152,9 +152,7 @@ def test_consent_with_an_odd_text_id_is_refused(client, signed_in, shown):
     assert post(client, "/account/privacy/consent", consent_text_id=shown).status_code == 400
 
 
-def test_a_form_body_with_an_escape_that_is_not_utf8_is_refused_and_saves_nothing(
-    client, session
-):
+def test_a_form_body_with_an_escape_that_is_not_utf8_is_refused_and_saves_nothing(client, session):
     before = session.scalar(select(func.count(User.id)))
 
     response = client.post(

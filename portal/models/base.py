@@ -42,8 +42,6 @@ NAMING_CONVENTION = {
 }
 
 
-
-
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC and read back as an aware UTC datetime.
 

@@ -206,10 +206,11 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-# The pages are served with their Content-Security-Policy (portal/headers.py); a violation is
-# a bug (an inline style or script, an eval in htmx) even when the page still looks right, so
-# every context records them and the test fails. Chromium logs each refusal to the console;
-# the listener adds the event's details for the ones it reports only to the page.
+# The pages are served with their Content-Security-Policy (portal/core/views/headers.py); a
+# violation is a bug (an inline style or script, an eval in htmx) even when the page still
+# looks right, so every context records them and the test fails. Chromium logs each refusal
+# to the console; the listener adds the event's details for the ones it reports only to the
+# page.
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`

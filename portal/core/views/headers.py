@@ -1,26 +1,9 @@
-"""Security headers on every response: the Content-Security-Policy, frame and sniffing
-protection, the Referrer-Policy, and HSTS when the request came over HTTPS; and the answer to a
-Host outside the allow-list (TRUSTED_HOSTS)."""
+"""Security headers on every response: the Content-Security-Policy (a setting in
+portal/config.py), frame and sniffing protection, the Referrer-Policy, and HSTS when the request
+came over HTTPS; and the answer to a Host outside the allow-list (TRUSTED_HOSTS)."""
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import SecurityError
-
-# No inline script or style and no eval anywhere: htmx is configured for it in base.html
-# (its indicator styles are in portal.css), and every script and stylesheet is a static file.
-# form-action is 'self' because every form posts to the portal; a real payment provider's
-# hosted page would be added here by name.
-CONTENT_SECURITY_POLICY = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": "'self' data:",
-    "font-src": "'self'",
-    "connect-src": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-    "base-uri": "'none'",
-    "object-src": "'none'",
-}
 
 
 def policy_text(policy: dict[str, str]) -> str:
