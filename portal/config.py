@@ -109,6 +109,13 @@ class Config:
     MAIL_RETRY_LONGEST = timedelta(hours=1)
     MAIL_KEEP_SENT = timedelta(days=int(os.environ.get("MAIL_KEEP_SENT_DAYS", "7")))
     MAIL_BATCH_SIZE = 20
+    # The pauses before the after-response hand-off tries again when the database refuses its
+    # claim (a busy SQLite); after the last one the mail waits for `flask mail deliver`.
+    MAIL_HANDOFF_RETRIES = (
+        timedelta(milliseconds=100),
+        timedelta(milliseconds=300),
+        timedelta(seconds=1),
+    )
 
     # E-mail codes (verification, sign-in): how long one lives, how many tries kill it, and how
     # soon another may be sent to the same account.

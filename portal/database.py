@@ -16,6 +16,10 @@ def _on_connect(dbapi_connection, connection_record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         # SQLite ignores foreign keys unless asked, per connection.
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Write-ahead logging: readers no longer block the writer nor it them, so a page being
+        # read does not hold back the mail a request hands off after its response. A file
+        # database keeps the mode; an in-memory one answers "memory" and stays as it is.
+        cursor.execute("PRAGMA journal_mode = WAL")
     elif type(dbapi_connection).__module__.startswith("pymysql"):
         # Refuse bad data instead of truncating it, and read/write timestamps as UTC.
         cursor.execute(

@@ -12,6 +12,7 @@ backoff (portal/outbox.py). MAIL_BACKEND is how a mail finally leaves: `smtp`, `
 """
 
 import smtplib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,7 @@ from functools import partial
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import ClosingIterator
 
@@ -179,11 +181,23 @@ class DeliverAfterResponse:
     def _deliver(self, ids: list[int]) -> None:
         if not ids:
             return
-        try:
-            with self.app.app_context():
-                deliver(ids)
-        except Exception:
-            self.app.logger.exception("mail %s left for `flask mail deliver`", ids)
+        # A failed send is recorded on its row for the worker. What is retried here is the
+        # database refusing the claim itself (SQLite answers "database is locked" at once when
+        # two transactions that read both want to write): without a retry the mail would wait
+        # for a worker that the development setup does not run.
+        pauses = self.app.config["MAIL_HANDOFF_RETRIES"]
+        for attempt in range(len(pauses) + 1):
+            try:
+                with self.app.app_context():
+                    deliver(ids)
+                return
+            except OperationalError:
+                if attempt == len(pauses):
+                    break
+                time.sleep(pauses[attempt].total_seconds())
+            except Exception:
+                break
+        self.app.logger.exception("mail %s left for `flask mail deliver`", ids)
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,7 @@ from email import message_from_bytes
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from portal import mail, outbox
 from portal.clock import utcnow
@@ -190,6 +191,43 @@ def test_a_broken_hand_off_neither_fails_the_page_nor_loses_the_mail(
     assert delivered(app) == []
     (row,) = rows(session)
     assert row.sent_at is None and row.attempts == 0
+    runner.invoke(args=["mail", "deliver", "--once"])
+    assert [m.to for m in delivered(app)] == [parent.email]
+
+
+@pytest.mark.config(MAIL_HANDOFF_RETRIES=(timedelta(0), timedelta(0)))
+def test_a_database_busy_at_hand_off_is_tried_again_and_the_code_still_arrives(
+    app, client, parent, monkeypatch
+):
+    real_claim = outbox.claim
+    refusals = []
+
+    def busy_then_free(*args, **kwargs):
+        if len(refusals) < 2:  # SQLite's "database is locked", twice
+            refusals.append(1)
+            raise OperationalError("UPDATE mail_outbox", {}, Exception("database is locked"))
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim", busy_then_free)
+    response = start_sign_in(client, parent.email)
+
+    assert response.headers["Location"] == "/auth/one-time-code"
+    assert len(refusals) == 2
+    assert [m.to for m in delivered(app)] == [parent.email]  # with no worker
+
+
+@pytest.mark.config(MAIL_HANDOFF_RETRIES=(timedelta(0),))
+def test_a_database_busy_beyond_the_retries_leaves_the_mail_to_the_worker(
+    app, client, session, runner, parent, monkeypatch
+):
+    def always_busy(*args, **kwargs):
+        raise OperationalError("UPDATE mail_outbox", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(outbox, "claim", always_busy)
+    start_sign_in(client, parent.email)
+    monkeypatch.undo()
+
+    assert delivered(app) == []
     runner.invoke(args=["mail", "deliver", "--once"])
     assert [m.to for m in delivered(app)] == [parent.email]
 

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from portal.clock import utcnow
@@ -185,3 +185,11 @@ def test_every_foreign_key_is_backed_by_an_index(app):
             if fk.column_keys[0] not in leading
         ]
     assert unindexed == []
+
+
+def test_a_sqlite_file_database_lets_readers_and_the_writer_pass_each_other(session):
+    # Write-ahead logging: a page being read does not hold back a write (a mail's claim).
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's journal mode")
+    mode = session.execute(text("PRAGMA journal_mode")).scalar()
+    assert mode == "wal"
