@@ -20,24 +20,35 @@ _PURPOSE = b"okul-portal sealed browser values"
 LIFETIME = timedelta(hours=1)
 
 
-def _fernet() -> Fernet:
-    secret = current_app.secret_key
+def _fernet(secret: str | bytes | None, purpose: bytes) -> Fernet:
+    if secret is None:
+        secret = current_app.secret_key
     if isinstance(secret, str):
         secret = secret.encode()
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(secret)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def seal(value: str) -> str:
-    """An opaque token for `value`."""
-    return _fernet().encrypt(value.encode()).decode("ascii")
+def seal(value: str, *, secret: str | bytes | None = None, purpose: bytes = _PURPOSE) -> str:
+    """An opaque token for `value`, under SECRET_KEY unless another `secret` is given.
+
+    A token sealed for one `purpose` does not open for another.
+    """
+    return _fernet(secret, purpose).encrypt(value.encode()).decode("ascii")
 
 
-def unseal(token: object, max_age: timedelta = LIFETIME) -> str | None:
+def unseal(
+    token: object,
+    max_age: timedelta = LIFETIME,
+    *,
+    secret: str | bytes | None = None,
+    purpose: bytes = _PURPOSE,
+) -> str | None:
     """The value sealed in `token`, or None when it is missing, altered or older than max_age."""
     if not isinstance(token, str) or not token:
         return None
     try:
-        return _fernet().decrypt(token.encode("ascii"), ttl=int(max_age.total_seconds())).decode()
+        fernet = _fernet(secret, purpose)
+        return fernet.decrypt(token.encode("ascii"), ttl=int(max_age.total_seconds())).decode()
     except (InvalidToken, UnicodeError, ValueError):
         return None

@@ -3,7 +3,7 @@
 A gateway does two things: turn card details into a saved-card token (checking the card), and
 charge a token. The card details are typed on the provider's hosted payment page, never on the
 portal's: the portal sends the buyer there with a signed HostedCheckout (hosted_page_url) and,
-when the buyer comes back, reads the provider's signed answer (checkout_outcome): a SavedCard
+when the buyer comes back, reads the provider's sealed answer (checkout_outcome): a SavedCard
 (token, brand, last four digits, expiry) or a failure code. So no card number or CVC ever
 reaches the portal's views, forms, logs or database, which keeps the portal out of PCI DSS scope
 the way iyzico's checkout form and Stripe's hosted fields do.
@@ -33,9 +33,10 @@ Any other number is refused with card_declined, as a sandbox must never see a re
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
@@ -44,8 +45,12 @@ from urllib.parse import urlencode
 from flask import url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-# How long a hosted payment page, and the answer it sends back, stay valid (seconds).
-CHECKOUT_MAX_AGE = 3600
+from portal.sealing import seal, unseal
+
+# How long a hosted payment page, and the answer it sends back, stay valid.
+CHECKOUT_MAX_AGE = timedelta(hours=1)
+# The sealing purpose of the hosted page's answers, apart from the portal's own sealed values.
+_ANSWER = b"sandbox-pay answer"
 
 
 class FailureCode(StrEnum):
@@ -183,10 +188,13 @@ class SandboxGateway:
         # saving cards need none (the renewal run and the demo data pass none).
         self._secret = secret
 
-    def _signer(self, purpose: str) -> URLSafeTimedSerializer:
+    def _secret_for(self, purpose: str) -> str:
         if not self._secret:
-            raise RuntimeError("the sandbox's hosted checkout needs the shared secret")
-        return URLSafeTimedSerializer(self._secret, salt=f"sandbox-pay {purpose}")
+            raise RuntimeError(f"the sandbox's hosted {purpose} needs the shared secret")
+        return self._secret
+
+    def _signer(self, purpose: str) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self._secret_for(purpose), salt=f"sandbox-pay {purpose}")
 
     # The portal's side: send the buyer to the hosted page, read the answer.
 
@@ -203,9 +211,14 @@ class SandboxGateway:
         return url_for("sandbox_provider.checkout", checkout=self._signer("checkout").dumps(fields))
 
     def checkout_outcome(self, answer: str) -> CheckoutOutcome:
-        """The saved card or the refusal the sandbox's hosted page signed."""
+        """The saved card or the refusal the sandbox's hosted page sealed."""
+        opened = unseal(
+            answer, CHECKOUT_MAX_AGE, secret=self._secret_for("answer"), purpose=_ANSWER
+        )
         try:
-            fields = self._signer("answer").loads(answer, max_age=CHECKOUT_MAX_AGE)
+            if opened is None:
+                raise BadData("the answer is not one this provider sealed, or it is too old")
+            fields = json.loads(opened)
             card = fields["card"]
             return CheckoutOutcome(
                 reference=fields["reference"],
@@ -220,14 +233,16 @@ class SandboxGateway:
     def open_checkout(self, signed: str) -> HostedCheckout:
         """The checkout a portal signed for the hosted page; raise InvalidCheckout otherwise."""
         try:
-            fields = self._signer("checkout").loads(signed, max_age=CHECKOUT_MAX_AGE)
+            fields = self._signer("checkout").loads(
+                signed, max_age=int(CHECKOUT_MAX_AGE.total_seconds())
+            )
             amount = fields.pop("amount")
             return HostedCheckout(amount=None if amount is None else Decimal(amount), **fields)
         except (BadData, InvalidOperation, KeyError, TypeError) as bad:
             raise InvalidCheckout(str(bad)) from None
 
     def answer_url(self, checkout: HostedCheckout, card: CardDetails, today: date) -> str:
-        """Save the card and send the buyer back to the portal with the signed outcome: the
+        """Save the card and send the buyer back to the portal with the sealed outcome: the
         token, brand, last four and expiry, or the failure code; never the number or CVC."""
         try:
             saved = self.save_card(card, today)
@@ -246,7 +261,9 @@ class SandboxGateway:
                 "failure_code": None,
             }
         fields["reference"] = checkout.reference
-        answer = self._signer("answer").dumps(fields)
+        # Sealed, not only signed: the buyer's address bar and the portal's access log see an
+        # opaque token, not the card's brand, last four digits, expiry or holder.
+        answer = seal(json.dumps(fields), secret=self._secret_for("answer"), purpose=_ANSWER)
         separator = "&" if "?" in checkout.return_url else "?"
         return f"{checkout.return_url}{separator}{urlencode({'answer': answer})}"
 

@@ -1,13 +1,15 @@
 """The sandbox provider's hosted payment page: it opens only for a checkout the portal signed,
-takes the card, and sends back a signed answer with the token, brand, last four and expiry,
+takes the card, and sends back a sealed answer with the token, brand, last four and expiry,
 never the number or the CVC."""
 
+import base64
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from portal.billing.gateway import HostedCheckout, SandboxGateway
+from portal.billing.gateway import HostedCheckout, InvalidCheckout, SandboxGateway
 from tests.billing.helpers import (
     DECLINED_CARD,
     GOOD_CARD,
@@ -70,6 +72,26 @@ def test_a_good_card_goes_back_with_its_token_and_never_its_number(client, app):
     assert card.holder_name == "Bilge Eğitim A.Ş."
 
 
+def test_the_answer_in_the_return_address_reads_as_nothing_but_noise(client, app):
+    # The buyer's address bar, browser history and the portal's access log all see it.
+    response = client.post(
+        hosted_url(app), data=card_fields(client, holder_name="Bilge Eğitim A.Ş.")
+    )
+
+    (answer,) = parse_qs(urlsplit(response.headers["Location"]).query)["answer"]
+    readable = answer + base64.urlsafe_b64decode(answer + "==").decode("latin-1")
+    for secret in ("4242", "visa", "Bilge", "sbx_", "token", CHECKOUT.reference):
+        assert secret not in readable, secret
+
+
+def test_an_answer_sealed_under_another_secret_is_refused(client, app):
+    response = client.post(hosted_url(app), data=card_fields(client))
+    (answer,) = parse_qs(urlsplit(response.headers["Location"]).query)["answer"]
+
+    with pytest.raises(InvalidCheckout):
+        SandboxGateway("another merchant's secret").checkout_outcome(answer)
+
+
 def test_a_declined_card_goes_back_with_only_the_reason(client, app):
     response = client.post(hosted_url(app), data=card_fields(client, number=DECLINED_CARD))
 
@@ -104,6 +126,6 @@ def test_a_checkout_signed_by_someone_else_or_altered_is_refused(client, app):
 
 def test_an_expired_checkout_is_refused(client, app, monkeypatch):
     url = hosted_url(app)
-    monkeypatch.setattr("portal.billing.gateway.CHECKOUT_MAX_AGE", -1)
+    monkeypatch.setattr("portal.billing.gateway.CHECKOUT_MAX_AGE", timedelta(seconds=-1))
 
     assert client.get(url).status_code == 400

@@ -14,7 +14,7 @@ from portal.sandbox_provider.forms import CardForm
 @allow(ANONYMOUS)  # the provider knows no portal account: the signed checkout is the key
 def checkout():
     """Take the card for the checkout in the address, then send the buyer back to the portal
-    with the signed answer (a saved card, or why it was refused).
+    with the sealed answer (a saved card, or why it was refused).
 
     :raise 400: the checkout is missing, forged, altered or has expired.
     """
