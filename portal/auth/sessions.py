@@ -90,17 +90,19 @@ def load_session_user(
     session: Session, policy: SessionPolicy, token: str, now: datetime
 ) -> User | None:
     """The user of a live session token, or None (and the dead row removed)."""
-    row = session.scalar(
-        select(UserSessionHash).where(UserSessionHash.session_hash == token_hash(token))
-    )
-    if row is None:
+    # One statement for the row and its user, as every signed-in request pays for it; a
+    # soft-deleted user is filtered out by the join (portal/models' soft-delete criteria).
+    found = session.execute(
+        select(UserSessionHash, User)
+        .join(User, User.id == UserSessionHash.user_id)
+        .where(UserSessionHash.session_hash == token_hash(token))
+    ).first()
+    if found is None:
         return None
+    row, user = found
     if now >= row.expires_at or now - row.last_seen_at > policy.idle_limit(row.remember):
         session.delete(row)
         session.commit()
-        return None
-    user = session.get(User, row.user_id)  # None when soft-deleted
-    if user is None:
         return None
     if now - row.last_seen_at > TOUCH_INTERVAL:
         session.execute(
