@@ -37,6 +37,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # The benchmark's reference routes (/_bench/hello, /_bench/reference; bench/README.md):
+    # only the benchmark turns them on, and `flask check-deploy` refuses them.
+    BENCH_ROUTES = os.environ.get("PORTAL_BENCH_ROUTES", "false") == "true"
+
     BABEL_DEFAULT_LOCALE = "tr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
     LANGUAGES = ("tr", "en")
@@ -61,6 +65,10 @@ class Config:
     REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
     REMEMBERED_IDLE_TIMEOUT = timedelta(days=7)
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # The cookie is set at sign-in to outlive every row (30 days), and the row, not the cookie,
+    # decides when a session ends: re-signing and re-sending it on every answer bought nothing
+    # and cost each signed-in page a serialisation and a Set-Cookie.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     # The long-lived cookie naming this browser, so a sign-in from a new one asks for a code.
     DEVICE_COOKIE_NAME = "__Host-okul_device"
