@@ -1,0 +1,86 @@
+"""One way to page a list: a count, one page of rows, and the numbers a pager shows.
+
+Offset paging over an ordered query: the lists it serves (the catalogue, a parent's favorites,
+the operators' customers) are thousands of rows at most per list, where an offset costs little
+and a reader expects page numbers and a total ("2,431 schools"). A list that grows without
+bound (the audit log, leads) should page by key instead; that is for when one exists.
+"""
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+# Enough to scan, few enough that the page stays well under 100 KB.
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, its number (from 1) and the list's total."""
+
+    items: list[Any]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the list has (1 for an empty list)."""
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """The 1-based position of the page's first row in the list (0 when it is empty)."""
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        """The 1-based position of the page's last row in the list (0 when it is empty)."""
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+
+def page_number(value: object) -> int:
+    """A page number from a query argument: anything that is not a positive integer is 1."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        return 1
+    return number if number >= 1 else 1
+
+
+def paginate(
+    session: Session,
+    query: Select,
+    number: int,
+    per_page: int = PER_PAGE,
+    *,
+    scalars: bool = True,
+    total: Select | None = None,
+) -> Page:
+    """Count `query`'s rows, then load page `number` of it (the last page when past the end).
+
+    Two statements whatever the list's length. `query` must be ordered by a unique key, or
+    rows may repeat or vanish between pages. With `scalars=False` the items are rows (tuples).
+    `total`, a SELECT of one count, replaces counting `query` itself when that is cheaper
+    (the rows of a list whose joins only add columns).
+    """
+    if total is None:
+        total = select(func.count()).select_from(query.order_by(None).subquery())
+    total = session.scalar(total)
+    last = max(1, ceil(total / per_page))
+    number = min(max(number, 1), last)
+    limited = query.limit(per_page).offset((number - 1) * per_page)
+    result = session.scalars(limited) if scalars else session.execute(limited)
+    items = [row if scalars else tuple(row) for row in result]
+    return Page(items=items, number=number, per_page=per_page, total=total)
