@@ -5,17 +5,19 @@ names its target polymorphically with no foreign key, so every add checks here t
 school or campus exists and is public (published, not deleted; a campus's school too).
 """
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.audit import Origin, log_event
 from portal.billing.limits import limit_for
 from portal.models import Campus, School, User, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
+from portal.paging import PER_PAGE, Page, paginate
 
 FAVORITES = "favorites"  # the plan_features code of this feature
 
@@ -75,21 +77,33 @@ def is_favorite(session: Session, user_id: int, kind: str, target_id: int) -> bo
     return session.scalar(query) is not None
 
 
-def favorite_keys(session: Session, user_id: int) -> set[tuple[str, int]]:
-    """The user's favorites as (kind, id) pairs, in one query: for marking toggles on a list."""
+def favorite_keys(
+    session: Session,
+    user_id: int,
+    schools: Collection[int] = (),
+    campuses: Collection[int] = (),
+) -> set[tuple[str, int]]:
+    """Which of these schools and campuses the user keeps, as (kind, id) pairs, in one query:
+    for marking the toggles of a page by what it shows, not by all the user keeps."""
     query = select(UserFavorite.favoritable_type, UserFavorite.favoritable_id).where(
-        UserFavorite.user_id == user_id
+        UserFavorite.user_id == user_id,
+        or_(
+            and_(
+                UserFavorite.favoritable_type == "school", UserFavorite.favoritable_id.in_(schools)
+            ),
+            and_(
+                UserFavorite.favoritable_type == "campus", UserFavorite.favoritable_id.in_(campuses)
+            ),
+        ),
     )
     return {(kind, target_id) for kind, target_id in session.execute(query)}
 
 
-def _kept_now(session: Session, user_id: int) -> int:
-    """How many of the user's favorites still name a public school or campus.
+def _visible() -> ColumnElement[bool]:
+    """A favorite whose school or campus is still public (published, not deleted).
 
-    What counts against the limit is what the favorites page lists: a favorite whose school
-    has since been withdrawn is not shown, so it must not use up a place either. A locking
-    read (FOR UPDATE, of ids: PostgreSQL refuses it with count()) sees rows committed a moment
-    ago, where a plain read under MariaDB's REPEATABLE READ would keep an older snapshot.
+    What the favorites page lists, and so what counts against the limit: a favorite whose
+    school has since been withdrawn is not shown, so it must not use up a place either.
     """
     public_school = select(School.id).where(
         School.id == UserFavorite.favoritable_id, School.is_public
@@ -103,16 +117,21 @@ def _kept_now(session: Session, user_id: int) -> int:
             School.is_public,
         )
     )
+    return or_(
+        and_(UserFavorite.favoritable_type == "school", public_school.exists()),
+        and_(UserFavorite.favoritable_type == "campus", public_campus.exists()),
+    )
+
+
+def _kept_now(session: Session, user_id: int) -> int:
+    """How many of the user's favorites still name a public school or campus.
+
+    A locking read (FOR UPDATE, of ids: PostgreSQL refuses it with count()) sees rows
+    committed a moment ago, where a plain read under MariaDB's REPEATABLE READ would keep an
+    older snapshot.
+    """
     query = (
-        select(UserFavorite.id)
-        .where(
-            UserFavorite.user_id == user_id,
-            or_(
-                and_(UserFavorite.favoritable_type == "school", public_school.exists()),
-                and_(UserFavorite.favoritable_type == "campus", public_campus.exists()),
-            ),
-        )
-        .with_for_update()
+        select(UserFavorite.id).where(UserFavorite.user_id == user_id, _visible()).with_for_update()
     )
     return len(session.scalars(query).all())
 
@@ -168,37 +187,48 @@ def remove_favorite(
     return True
 
 
-def favorites_of(session: Session, user_id: int) -> list[Favorite]:
-    """The user's favorites, newest first; three queries however many there are.
+def favorites_page(
+    session: Session, user_id: int, number: int = 1, per_page: int = PER_PAGE
+) -> Page:
+    """Page `number` of the user's favorites, newest first, with the count of all of them.
 
-    Favorites whose school or campus is gone (soft-deleted) or unpublished are left out.
+    Favorites whose school or campus is gone (soft-deleted) or unpublished are left out, and
+    not counted. Four statements however many there are: the count, the page, its campuses
+    and its schools with their levels; any other relationship touched raises instead of loading.
     """
-    rows = list(
-        session.scalars(
-            select(UserFavorite)
-            .where(UserFavorite.user_id == user_id)
-            .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
-        )
+    query = (
+        select(UserFavorite)
+        .where(UserFavorite.user_id == user_id, _visible())
+        .options(raiseload("*"))
+        .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
     )
+    page = paginate(session, query, number, per_page)
+    rows = page.items
     # No shortcut for an empty set of ids: the same queries run for 0, 1 or 500 favorites.
     campus_ids = {f.favoritable_id for f in rows if f.favoritable_type == "campus"}
-    campuses = {c.id: c for c in session.scalars(select(Campus).where(Campus.id.in_(campus_ids)))}
+    campuses = {
+        c.id: c
+        for c in session.scalars(
+            select(Campus).where(Campus.id.in_(campus_ids)).options(raiseload("*"))
+        )
+    }
     school_ids = {f.favoritable_id for f in rows if f.favoritable_type == "school"}
     school_ids |= {c.school_id for c in campuses.values()}
     schools = {
         s.id: s
         for s in session.scalars(
-            # Joined, not selectin: selectinload would add a query per 500 schools.
             select(School)
             .where(School.id.in_(school_ids), School.is_public)
-            .options(joinedload(School.level_rows))
+            # Joined, not selectin: an empty page then runs the same statements as a full one.
+            .options(raiseload("*"), joinedload(School.level_rows))
         ).unique()
     }
-    result = []
+    items = []
     for f in rows:
         campus = campuses.get(f.favoritable_id) if f.favoritable_type == "campus" else None
         school_id = campus.school_id if campus else f.favoritable_id
+        # Withdrawn between the page's query and these: left out rather than shown broken.
         if (f.favoritable_type == "campus" and campus is None) or school_id not in schools:
             continue
-        result.append(Favorite(f, schools[school_id], campus))
-    return result
+        items.append(Favorite(f, schools[school_id], campus))
+    return replace(page, items=items)

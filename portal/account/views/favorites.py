@@ -1,6 +1,6 @@
 """The parent's favorites: the page, and the add and remove toggles."""
 
-from flask import Response, abort, flash, get_template_attribute, make_response, url_for
+from flask import Response, abort, flash, get_template_attribute, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,14 +10,16 @@ from portal.account import bp, favorites
 from portal.account.forms import FavoriteForm
 from portal.extensions import db
 from portal.origin import current_origin
+from portal.paging import page_number
 from portal.urls import safe_next
 
 
 @bp.route("/favorites")
 @allow(PARENT)
 def favorite_list():
-    """The parent's favorite schools and campuses, each with its details and a remove button."""
-    return _favorites_page()
+    """The parent's favorite schools and campuses, a page at a time (`?page=N`; past the end
+    the last page, junk the first), each with its details and a remove button."""
+    return _favorites_page(page_number(request.args.get("page")))
 
 
 @bp.route("/favorites", methods=["POST"])
@@ -61,7 +63,8 @@ def remove_favorite():
     """Stop keeping a school or campus; removing one that is not kept changes nothing.
 
     Answers htmx with the toggle in its new state, or with the recounted list when the
-    request came from the favorites page; a plain form with a redirect back to `next`.
+    request came from the favorites page (the page it was on, named by the form's `page`, or
+    the one before when that page is now empty); a plain form with a redirect back to `next`.
 
     :raise 400: when the form does not name a kind and an id.
     """
@@ -72,17 +75,17 @@ def remove_favorite():
     db.session.commit()
     if htmx.wants_fragment():
         if form.fragment.data == "favorite_list":
-            return _favorites_page()
+            return _favorites_page(page_number(request.form.get("page")))
         return _toggle(form, is_favorite=False)
     flash(_("Removed from your favorites."), "success")
     return _back(form)
 
 
-def _favorites_page() -> Response:
+def _favorites_page(number: int) -> Response:
     return htmx.render(
         "account/favorites.html",
         "favorite_list",
-        favorites=favorites.favorites_of(db.session, current_user.id),
+        page=favorites.favorites_page(db.session, current_user.id, number),
         limit=favorites.favorites_limit(db.session, current_user),
     )
 

@@ -7,14 +7,17 @@ from portal.access import PARENT, allow
 from portal.account import bp, favorites
 from portal.extensions import db
 
+# The home page shows the newest few favorites; the favorites page has them all, paged.
+LATEST_FAVORITES = 5
+
 
 @bp.route("/")
 @allow(PARENT)
 def index():
-    """The parent's own page."""
+    """The parent's own page: their details and their latest favorites with how many in all."""
     return htmx.render(
         "account/index.html",
         "content",
         details=current_user.details,
-        favorites=favorites.favorites_of(db.session, current_user.id),
+        favorites=favorites.favorites_page(db.session, current_user.id, per_page=LATEST_FAVORITES),
     )

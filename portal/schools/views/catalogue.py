@@ -1,4 +1,4 @@
-"""The home page (the school list, filterable by city) and a school's page."""
+"""The home page (the school list, filterable by city and paged) and a school's page."""
 
 from flask import abort, request
 from flask_login import current_user
@@ -7,25 +7,32 @@ from portal import htmx
 from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
 from portal.account.favorites import favorite_keys
 from portal.extensions import db
+from portal.paging import page_number
 from portal.schools import bp, catalogue
 
 
 @bp.route("/")
 @allow(ANONYMOUS)
 def index():
-    """The school list; the city filter is a GET form that htmx applies in place."""
+    """The school list, a page at a time; the city filter is a GET form that htmx applies in
+    place, and the pager's links are plain links that htmx turns into swaps of the list.
+
+    An unknown city shows every city; a page past the end shows the last, junk the first.
+    """
     city = request.args.get("city", "").strip()
     all_cities = catalogue.cities(db.session)
     if city not in all_cities:
         city = ""
-    schools = catalogue.published_schools(db.session, city or None)
+    page = catalogue.published_schools(
+        db.session, city or None, page_number(request.args.get("page"))
+    )
     return htmx.render(
         "schools/index.html",
         "school_list",
-        schools=schools,
+        page=page,
         cities=all_cities,
         city=city,
-        favorite_keys=_favorite_keys(),
+        favorite_keys=_favorite_keys(schools=[listed.school.id for listed in page.items]),
     )
 
 
@@ -39,13 +46,13 @@ def detail(slug: str):
     school = catalogue.published_school(db.session, slug)
     if school is None:
         abort(404)
-    return htmx.render(
-        "schools/detail.html", "content", school=school, favorite_keys=_favorite_keys()
-    )
+    keys = _favorite_keys(schools=[school.id], campuses=[c.id for c in school.campuses])
+    return htmx.render("schools/detail.html", "content", school=school, favorite_keys=keys)
 
 
-def _favorite_keys() -> set[tuple[str, int]]:
-    """What the signed-in parent keeps, to mark the toggles: one query for the whole page."""
+def _favorite_keys(schools=(), campuses=()) -> set[tuple[str, int]]:
+    """Which of the page's schools and campuses the signed-in parent keeps, to mark the
+    toggles: one query for the whole page, whatever the parent keeps elsewhere."""
     if audience_of_user(current_user) != PARENT:
         return set()
-    return favorite_keys(db.session, current_user.id)
+    return favorite_keys(db.session, current_user.id, schools, campuses)

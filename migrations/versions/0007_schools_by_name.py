@@ -1,0 +1,24 @@
+"""Schools indexed by name and id, the order the paged catalogue reads them in.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29
+
+An index only: no table is copied, so the full-text triggers on users are safe.
+"""
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('schools', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_schools_name_id'), ['name', 'id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('schools', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_schools_name_id'))
