@@ -2,14 +2,20 @@
 
 A grant row with campus_id NULL covers the whole school and every campus of it; a row with a
 campus covers that campus only. Grants count only for schools the user's company owns.
+
+The lists load in a fixed number of statements however many schools are granted: the schools
+in one query, every campus the grants cover in one more, and lazy loads refused (an N+1 would
+raise instead of growing quietly with the data).
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, raiseload
 
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School
+from portal.paging import PER_PAGE, Page, paginate
 
 
 @dataclass
@@ -44,33 +50,82 @@ def may_work_on(
 
 
 def granted_schools(session: Session, customer_user: CustomerUser) -> list[GrantedSchool]:
-    """Every school the user may work on, with the campuses that grant covers."""
+    """Every school the user may work on, with the campuses that grant covers (two statements)."""
     if not customer_user.is_active:
         return []
     rows = session.execute(
-        select(CustomerUserSchool, School)
+        select(CustomerUserSchool.campus_id, School)
         .join(School, School.id == CustomerUserSchool.school_id)
         .where(
             CustomerUserSchool.customer_user_id == customer_user.id,
             School.customer_id == customer_user.customer_id,
         )
-        .order_by(School.name)
+        .order_by(School.name, School.id)
+        .options(raiseload("*"))
     ).all()
-    campus_ids = [grant.campus_id for grant, _ in rows if grant.campus_id is not None]
-    campuses = (
-        {c.id: c for c in session.scalars(select(Campus).where(Campus.id.in_(campus_ids)))}
-        if campus_ids
-        else {}
+    return _with_campuses(session, [(school, campus_id) for campus_id, school in rows])
+
+
+def granted_schools_page(
+    session: Session, customer_user: CustomerUser, number: int, per_page: int = PER_PAGE
+) -> Page:
+    """Page `number` of `granted_schools()`: its items are `GrantedSchool`s, its total the
+    number of schools the user may work on (four statements however long the list)."""
+    if not customer_user.is_active:
+        return Page(items=[], number=1, per_page=per_page, total=0)
+    granted = select(CustomerUserSchool.school_id).where(
+        CustomerUserSchool.customer_user_id == customer_user.id
     )
+    schools = (
+        select(School)
+        .where(School.customer_id == customer_user.customer_id, School.id.in_(granted))
+        .order_by(School.name, School.id)
+        .options(raiseload("*"))
+    )
+    page = paginate(session, schools, number, per_page)
+    if not page.items:
+        return page
+    by_id = {school.id: school for school in page.items}
+    grants = session.execute(
+        select(CustomerUserSchool.school_id, CustomerUserSchool.campus_id).where(
+            CustomerUserSchool.customer_user_id == customer_user.id,
+            CustomerUserSchool.school_id.in_(by_id),
+        )
+    ).all()
+    # Grants in the page's order, so the entries come out ordered like the schools.
+    order = {school_id: position for position, school_id in enumerate(by_id)}
+    grants = sorted(grants, key=lambda grant: order[grant.school_id])
+    entries = _with_campuses(session, [(by_id[g.school_id], g.campus_id) for g in grants])
+    return replace(page, items=entries)
+
+
+def _with_campuses(
+    session: Session, grants: Iterable[tuple[School, int | None]]
+) -> list[GrantedSchool]:
+    """One entry per school, in the order first met, with the campuses its grants cover.
+
+    Every campus needed (all of a whole-school grant's, the named one of a campus grant) comes
+    in one statement; deleted campuses stay out (the soft-delete filter).
+    """
     by_school: dict[int, GrantedSchool] = {}
-    for grant, school in rows:
+    campus_ids: set[int] = set()
+    for school, campus_id in grants:
         entry = by_school.setdefault(school.id, GrantedSchool(school, whole_school=False))
-        if grant.campus_id is None:
+        if campus_id is None:
             entry.whole_school = True
-        elif grant.campus_id in campuses:
-            entry.campuses.append(campuses[grant.campus_id])
-    for entry in by_school.values():
-        if entry.whole_school:
-            entry.campuses = list(entry.school.campuses)
-        entry.campuses.sort(key=lambda c: c.name)
+        else:
+            campus_ids.add(campus_id)
+    whole = [school_id for school_id, entry in by_school.items() if entry.whole_school]
+    if whole or campus_ids:
+        campuses = session.scalars(
+            select(Campus)
+            .where(or_(Campus.school_id.in_(whole), Campus.id.in_(campus_ids)))
+            .order_by(Campus.name, Campus.id)
+            .options(raiseload("*"))
+        )
+        for campus in campuses:
+            entry = by_school.get(campus.school_id)
+            # A campus grant names a campus of its school (a foreign key says so).
+            if entry is not None and (entry.whole_school or campus.id in campus_ids):
+                entry.campuses.append(campus)
     return list(by_school.values())

@@ -1,7 +1,13 @@
 """The one rule for which schools and campuses a customer user may work on."""
 
-from portal.access.grants import granted_schools, may_work_on
+import pytest
+from sqlalchemy.exc import InvalidRequestError
+
+from portal.access.grants import granted_schools, granted_schools_page, may_work_on
 from portal.access.permissions import Role
+from portal.extensions import db
+from portal.models import CustomerUser
+from tests.helpers import counted_statements
 
 
 def test_whole_school_grant_covers_the_school_and_every_campus(session, make):
@@ -65,3 +71,94 @@ def test_staff_home_lists_only_granted_schools(client, session, make, auth):
     html = client.get("/customer/").get_data(as_text=True)
     assert "Verilen Okul" in html and "Moda" in html
     assert "Verilmeyen Okul" not in html and "Kuzey" not in html
+
+
+def company_with_granted_schools(make, staff, count: int) -> None:
+    """`count` schools of three campuses, granted alternately whole and by two campuses."""
+    for n in range(count):
+        school = make.school(customer=staff.customer, campuses=("Kuzey", "Merkez", "Güney"))
+        if n % 2 == 0:
+            make.grant(staff, school)
+        else:
+            for campus in school.campuses[:2]:
+                make.grant(staff, school, campus)
+
+
+def statements_of(app, call) -> list[str]:
+    """The statements `call(session)` sends, in a fresh session (nothing loaded beforehand)."""
+    with counted_statements(app) as statements:
+        call(db.session)
+    return statements
+
+
+def test_granted_schools_runs_as_many_statements_for_40_schools_as_for_one(app, session, make):
+    one, many = make.customer_user(), make.customer_user()
+    company_with_granted_schools(make, one, 1)
+    company_with_granted_schools(make, many, 40)
+    session.commit()
+    ids = one.id, many.id
+
+    def granted(customer_user_id):
+        return lambda s: granted_schools(s, s.get(CustomerUser, customer_user_id))
+
+    assert len(statements_of(app, granted(ids[0]))) == len(statements_of(app, granted(ids[1])))
+    # Loading the member, the schools with their grants, and every campus at once.
+    assert len(statements_of(app, granted(ids[1]))) == 3
+
+
+def test_granted_schools_are_loaded_whole_and_refuse_lazy_loads(app, session, make):
+    staff = make.customer_user()
+    company_with_granted_schools(make, staff, 4)
+    session.commit()
+    staff_id = staff.id
+
+    with app.app_context():
+        granted = granted_schools(db.session, db.session.get(CustomerUser, staff_id))
+
+        assert [len(g.campuses) for g in granted] == [3, 2, 3, 2]
+        assert [g.whole_school for g in granted] == [True, False, True, False]
+        # Anything the loading did not bring is refused, so an N+1 fails here, not in production.
+        with pytest.raises(InvalidRequestError):
+            granted[0].school.campuses  # noqa: B018
+
+
+def test_a_deleted_campus_is_not_listed_under_a_whole_school_grant(session, make):
+    staff = make.customer_user()
+    school = make.school(customer=staff.customer, campuses=("Moda", "Kapalı"))
+    make.grant(staff, school)
+    next(c for c in school.campuses if c.name == "Kapalı").soft_delete()
+    session.commit()
+    staff_id = staff.id
+    session.expunge_all()
+
+    [granted] = granted_schools(session, session.get(CustomerUser, staff_id))
+
+    assert [c.name for c in granted.campuses] == ["Moda"]
+
+
+def test_granted_schools_page_pages_by_school_with_the_total(session, make):
+    staff = make.customer_user()
+    for name in ("Cem Okulu", "Ada Okulu", "Bora Okulu"):
+        school = make.school(customer=staff.customer, name=name, campuses=("Merkez", "Moda"))
+        make.grant(staff, school, school.campuses[0])
+        make.grant(staff, school, school.campuses[1])
+    make.school(customer=staff.customer, name="Verilmeyen Okul")
+    session.commit()
+
+    first = granted_schools_page(session, staff, 1, per_page=2)
+    second = granted_schools_page(session, staff, 2, per_page=2)
+
+    assert first.total == second.total == 3
+    assert [g.school.name for g in first.items] == ["Ada Okulu", "Bora Okulu"]
+    assert [g.school.name for g in second.items] == ["Cem Okulu"]
+    assert [c.name for c in second.items[0].campuses] == ["Merkez", "Moda"]
+    assert granted_schools_page(session, staff, 1, per_page=2).items[0].whole_school is False
+
+
+def test_granted_schools_page_of_an_inactive_member_is_empty(session, make):
+    staff = make.customer_user(is_active=False)
+    make.grant(staff, make.school(customer=staff.customer))
+
+    page = granted_schools_page(session, staff, 1)
+
+    assert (page.items, page.total) == ([], 0)
