@@ -9,7 +9,7 @@ commits.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from portal.audit import Origin, log_event
 from portal.billing.cards import CardOnFile
@@ -18,6 +18,7 @@ from portal.billing.money import Charge
 from portal.billing.subscribers import Subscriber
 from portal.models import Payment
 from portal.models.billing import PaymentPurpose, PaymentStatus
+from portal.paging import Page, paginate
 
 
 class PaymentFailed(Exception):
@@ -105,6 +106,17 @@ def payments_of(session: Session, payer: Subscriber) -> list[Payment]:
             .order_by(Payment.created_at.desc(), Payment.id.desc())
         )
     )
+
+
+def payments_page(session: Session, payer: Subscriber, number: int) -> Page:
+    """One page of the payer's payment attempts, newest first, with how many there are."""
+    query = (
+        select(Payment)
+        .where(payer.owner_clause(Payment))
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .options(raiseload("*"))  # the list shows the row's own columns only
+    )
+    return paginate(session, query, number)
 
 
 def paid_payment(session: Session, payer: Subscriber, payment_id: int) -> Payment | None:

@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.audit import NO_ORIGIN, Origin, log_event
 from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
@@ -132,6 +132,7 @@ def subscription_history(session: Session, subscriber: Subscriber) -> list[UserS
             select(UserSubscription)
             .where(subscriber.owner_clause(UserSubscription))
             .order_by(UserSubscription.id.desc())
+            .options(selectinload(UserSubscription.plan))  # each line names its plan
         )
     )
 

@@ -6,7 +6,7 @@ since the Turkish catalogue gets these strings later.
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.dates import format_date
@@ -14,7 +14,7 @@ from babel.dates import format_date
 from portal.billing.periods import period_end
 from portal.billing.subscriptions import allowed_actions
 from portal.clock import istanbul_today
-from portal.models import UserPaymentCard
+from portal.models import Payment, UserPaymentCard
 from tests.billing.helpers import (
     PAGE,
     TL,
@@ -29,7 +29,7 @@ from tests.billing.helpers import (
     subscriptions_of,
     text,
 )
-from tests.helpers import HTMX, post
+from tests.helpers import HTMX, counted_statements, post
 from tests.test_html import assert_valid_html
 
 
@@ -461,3 +461,64 @@ def test_a_planned_change_can_be_dropped_while_paused(client, session, make, sig
     assert "The planned change is dropped." in text(page(client))
     (after,) = subscriptions_of(session, signed_in)
     assert after.status == "paused" and after.scheduled_plan_price_id is None
+
+
+def _failed_attempts(session, subscription, count):
+    """`count` failed renewal attempts on the subscription, the newest last."""
+    for n in range(count):
+        session.add(
+            Payment(
+                user_subscription_id=subscription.id,
+                user_id=subscription.user_id,
+                purpose="renewal",
+                net_amount=100,
+                kdv_amount=20,
+                gross_amount=120,
+                status="failed",
+                gateway="sandbox",
+                failure_code="card_declined",
+                idempotency_key=f"test-failed-{subscription.id}-{n}",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=n),
+            )
+        )
+    session.commit()
+
+
+def test_payments_page_twenty_at_a_time_with_their_total(
+    client, session, signed_in, english, subscribed
+):
+    _failed_attempts(session, subscribed, 24)  # and the checkout's own payment: 25
+
+    first = page(client)
+    second = page(client, url=f"{PAGE}?page=2")
+
+    assert "25 payments" in text(first) and "Page 1 of 2" in text(first)
+    assert text(first).count("Failed") == 19 and "Paid" in text(first)  # newest first
+    assert f'href="{PAGE}?page=2"' in first
+    assert text(second).count("Failed") == 5 and "Page 2 of 2" in text(second)
+    assert_valid_html(second, "subscription page, second page of payments")
+
+
+def test_the_payments_pager_swaps_the_panel_for_htmx(
+    client, session, signed_in, english, subscribed
+):
+    _failed_attempts(session, subscribed, 24)
+
+    response = client.get(f"{PAGE}?page=2", headers=HTMX)
+
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="subscription-panel">')
+    assert fragment_text(html).count("Failed") == 5
+    assert_valid_fragment(html)
+
+
+def test_the_subscription_page_runs_as_many_statements_for_1_or_60_payments(
+    app, client, session, signed_in, subscribed
+):
+    with counted_statements(app) as few:
+        client.get(PAGE)
+    _failed_attempts(session, subscribed, 59)
+    with counted_statements(app) as many:
+        client.get(PAGE)
+
+    assert len(many) == len(few)

@@ -5,7 +5,7 @@ actions and these views refuse the others. Who may see and manage a company's su
 views.common.current_subscriber().
 """
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +15,7 @@ from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.billing import bp, subscriptions
 from portal.billing.cards import saved_card_of
 from portal.billing.money import charge_for
-from portal.billing.payments import PaymentFailed, payments_of
+from portal.billing.payments import PaymentFailed, payments_page
 from portal.billing.subscribers import Subscriber
 from portal.billing.subscriptions import Action, SubscriptionError
 from portal.billing.views.common import (
@@ -34,6 +34,7 @@ from portal.forms import EmptyForm
 from portal.i18n import BILLING_CYCLE_NAMES, business_date
 from portal.models import Customer, UserSubscription
 from portal.origin import current_origin
+from portal.paging import page_number
 
 
 @bp.route("/account/subscription")
@@ -83,7 +84,11 @@ def _subscription_page(access: BillingAccess, message: tuple[str, str] | None = 
             if shown is not None and shown.scheduled_price is not None
             else None
         ),
-        payments=payments_of(db.session, subscriber) if access.may_see else [],
+        payments=(
+            payments_page(db.session, subscriber, page_number(request.args.get("page")))
+            if access.may_see
+            else None
+        ),
         history=(
             [
                 s
