@@ -4,7 +4,7 @@ import sqlite3
 
 from sqlalchemy import event, func, insert, literal_column, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.models import User
 
@@ -56,7 +56,15 @@ def users_named(session, words: str, limit: int = 50) -> list[User]:
             .select_from(text("users_name_fts"))
             .where(text("users_name_fts MATCH :q").bindparams(q=query))
         )
-    return list(session.scalars(select(User).where(condition).order_by(User.name).limit(limit)))
+    # The list shows each user's type (joined); anything else touched would be a query per row.
+    query = (
+        select(User)
+        .where(condition)
+        .order_by(User.name, User.id)
+        .limit(limit)
+        .options(joinedload(User.user_type), raiseload("*"))
+    )
+    return list(session.scalars(query))
 
 
 def _tsquery_word(word: str) -> str:

@@ -51,12 +51,13 @@ class Page:
 
 
 def page_number(value: object) -> int:
-    """A page number from a query argument: anything that is not a positive integer is 1."""
-    try:
-        number = int(str(value))
-    except ValueError:
+    """A page number from a query argument: anything but ASCII digits making a positive
+    integer is 1 (int() alone would also take " 3 ", "1_000" and Arabic-Indic digits)."""
+    text = str(value) if value is not None else ""
+    # Nine digits are past any list's last page, and far below the 4,300 int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         return 1
-    return number if number >= 1 else 1
+    return max(int(text), 1)
 
 
 def paginate(

@@ -46,7 +46,10 @@ def test_an_empty_list_is_one_page_with_no_positions():
         ("0", 1),
         ("2", 2),
         ("17", 17),
-        (" 3 ", 3),
+        (" 3 ", 1),
+        ("1_000", 1),
+        ("\u0661\u0662", 1),  # Arabic-Indic digits: int() would read 12
+        ("999999999", 999999999),
         ("1.5", 1),
         ("2abc", 1),
         ("9" * 5000, 1),  # longer than Python will read as an int: not a page number
