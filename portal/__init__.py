@@ -103,6 +103,12 @@ def register_blueprints(app: Flask) -> None:
         from portal.sandbox_provider import bp as sandbox_provider_bp
 
         app.register_blueprint(sandbox_provider_bp)
+    if app.config["BENCH_ROUTES"]:
+        # The benchmark's yardsticks (bench/): a bare "hello" and the reference page, served
+        # by the same processes as the pages measured against them. Never on otherwise.
+        from portal.bench import bp as bench_bp
+
+        app.register_blueprint(bench_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

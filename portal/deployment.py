@@ -44,6 +44,7 @@ def problems(config: Mapping, storage_reachable: bool | None = None) -> list[Pro
         *_limiter(config, storage_reachable),
         *_mail(config),
         *_payments(config),
+        *_bench(config),
     ]
     silenced = set(config.get("DEPLOY_CHECKS_SILENCED") or ()) - REFUSED_AT_START
     return [problem for problem in found if problem.code not in silenced]
@@ -229,6 +230,19 @@ def _payments(config: Mapping) -> list[Problem]:
             )
         )
     return found
+
+
+def _bench(config: Mapping) -> list[Problem]:
+    # Not refused at start: the benchmark itself serves the production settings with them on.
+    if config.get("BENCH_ROUTES"):
+        return [
+            Problem(
+                "bench-routes",
+                "BENCH_ROUTES is on (PORTAL_BENCH_ROUTES=true): /_bench/hello and"
+                " /_bench/reference answer anyone; they are for bench/pages.py only, unset it.",
+            )
+        ]
+    return []
 
 
 def _without_password(uri: str) -> str:

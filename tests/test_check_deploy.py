@@ -76,6 +76,7 @@ def test_production_settings_as_documented_pass(production):
         ({"PAYMENT_GATEWAY": "sandbox"}, "payment-sandbox"),
         ({"RECEIPT_ISSUER": ("Okul", "Adres", "Maslak V.D. · VKN 0000000000")}, "receipt-issuer"),
         ({"HSTS_MAX_AGE": timedelta(days=1)}, "hsts"),
+        ({"BENCH_ROUTES": True}, "bench-routes"),
     ],
 )
 def test_each_problem_is_named_and_fails_the_command(production, overrides, code):
@@ -133,3 +134,16 @@ def test_production_refuses_to_start_without_a_host_allow_list(production):
         production(TRUSTED_HOSTS=None, DEPLOY_CHECKS_SILENCED=["trusted-hosts-missing"])
 
     assert "trusted-hosts-missing" in str(refused.value)
+
+
+def test_bench_routes_are_named_but_do_not_stop_production(production):
+    # bench/pages.py serves the production settings with the reference routes on; only
+    # check-deploy, which a real deployment runs, refuses them.
+    app = production(BENCH_ROUTES=True)
+
+    hello = app.test_client().get("/_bench/hello", base_url="https://okul.example.org")
+
+    assert hello.status_code == 200
+    result = check_deploy(app)
+    assert result.exit_code == 1
+    assert "bench-routes: " in result.stderr

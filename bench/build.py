@@ -1,0 +1,717 @@
+"""Build the benchmark's PostgreSQL database at a country's volume, or reuse the one there.
+
+    .venv/bin/python bench/build.py [--rebuild] [--database okul_bench] [--server-url URL]
+
+The database (okul_bench by default, on postgres@127.0.0.1:5432 with trust authentication,
+or --server-url / OKUL_BENCH_POSTGRESQL_URL) is made by the Alembic migrations and filled
+set-based, a few INSERT ... SELECT statements per table:
+
+    210,000 users: 199,999 parents (with details and the KVKK consent), 10,000 staff,
+            1 operator; one argon2 hash, computed once, is every user's password
+    2,000 companies (customers), each with 5 staff: an admin granted every school of the
+            company, a school manager, an admissions agent (one campus), finance, an agent
+    5,000 schools (4,800 published) with their levels and 15,000 campuses (3 each)
+    1,000,000 favorites, 100,000 subscriptions (98,000 parents', 2,000 companies') with a
+            saved card each and a payment for every period paid so far
+    the demo plan catalogue (portal/demo/plans.py) and two scores per company
+
+and the actors bench/pages.py signs in as (ACTORS below): a parent with 1 favorite, one with
+500 (and Veli Premium), one with a year of monthly Veli Plus payments, the admin of a company
+with 1 school and of one with 200 schools (3 campuses each), and an operator.
+
+When it is done the database carries a marker (COMMENT ON DATABASE) naming this builder's
+version and the Alembic head it was built at; a later run finds the marker and reuses the
+database, unless --rebuild is given or either has changed, which rebuilds it from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: bench/ is not a package
+    sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import URL, Connection, make_url  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.access.permissions import Role  # noqa: E402
+from portal.auth.passwords import hash_password  # noqa: E402
+from portal.billing.money import charge_for  # noqa: E402
+from portal.clock import istanbul_today, utcnow  # noqa: E402
+from portal.demo.plans import make_catalogue  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.turkish import make_vkn  # noqa: E402
+
+# Bump when what the builder makes changes: a database built by another version is rebuilt.
+BUILDER_VERSION = 1
+DEFAULT_DATABASE = "okul_bench"
+DEFAULT_SERVER_URL = os.environ.get(
+    "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BENCH_PASSWORD = "okul-bench-2026"
+DOMAIN = "bench.example.com"
+
+# The volume of the issue. Ids are given explicitly (the sequences are moved past them at the
+# end), so the special rows sit at known places.
+USERS = 210_000
+CUSTOMERS = 2_000
+STAFF_PER_CUSTOMER = 5
+STAFF = CUSTOMERS * STAFF_PER_CUSTOMER  # users 2 .. 10,001
+SCHOOLS = 5_000
+CAMPUSES_PER_SCHOOL = 3
+CAMPUSES = SCHOOLS * CAMPUSES_PER_SCHOOL
+UNPUBLISHED_EVERY = 24  # of the schools of ordinary companies: 200 unpublished, 4,800 shown
+FAVORITES = 1_000_000
+SUBSCRIPTIONS = 100_000
+COMPANY_SUBSCRIPTIONS = CUSTOMERS  # every company has one; the rest are parents'
+BIG_COMPANY_SCHOOLS = 200
+
+OPERATOR_ID = 1
+FIRST_STAFF_ID = 2
+FIRST_PARENT_ID = FIRST_STAFF_ID + STAFF  # 10,002
+PARENTS = USERS - FIRST_PARENT_ID + 1  # 199,999
+ONE_FAVORITE_ID = FIRST_PARENT_ID
+MANY_FAVORITES_ID = FIRST_PARENT_ID + 1
+SUBSCRIBER_ID = FIRST_PARENT_ID + 2
+MANY_FAVORITES = 500
+MANY_FAVORITE_CAMPUSES = 100
+SUBSCRIBER_FAVORITES = 5
+SUBSCRIBER_MONTHS_PAID = 12
+FIRST_ORDINARY_PARENT_ID = FIRST_PARENT_ID + 3
+
+# customers 1 and 2: the company with one school and the one with 200; their admins are the
+# first staff member of each (customer_users 1 and 6, users 2 and 7).
+SMALL_COMPANY_ID = 1
+BIG_COMPANY_ID = 2
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user bench/pages.py signs in as."""
+
+    key: str
+    email: str
+    who: str
+
+
+ACTORS = {
+    actor.key: actor
+    for actor in (
+        Actor("parent_1", f"veli.bir@{DOMAIN}", "parent with 1 favorite, no plan"),
+        Actor("parent_500", f"veli.besyuz@{DOMAIN}", "parent with 500 favorites, Veli Premium"),
+        Actor(
+            "subscriber",
+            f"veli.abone@{DOMAIN}",
+            f"parent on monthly Veli Plus, {SUBSCRIBER_MONTHS_PAID} payments",
+        ),
+        Actor("admin_1", f"yonetici.tek@{DOMAIN}", "admin of a company with 1 school"),
+        Actor(
+            "admin_200",
+            f"yonetici.ikiyuz@{DOMAIN}",
+            f"admin of a company with {BIG_COMPANY_SCHOOLS} schools",
+        ),
+        Actor("operator", f"operator@{DOMAIN}", "operator"),
+    )
+}
+
+# Where schools are: (city, weight in 100, districts). İstanbul holds nearly a third.
+PLACES = [
+    ("İstanbul", 29, ["Kadıköy", "Beşiktaş", "Üsküdar", "Ataşehir", "Bakırköy", "Sarıyer"]),
+    ("Ankara", 12, ["Çankaya", "Yenimahalle", "Keçiören", "Etimesgut"]),
+    ("İzmir", 10, ["Karşıyaka", "Bornova", "Konak", "Buca"]),
+    ("Bursa", 6, ["Nilüfer", "Osmangazi", "Yıldırım"]),
+    ("Antalya", 5, ["Muratpaşa", "Konyaaltı", "Kepez"]),
+    ("Kocaeli", 4, ["İzmit", "Gebze"]),
+    ("Konya", 4, ["Selçuklu", "Meram"]),
+    ("Adana", 3, ["Seyhan", "Çukurova"]),
+    ("Gaziantep", 3, ["Şahinbey", "Şehitkamil"]),
+    ("Kayseri", 3, ["Melikgazi", "Kocasinan"]),
+    ("Mersin", 3, ["Yenişehir", "Mezitli"]),
+    ("Eskişehir", 3, ["Odunpazarı", "Tepebaşı"]),
+    ("Samsun", 3, ["Atakum", "İlkadım"]),
+    ("Trabzon", 2, ["Ortahisar"]),
+    ("Denizli", 2, ["Pamukkale", "Merkezefendi"]),
+    ("Sakarya", 2, ["Adapazarı", "Serdivan"]),
+    ("Tekirdağ", 2, ["Süleymanpaşa", "Çorlu"]),
+    ("Muğla", 2, ["Bodrum", "Menteşe"]),
+    ("Diyarbakır", 1, ["Kayapınar"]),
+    ("Erzurum", 1, ["Yakutiye"]),
+]
+FIRST_NAMES = [
+    "Elif", "Zeynep", "Ayşe", "Fatma", "Emine", "Meryem", "Defne", "Ecrin", "Azra", "Nehir",
+    "Mehmet", "Mustafa", "Ahmet", "Ali", "Hüseyin", "Yusuf", "Emir", "Ömer", "Eymen", "Çağan",
+    "Gökhan", "Şule", "İrem", "Özge", "Ümit", "Burak", "Selin", "Kerem", "Ebru", "Tuğba",
+]  # fmt: skip
+LAST_NAMES = [
+    "Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Yıldız", "Yıldırım", "Öztürk", "Aydın",
+    "Özdemir", "Arslan", "Doğan", "Kılıç", "Aslan", "Çetin", "Kara", "Koç", "Kurt", "Özkan",
+    "Şimşek", "Polat", "Öz", "Korkmaz", "Karaca", "Güneş", "Erdoğan", "Aksoy", "Uçar", "Tekin",
+    "Bulut", "Ünal", "Güler", "Turan", "Işık", "Acar", "Avcı", "Sarı", "Bozkurt", "Ateş", "Eren",
+]  # fmt: skip
+SCHOOL_WORDS = [
+    "Bilge", "Deniz", "Güneş", "Yıldız", "Çınar", "Ekin", "Ufuk", "Işık", "Umut", "Başak",
+    "Gökkuşağı", "Pınar", "Atlas", "Meltem", "Kardelen", "Lale", "Nilüfer", "Toros", "Ada",
+    "Doruk", "Ilgaz", "Kuzey", "Marmara", "Ege", "Erciyes", "Fidan", "Filiz", "Tomurcuk",
+    "Akademi", "Bahçe", "Çağdaş", "Özgür", "Yeni Nesil", "Bilim", "Sanat", "Köprü", "Pusula",
+    "Rüzgar", "Yunus", "Mimar Sinan",
+]  # fmt: skip
+# The kind in the school's name, and the levels it teaches.
+SCHOOL_KINDS = [
+    ("Anaokulu", ["preschool"]),
+    ("İlkokulu", ["primary"]),
+    ("Ortaokulu", ["middle"]),
+    ("Lisesi", ["high"]),
+    ("Koleji", ["preschool", "primary", "middle", "high"]),
+    ("Fen Lisesi", ["high"]),
+]
+# What parents and companies subscribe to: (plan code, cycle), chosen in turn.
+PARENT_PRICES = [
+    ("veli-plus", "monthly"),
+    ("veli-plus", "quarterly"),
+    ("veli-plus", "yearly"),
+    ("veli-premium", "monthly"),
+    ("veli-premium", "yearly"),
+]
+COMPANY_PRICES = [("okul-temel", "monthly"), ("okul-pro", "monthly"), ("okul-temel", "yearly")]
+CYCLE_MONTHS = "CASE {} WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 WHEN 'semi_annual' THEN 6 WHEN 'yearly' THEN 12 END"  # noqa: E501
+
+
+@dataclass(frozen=True)
+class Built:
+    """The database to use and how it came to be."""
+
+    url: str  # with the password, for create_app and gunicorn
+    reused: bool
+    seconds: float  # of the build (the one that made it, when reused)
+    built_at: str
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--server-url", default=DEFAULT_SERVER_URL)
+    parser.add_argument("--rebuild", action="store_true", help="drop and build it again")
+    args = parser.parse_args(argv)
+    built = ensure(args.server_url, args.database, rebuild=args.rebuild)
+    state = "reused" if built.reused else "built"
+    print(f"{args.database}: {state}; building took {built.seconds:.0f} s ({built.built_at})")
+    return 0
+
+
+def ensure(server_url: str, name: str = DEFAULT_DATABASE, rebuild: bool = False) -> Built:
+    """The benchmark database, reused when its marker matches, built otherwise."""
+    server = make_url(server_url)
+    url = server.set(database=name)
+    marker = None if rebuild else _marker(server, name)
+    expected = {"builder": BUILDER_VERSION, "head": alembic_head()}
+    if marker is not None and all(marker.get(key) == value for key, value in expected.items()):
+        return Built(_render(url), True, marker["seconds"], marker["built_at"])
+    reason = "asked to" if rebuild else ("no marker" if marker is None else f"marker {marker}")
+    print(f"building {name} ({reason}): migrations, then the rows, set-based", flush=True)
+    started = time.perf_counter()
+    _server_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _server_execute(server, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    _migrate_and_load(_render(url))
+    seconds = time.perf_counter() - started
+    built_at = utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    marker = {**expected, "seconds": round(seconds, 1), "built_at": built_at}
+    comment = json.dumps(marker).replace("'", "''")
+    _server_execute(server, f"COMMENT ON DATABASE \"{name}\" IS 'okul-bench {comment}'")
+    print(f"built {name} in {seconds:.0f} s", flush=True)
+    return Built(_render(url), False, seconds, built_at)
+
+
+def alembic_head() -> str:
+    """The revision the migrations end at."""
+    heads = ScriptDirectory(str(ROOT / "migrations")).get_heads()
+    return ",".join(sorted(heads))
+
+
+def _render(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+def _marker(server: URL, name: str) -> dict | None:
+    engine = create_engine(server)
+    try:
+        with engine.connect() as connection:
+            comment = connection.scalar(
+                text(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                    " WHERE datname = :name"
+                ),
+                dict(name=name),
+            )
+    finally:
+        engine.dispose()
+    if not comment or not comment.startswith("okul-bench "):
+        return None
+    try:
+        return json.loads(comment.removeprefix("okul-bench "))
+    except ValueError:
+        return None
+
+
+def _server_execute(server: URL, statement: str) -> None:
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _migrate_and_load(url: str) -> None:
+    # Development settings: only the migrations and the plan catalogue go through the app.
+    previous = os.environ.get("PORTAL_ENV")
+    os.environ["PORTAL_ENV"] = "development"
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    finally:
+        if previous is None:
+            os.environ.pop("PORTAL_ENV")
+        else:
+            os.environ["PORTAL_ENV"] = previous
+    with app.app_context():
+        log = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(log):  # Alembic logs every revision
+                flask_migrate.upgrade()
+        except BaseException:
+            print(log.getvalue(), file=sys.stderr)
+            raise
+        make_catalogue(db.session)  # the demo plans, features and prices
+        db.session.commit()
+        try:
+            with db.engine.begin() as connection:
+                _load(connection)
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                _step("vacuum analyze", lambda: c.execute(text("VACUUM (ANALYZE)")))
+                c.execute(text("CHECKPOINT"))
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _step(what: str, run) -> None:
+    started = time.perf_counter()
+    result = run()
+    rows = getattr(result, "rowcount", -1)
+    count = f"{rows:>9,} rows" if rows is not None and rows >= 0 else " " * 14
+    print(f"  {what:<34} {count} {time.perf_counter() - started:6.1f} s", flush=True)
+
+
+def _load(connection: Connection) -> None:
+    """Every row, in dependency order, in one transaction."""
+    now = utcnow()
+    today = istanbul_today(now)
+    params = dict(now=now.replace(tzinfo=None), today=today)  # naive UTC, as UTCDateTime stores
+
+    def run(what: str, sql: str, **extra) -> None:
+        _step(what, lambda: connection.execute(text(sql), {**params, **extra}))
+
+    cities, districts = [], []
+    for city, weight, city_districts in PLACES:
+        for index in range(weight):
+            cities.append(city)
+            districts.append(city_districts[index % len(city_districts)])
+    assert len(cities) == 100
+    people = dict(first=FIRST_NAMES, last=LAST_NAMES, nf=len(FIRST_NAMES), nl=len(LAST_NAMES))
+    full_name = (
+        "(CAST(:first AS text[]))[1 + {n} % :nf] || ' '"
+        " || (CAST(:last AS text[]))[1 + ({n} / :nf) % :nl]"
+    )
+
+    run(
+        "customers",
+        "INSERT INTO customers (id, name, legal_name, customer_type, tax_office, tax_number,"
+        " erp_code, is_inflation_auto_updated, email, phone, address_line, district, city,"
+        " postal_code, country_code, contact_name, is_active, created_at, updated_at)"
+        " SELECT v.n, CASE v.n WHEN :small THEN 'Tek Okul Eğitim'"
+        "  WHEN :big THEN 'Büyük Zincir Eğitim'"
+        "  ELSE (CAST(:words AS text[]))[1 + v.n % :nw] || ' Eğitim ' || v.n END,"
+        " (CAST(:words AS text[]))[1 + v.n % :nw] || ' Eğitim Kurumları A.Ş. (' || v.n || ')',"
+        " 'company', (CAST(:districts AS text[]))[1 + v.n % 100], v.vkn,"
+        " 'BENCH-' || lpad(v.n::text, 5, '0'), v.n % 3 = 0,"
+        " 'muhasebe' || v.n || '@firma.bench.example.com',"
+        " '+90212' || lpad((5550000 + v.n)::text, 7, '0'),"
+        " 'Cumhuriyet Mah. Okul Cad. No: ' || v.n, (CAST(:districts AS text[]))[1 + v.n % 100],"
+        " (CAST(:cities AS text[]))[1 + v.n % 100], lpad((34000 + v.n % 900)::text, 5, '0'),"
+        f" 'TR', {full_name.format(n='v.n')}, true, :now, :now"
+        " FROM unnest(CAST(:vkns AS text[])) WITH ORDINALITY AS v (vkn, n)",
+        vkns=[make_vkn(f"{7000000 + n:09d}") for n in range(1, CUSTOMERS + 1)],
+        words=SCHOOL_WORDS,
+        nw=len(SCHOOL_WORDS),
+        cities=cities,
+        districts=districts,
+        small=SMALL_COMPANY_ID,
+        big=BIG_COMPANY_ID,
+        **people,
+    )
+    password_hash = hash_password(BENCH_PASSWORD)  # one hash for every user: argon2 is slow
+    user_columns = (
+        "INSERT INTO users (id, name, email, password_hash, email_verified_at, customer_id,"
+        " user_type_id, locale, two_step_enabled, created_at, updated_at)"
+    )
+    run(
+        "users: operator",
+        f"{user_columns} SELECT :id, 'Okul Operatör', :email, :hash, :now, NULL,"
+        " (SELECT id FROM users_types WHERE code = 'operator'), 'tr', false, :now, :now",
+        id=OPERATOR_ID,
+        email=ACTORS["operator"].email,
+        hash=password_hash,
+    )
+    run(
+        "users: staff",
+        f"{user_columns} SELECT :first_id + k, {full_name.format(n='(k + 7)')},"
+        " CASE k WHEN 0 THEN :small_admin WHEN :per THEN :big_admin"
+        "  ELSE 'personel' || k || '@' || :domain END,"
+        " :hash, :now, 1 + k / :per,"
+        " (SELECT id FROM users_types WHERE code = 'customer_staff'), 'tr', false,"
+        " :now - make_interval(days => k % 900), :now"
+        " FROM generate_series(0, :count - 1) AS k",
+        first_id=FIRST_STAFF_ID,
+        count=STAFF,
+        per=STAFF_PER_CUSTOMER,
+        small_admin=ACTORS["admin_1"].email,
+        big_admin=ACTORS["admin_200"].email,
+        domain=DOMAIN,
+        hash=password_hash,
+        **people,
+    )
+    run(
+        "users: parents",
+        f"{user_columns} SELECT u, {full_name.format(n='u')},"
+        " CASE u WHEN :one THEN :one_email WHEN :many THEN :many_email"
+        "  WHEN :subscriber THEN :subscriber_email ELSE 'veli' || u || '@' || :domain END,"
+        " :hash, :now - make_interval(days => u % 900), NULL,"
+        " (SELECT id FROM users_types WHERE code = 'parent'), 'tr', false,"
+        " :now - make_interval(days => u % 900), :now"
+        " FROM generate_series(:first_id, :last_id) AS u",
+        first_id=FIRST_PARENT_ID,
+        last_id=USERS,
+        one=ONE_FAVORITE_ID,
+        many=MANY_FAVORITES_ID,
+        subscriber=SUBSCRIBER_ID,
+        one_email=ACTORS["parent_1"].email,
+        many_email=ACTORS["parent_500"].email,
+        subscriber_email=ACTORS["subscriber"].email,
+        domain=DOMAIN,
+        hash=password_hash,
+        **people,
+    )
+    run(
+        "user_details",
+        "INSERT INTO user_details (user_id, phone, budget_min, budget_max, lead_lost_count,"
+        " lead_won_count, lead_closed_count, lead_open_count, kvkk_accepted_at)"
+        " SELECT id, '+90532' || lpad((id % 10000000)::text, 7, '0'),"
+        " 100000 + (id % 20) * 10000, 250000 + (id % 30) * 10000, 0, 0, 0, 0, created_at"
+        " FROM users WHERE id >= :first_id",
+        first_id=FIRST_PARENT_ID,
+    )
+    run(
+        "user_consents",
+        "INSERT INTO user_consents (user_id, consent_text_id, text_sha256, given_at, method)"
+        " SELECT u.id, t.id, t.body_sha256, u.created_at, 'registration_form'"
+        " FROM users AS u, consent_texts AS t"
+        " WHERE u.id >= :first_id AND t.kind = 'kvkk_consent' AND t.version = 1",
+        first_id=FIRST_PARENT_ID,
+    )
+    run(
+        "customer_users",
+        "INSERT INTO customer_users (id, customer_id, user_id, role_id, title_id, is_active,"
+        " created_at, updated_at)"
+        " SELECT 1 + k, 1 + k / :per, :first_id + k, role.id, title.id, true, :now, :now"
+        " FROM generate_series(0, :count - 1) AS k"
+        " JOIN customer_user_roles AS role ON role.code = (CAST(:roles AS text[]))[1 + k % :per]"
+        " LEFT JOIN customer_user_titles AS title"
+        "  ON title.code = (CAST(:titles AS text[]))[1 + k % :per]",
+        first_id=FIRST_STAFF_ID,
+        count=STAFF,
+        per=STAFF_PER_CUSTOMER,
+        roles=[
+            str(role) for role in (Role.ADMIN, Role.MANAGER, Role.AGENT, Role.FINANCE, Role.AGENT)
+        ],
+        titles=["founder", "principal", "registrar", "accountant", "teacher"],
+    )
+    # School 1 is the small company's only one, schools 2-201 the big company's, the rest
+    # dealt out in turn to the 1,998 other companies (2 or 3 each).
+    others = CUSTOMERS - 2
+    first_other_school = 2 + BIG_COMPANY_SCHOOLS
+    kind = "(s / :nw) % :nk"
+    run(
+        "schools",
+        "INSERT INTO schools (id, customer_id, name, slug, city, district, description,"
+        " yearly_fee_min, yearly_fee_max, is_published, created_at, updated_at)"
+        " SELECT s, CASE WHEN s = 1 THEN :small WHEN s < :first_other THEN :big"
+        "  ELSE 3 + (s - :first_other) % :others END,"
+        " (CAST(:words AS text[]))[1 + s % :nw] || ' ' || (CAST(:kinds AS text[]))[1 + "
+        f"{kind}] || ' ' || place.district,"
+        " 'okul-' || s, place.city, place.district,"
+        " (CAST(:words AS text[]))[1 + s % :nw] || ': ' || place.city || ', ' || place.district"
+        " || '. Deneyimli öğretmen kadrosu, geniş bahçesi ve zengin kulüp etkinlikleriyle'"
+        " || ' öğrencilerini geleceğe hazırlar.',"
+        " fee.low, fee.low + 50000 + (s % 10) * 10000,"
+        " NOT (s >= :first_other AND s % :unpublished_every = 0), :now, :now"
+        " FROM generate_series(1, :count) AS s"
+        " CROSS JOIN LATERAL (SELECT (CAST(:cities AS text[]))[1 + (s * 7) % 100] AS city,"
+        "  (CAST(:districts AS text[]))[1 + (s * 7) % 100] AS district) AS place"
+        " CROSS JOIN LATERAL (SELECT 80000 + ((s * 7919) % 300) * 1000 AS low) AS fee",
+        count=SCHOOLS,
+        small=SMALL_COMPANY_ID,
+        big=BIG_COMPANY_ID,
+        first_other=first_other_school,
+        others=others,
+        unpublished_every=UNPUBLISHED_EVERY,
+        words=SCHOOL_WORDS,
+        nw=len(SCHOOL_WORDS),
+        kinds=[name for name, _levels in SCHOOL_KINDS],
+        nk=len(SCHOOL_KINDS),
+        cities=cities,
+        districts=districts,
+    )
+    levels = " ".join(
+        f"WHEN {index} THEN ARRAY{levels!r}" for index, (_name, levels) in enumerate(SCHOOL_KINDS)
+    )
+    run(
+        "school_levels",
+        "INSERT INTO school_levels (school_id, level)"
+        " SELECT s.id, level FROM schools AS s"
+        f" CROSS JOIN LATERAL unnest(CASE (s.id / :nw) % :nk {levels} END) AS level",
+        nw=len(SCHOOL_WORDS),
+        nk=len(SCHOOL_KINDS),
+    )
+    run(
+        "campuses",
+        "INSERT INTO campuses (id, school_id, name, city, district, address_line, phone,"
+        " created_at, updated_at)"
+        " SELECT c, s.id, CASE (c - 1) % :per WHEN 0 THEN 'Merkez Kampüsü'"
+        "  WHEN 1 THEN s.district || ' Kampüsü' ELSE 'Kuzey Kampüsü' END,"
+        " s.city, s.district, 'Okul Sok. No: ' || c, '+90216' || lpad((4440000 + c)::text, 7, '0'),"
+        " :now, :now"
+        " FROM generate_series(1, :count) AS c JOIN schools AS s ON s.id = 1 + (c - 1) / :per",
+        count=CAMPUSES,
+        per=CAMPUSES_PER_SCHOOL,
+    )
+    # Admins: every school of their company; managers: its first school; agents: the first
+    # campus of it; finance: no school.
+    first_school = "(SELECT min(id) FROM schools WHERE customer_id = cu.customer_id)"
+    run(
+        "customer_user_schools",
+        "INSERT INTO customer_user_schools (customer_user_id, school_id, campus_id, created_at)"
+        " SELECT cu.id, s.id, CAST(NULL AS bigint), :now FROM customer_users AS cu"
+        " JOIN customer_user_roles AS role ON role.id = cu.role_id AND role.code = :admin"
+        " JOIN schools AS s ON s.customer_id = cu.customer_id"
+        " UNION ALL"
+        f" SELECT cu.id, {first_school}, NULL, :now FROM customer_users AS cu"
+        " JOIN customer_user_roles AS role ON role.id = cu.role_id AND role.code = :manager"
+        " UNION ALL"
+        " SELECT cu.id, first_school.id,"
+        " (SELECT min(id) FROM campuses WHERE school_id = first_school.id),"
+        " :now FROM customer_users AS cu"
+        " JOIN customer_user_roles AS role ON role.id = cu.role_id AND role.code = :agent"
+        f" CROSS JOIN LATERAL (SELECT {first_school} AS id) AS first_school",
+        admin=str(Role.ADMIN),
+        manager=str(Role.MANAGER),
+        agent=str(Role.AGENT),
+    )
+    run(
+        "customer_scores",
+        "INSERT INTO customer_scores (customer_id, scored_on, demand, communication,"
+        " responsiveness, payment, total)"
+        " SELECT c.id, :today - ago.days, 100 + (c.id * 7 + ago.days) % 150,"
+        " 90 + (c.id * 11) % 160, 80 + (c.id * 13) % 170, 120 + (c.id * 3) % 130,"
+        " 100 + (c.id * 5 + ago.days) % 150"
+        " FROM customers AS c CROSS JOIN (VALUES (0), (30)) AS ago (days)",
+    )
+    _load_subscriptions(connection, run)
+    _load_favorites(run)
+    for table in ("customers", "users", "customer_users", "schools", "campuses"):
+        run(
+            f"sequence of {table}",
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" (SELECT max(id) FROM {table}))",
+        )
+
+
+def _load_subscriptions(connection: Connection, run) -> None:
+    """Cards, subscriptions and one payment per period paid, for parents and companies."""
+    prices = {
+        (code, cycle): (price_id, amount, kdv_included)
+        for price_id, code, cycle, amount, kdv_included in connection.execute(
+            text(
+                "SELECT price.id, plan.code, price.billing_cycle, price.amount, price.kdv_included"
+                " FROM plan_prices AS price"
+                " JOIN subscription_plans AS plan ON plan.id = price.subscription_plan_id"
+                " WHERE price.status = 'active'"
+            )
+        )
+    }
+    charges = {price_id: charge_for(amount, kdv) for price_id, amount, kdv in prices.values()}
+    parents = SUBSCRIPTIONS - COMPANY_SUBSCRIPTIONS
+    card_columns = "gateway, token, brand, last4, exp_month, exp_year, created_at, updated_at"
+    card_values = "'sandbox', 'sbx_ok_' || lpad(to_hex({n}), 24, '0'), 'visa', '4242', 12, {year}"
+    year = istanbul_today().year + 3
+    run(
+        "user_payment_cards",
+        f"INSERT INTO user_payment_cards (user_id, {card_columns})"
+        f" SELECT u, {card_values.format(n='u', year=year)}, :now, :now"
+        " FROM generate_series(:first_id, :first_id + :count - 1) AS u",
+        first_id=MANY_FAVORITES_ID,
+        count=parents,
+    )
+    run(
+        "customer_credit_cards",
+        f"INSERT INTO customer_credit_cards (customer_id, holder_name, is_default, {card_columns})"
+        f" SELECT id, name, true, {card_values.format(n='(id + 1000000000)', year=year)},"
+        " :now, :now FROM customers",
+    )
+    # Period k of a subscription anchored on `anchor` ends k + 1 cycles after it; the one
+    # running today is the number of whole cycles since the anchor.
+    months = CYCLE_MONTHS.format("price.billing_cycle")
+    elapsed = "(extract(year FROM age(:today, a.anchor)) * 12 + extract(month FROM age(:today, a.anchor)))::int"  # noqa: E501
+    columns = (
+        "subscription_plan_id, plan_price_id, billing_cycle, amount, currency, kdv_included,"
+        " anchor_date, start_date, end_date, period_index, status, auto_renew,"
+        " cancel_at_period_end, next_billing_date, last_payment_date, retry_count, cancelled_at,"
+        " created_at, updated_at"
+    )
+    # One in 20 cancelled, one in 20 expired, the rest active and due at the period's end.
+    values = (
+        "price.subscription_plan_id, price.id, price.billing_cycle, price.amount, 'TRY',"
+        " price.kdv_included, a.anchor, a.anchor,"
+        " CAST(a.anchor + make_interval(months => (p.k + 1) * p.months) AS date), p.k,"
+        " CASE o.n % 20 WHEN 19 THEN 'cancelled' WHEN 18 THEN 'expired' ELSE 'active' END,"
+        " o.n % 20 < 18, false,"
+        " CASE WHEN o.n % 20 < 18"
+        "  THEN CAST(a.anchor + make_interval(months => (p.k + 1) * p.months) AS date) END,"
+        " CAST(a.anchor + make_interval(months => p.k * p.months) AS date), 0,"
+        " CASE WHEN o.n % 20 >= 18 THEN :now END, a.anchor + time '09:00', :now"
+    )
+    lateral = (
+        f" CROSS JOIN LATERAL (SELECT {months} AS months, {elapsed} AS elapsed) AS m"
+        " CROSS JOIN LATERAL (SELECT m.months, m.elapsed / m.months AS k) AS p"
+    )
+    chosen = [prices[key][0] for key in PARENT_PRICES]
+    run(
+        "user_subscriptions: parents",
+        f"INSERT INTO user_subscriptions (user_id, user_payment_card_id, {columns})"
+        f" SELECT card.user_id, card.id, {values}"
+        " FROM user_payment_cards AS card"
+        " CROSS JOIN LATERAL (SELECT card.user_id - :many AS n) AS o"
+        " JOIN plan_prices AS price ON price.id = CASE card.user_id"
+        "  WHEN :many THEN :premium_yearly WHEN :subscriber THEN :plus_monthly"
+        "  ELSE (CAST(:chosen AS bigint[]))[1 + o.n % :nc] END"
+        " CROSS JOIN LATERAL (SELECT CASE card.user_id"
+        "  WHEN :subscriber THEN CAST(:today - make_interval(months => :months_paid - 1, days => 3)"
+        "   AS date)"
+        "  WHEN :many THEN :today - 200"
+        "  ELSE :today - (o.n * 37 % 400)::int END AS anchor) AS a" + lateral,
+        many=MANY_FAVORITES_ID,
+        subscriber=SUBSCRIBER_ID,
+        premium_yearly=prices[("veli-premium", "yearly")][0],
+        plus_monthly=prices[("veli-plus", "monthly")][0],
+        chosen=chosen,
+        nc=len(chosen),
+        months_paid=SUBSCRIBER_MONTHS_PAID,
+    )
+    chosen = [prices[key][0] for key in COMPANY_PRICES]
+    run(
+        "user_subscriptions: companies",
+        f"INSERT INTO user_subscriptions (customer_id, customer_credit_card_id, {columns})"
+        f" SELECT card.customer_id, card.id, {values}"
+        " FROM customer_credit_cards AS card"
+        " CROSS JOIN LATERAL (SELECT card.customer_id AS n) AS o"
+        " JOIN plan_prices AS price ON price.id = (CAST(:chosen AS bigint[]))[1 + o.n % :nc]"
+        " CROSS JOIN LATERAL (SELECT :today - (o.n * 53 % 500)::int AS anchor) AS a" + lateral,
+        chosen=chosen,
+        nc=len(chosen),
+    )
+    months = CYCLE_MONTHS.format("s.billing_cycle")
+    run(
+        "payments",
+        "INSERT INTO payments (user_subscription_id, user_id, customer_id, purpose, plan_price_id,"
+        " net_amount, kdv_amount, gross_amount, currency, status, gateway, gateway_reference,"
+        " idempotency_key, charged_period, card_brand, card_last4, created_at)"
+        " SELECT s.id, s.user_id, s.customer_id,"
+        " CASE WHEN period.k = 0 THEN 'first_charge' ELSE 'renewal' END, s.plan_price_id,"
+        " charge.net, charge.kdv, charge.gross, 'TRY', 'succeeded', 'sandbox',"
+        " 'sbx_ch_' || left(md5(s.id || ':' || period.k), 24),"
+        " 'bench:sub' || s.id || ':' || period.k, period.starts, 'visa', '4242',"
+        " period.starts + time '09:00'"
+        " FROM user_subscriptions AS s"
+        " JOIN unnest(CAST(:price_ids AS bigint[]), CAST(:nets AS numeric[]),"
+        "  CAST(:kdvs AS numeric[]), CAST(:grosses AS numeric[]))"
+        "  AS charge (price_id, net, kdv, gross) ON charge.price_id = s.plan_price_id"
+        " CROSS JOIN LATERAL generate_series(0, s.period_index) AS k"
+        f" CROSS JOIN LATERAL (SELECT k, CAST(s.anchor_date + make_interval(months => k * {months})"
+        "  AS date) AS starts) AS period"
+        " ORDER BY s.id, period.k",
+        price_ids=list(charges),
+        nets=[charge.net for charge in charges.values()],
+        kdvs=[charge.kdv for charge in charges.values()],
+        grosses=[charge.gross for charge in charges.values()],
+    )
+
+
+def _load_favorites(run) -> None:
+    """1,000,000 favorites: the three special parents', then about 5 per other parent."""
+    published_schools = "SELECT id FROM schools WHERE is_published ORDER BY id"
+    run(
+        "user_favorites: special parents",
+        "INSERT INTO user_favorites (user_id, favoritable_type, favoritable_id, created_at)"
+        " SELECT :one, 'school', 1, :now"
+        " UNION ALL"
+        " SELECT :many, 'school', id, :now - make_interval(mins => (row_number() OVER ())::int)"
+        f" FROM ({published_schools} LIMIT :many_schools) AS s"
+        " UNION ALL"
+        " SELECT :many, 'campus', c.id,"
+        " :now - make_interval(hours => 10000 + (row_number() OVER ())::int)"
+        " FROM (SELECT campuses.id FROM campuses JOIN schools ON schools.id = campuses.school_id"
+        "  WHERE schools.is_published ORDER BY campuses.id DESC LIMIT :many_campuses) AS c"
+        " UNION ALL"
+        " SELECT :subscriber, 'school', id,"
+        " :now - make_interval(days => (row_number() OVER ())::int)"
+        f" FROM ({published_schools} OFFSET 1 LIMIT :subscriber_count) AS s",
+        one=ONE_FAVORITE_ID,
+        many=MANY_FAVORITES_ID,
+        many_schools=MANY_FAVORITES - MANY_FAVORITE_CAMPUSES,
+        many_campuses=MANY_FAVORITE_CAMPUSES,
+        subscriber=SUBSCRIBER_ID,
+        subscriber_count=SUBSCRIBER_FAVORITES,
+    )
+    # Parent u's j-th favorite (j < 5): a campus when (u + j) % 5 = 0, else a school; the
+    # targets of one parent differ because j * 997 differs modulo 5,000 and 15,000.
+    ordinary = USERS - FIRST_ORDINARY_PARENT_ID + 1
+    count = FAVORITES - 1 - MANY_FAVORITES - SUBSCRIBER_FAVORITES
+    run(
+        "user_favorites: other parents",
+        "INSERT INTO user_favorites (user_id, favoritable_type, favoritable_id, created_at)"
+        " SELECT x.u, CASE WHEN (x.u + x.j) % 5 = 0 THEN 'campus' ELSE 'school' END,"
+        " CASE WHEN (x.u + x.j) % 5 = 0 THEN 1 + (x.u * 7919 + x.j * 997) % :campuses"
+        "  ELSE 1 + (x.u * 7919 + x.j * 997) % :schools END,"
+        " :now - make_interval(secs => i)"
+        " FROM generate_series(0, :count - 1) AS i"
+        " CROSS JOIN LATERAL (SELECT :first + i % :ordinary AS u, i / :ordinary AS j) AS x",
+        first=FIRST_ORDINARY_PARENT_ID,
+        ordinary=ordinary,
+        count=count,
+        schools=SCHOOLS,
+        campuses=CAMPUSES,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
