@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 # Enough to scan, few enough that the page stays well under 100 KB.
 PER_PAGE = 20
+# A page number past the end of any list.
+PAST_THE_END = 10**9
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,12 @@ def page_number(value: object) -> int:
     """A page number from a query argument: anything but ASCII digits making a positive
     integer is 1 (int() alone would also take " 3 ", "1_000" and Arabic-Indic digits)."""
     text = str(value) if value is not None else ""
-    # Nine digits are past any list's last page, and far below the 4,300 int() refuses.
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+    if not (text.isascii() and text.isdigit()):
         return 1
+    # More digits than any list has pages (and int() refuses past 4,300): past the end, which
+    # paginate() turns into the last page.
+    if len(text) > 9:
+        return PAST_THE_END
     return max(int(text), 1)
 
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import School
-from portal.paging import PER_PAGE, Page, page_number, paginate
+from portal.paging import PAST_THE_END, PER_PAGE, Page, page_number, paginate
 from tests.helpers import counted_statements
 
 
@@ -52,7 +52,7 @@ def test_an_empty_list_is_one_page_with_no_positions():
         ("999999999", 999999999),
         ("1.5", 1),
         ("2abc", 1),
-        ("9" * 5000, 1),  # longer than Python will read as an int: not a page number
+        ("9" * 5000, PAST_THE_END),  # past any list's end, though int() would refuse it
         (None, 1),
         (4, 4),
     ],
