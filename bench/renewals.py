@@ -1,6 +1,8 @@
 """Time one renewal run against a set-based SQL pass making the same writes, on PostgreSQL.
 
     .venv/bin/python bench/renewals.py [--count 100000] [--batch-size 1000] [--max-ratio 3]
+    .venv/bin/python bench/renewals.py --workers 4          # renew() in 4 processes at once
+    .venv/bin/python bench/renewals.py --compare-workers 2 --trials 3 [--min-speedup 1.5]
 
 A throwaway database (okul_bench_<pid>) is created on the server, built by the Alembic
 migrations and dropped at the end. It is filled set-based with N parents, each with a saved
@@ -15,8 +17,11 @@ Then, from the same starting state each time (tables truncated and reloaded, vac
 checkpointed):
 
 1. `portal.billing.renewals.renew()` runs once through the app's session with the sandbox
-   gateway, and its result is checked: N succeeded payments of the right amounts, every
-   subscription one period further (its end as `periods.period_end` computes it), none due;
+   gateway (with --workers N: in N processes at once, each with its own app, engine and
+   session, racing over the same due set for the same business date), and its result is
+   checked: N succeeded payments of the right amounts, exactly one per due period and no
+   other, every subscription one period further (its end as `periods.period_end` computes
+   it), none due;
 2. one transaction of two statements, an INSERT INTO payments ... SELECT and an UPDATE of
    user_subscriptions, makes the same writes; its rows must equal the renewal run's (EXCEPT
    ALL both ways, every column but ids and timestamps).
@@ -27,6 +32,15 @@ peak RSS during renew() and the machine. It exits 1 when the wall-time ratio is 
 --max-ratio, 2 when a check fails. The SQL pass is the floor for these writes, not a
 replacement for renew(): it handles only the rows the fixture makes (active or trial,
 monthly, one period due, a card that succeeds).
+
+--compare-workers N runs, per trial and from the same starting state each time, renew() in
+one worker process, the set-based pass and renew() in N worker processes; both renewal runs
+are checked as above and must have written the same rows as the set-based pass. It prints
+the throughput of N workers against one and exits 1 when the median over --trials is below
+--min-speedup (1.5), or the median ratio of one worker to the set-based pass is above
+--max-ratio. Each pass also prints how busy the whole machine was and how much of it the pass
+had: on a machine shared with other work, N workers can only go faster if there are CPUs to
+spare.
 """
 
 from __future__ import annotations
@@ -35,17 +49,23 @@ import argparse
 import contextlib
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
+import queue
 import resource
+import statistics
 import sys
+import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import flask_migrate
 from dateutil.relativedelta import relativedelta
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
@@ -53,7 +73,7 @@ from portal import create_app
 from portal.billing.gateway import SandboxGateway
 from portal.billing.money import KDV_RATE, charge_for
 from portal.billing.periods import MONTHLY, period_end
-from portal.billing.renewals import DEFAULT_BATCH_SIZE, renew
+from portal.billing.renewals import DEFAULT_BATCH_SIZE, RenewalReport, renew
 from portal.clock import utcnow
 from portal.extensions import db
 
@@ -83,12 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     url = server_url.set(database=name).render_as_string(hide_password=False)
     _server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
     try:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-            }
-        )
+        app = bench_app(url)
         with app.app_context():
             try:
                 return _run(args)
@@ -103,6 +118,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept database {name}")
         else:
             _server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_app(url: str) -> Flask:
+    """The app on the benchmark's database, with the production settings. It serves no
+    requests, so the settings production requires for serving (trusted hosts, a shared
+    rate-limit store) are filled with what a single process that serves nothing needs."""
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-not-secret",
+            "TRUSTED_HOSTS": ["bench.invalid"],
+            "RATELIMIT_SINGLE_PROCESS": True,
+        }
+    )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -122,10 +151,31 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="FILE",
         help="run renew() under cProfile, save the stats to FILE and print the top entries",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="renew() in this many processes at once (default 1: in this process)",
+    )
+    parser.add_argument(
+        "--compare-workers",
+        type=int,
+        metavar="N",
+        help="per trial: 1 worker process, the set-based pass, N worker processes; exit 1 if"
+        " N workers' throughput is below --min-speedup times one worker's",
+    )
+    parser.add_argument("--min-speedup", type=float, default=1.5)
+    parser.add_argument(
+        "--trials", type=int, default=1, help="trials of --compare-workers (medians)"
+    )
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     args = parser.parse_args(argv)
-    if args.count < 1 or args.batch_size < 1:
-        parser.error("--count and --batch-size must be 1 or more")
+    if min(args.count, args.batch_size, args.workers, args.trials) < 1:
+        parser.error("--count, --batch-size, --workers and --trials must be 1 or more")
+    if args.compare_workers is not None and args.compare_workers < 2:
+        parser.error("--compare-workers must be 2 or more")
+    if args.profile and (args.workers > 1 or args.compare_workers):
+        parser.error("--profile runs renew() in this process: not with worker processes")
     if not _anchors_ending_on(args.date):
         parser.error(f"no monthly period 0 ends on {args.date}; pick another --date")
     return args
@@ -152,29 +202,26 @@ def _run(args: argparse.Namespace) -> int:
         # Statistics on every table, as autovacuum would have them on a live database.
         connection.execute(text("VACUUM (ANALYZE)"))
     print(f"fixture loaded in {time.perf_counter() - started:.1f} s")
+    if args.compare_workers:
+        return _compare_workers(args)
 
     _reset()
     load_before = os.getloadavg()[0]
-    renewed = _time_renew(args, day)
+    renewed = _time_renew(args, day) if args.workers == 1 else _time_workers(args, args.workers)
     _check_renewed(count, day)
-    with db.engine.begin() as connection:
-        for table in NOT_COMPARED:
-            columns = ", ".join(_compared_columns(connection, table))
-            connection.execute(
-                text(f"CREATE TABLE bench_renewed_{table} AS SELECT {columns} FROM {table}")
-            )
+    _keep_renewed()
 
     _reset()
     set_based = _time_set_based(count, day)
     load_after = os.getloadavg()[0]
     _check_same_writes(count)
 
-    with db.engine.connect() as connection:
-        version = connection.scalar(text("SHOW server_version"))
     ratio = renewed.wall / set_based.wall
     verdict = "ok" if ratio <= args.max_ratio else "ABOVE THE LIMIT"
     profiled = " (under cProfile)" if args.profile else ""
-    print(f"renew():       {renewed.describe(count)}{profiled}")
+    print(f"{_label(args.workers):15s}{renewed.describe(count)}{profiled}")
+    if renewed.split:
+        print(f"{'':15s}{renewed.split}")
     print(f"set-based SQL: {set_based.describe(count)}")
     print(f"ratio:         {ratio:8.1f} x wall (limit {args.max_ratio:g} x: {verdict})", end="")
     if renewed.server_cpu is not None and set_based.server_cpu is not None:
@@ -185,18 +232,86 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print()
     if renewed.peak_rss_mib is not None and renewed.rss_before_mib is not None:
+        each = " (the largest worker)" if args.workers > 1 else ""
         print(
             f"peak RSS:      {renewed.peak_rss_mib:8.0f} MiB during renew(),"
-            f" {renewed.rss_before_mib:.0f} MiB before it"
+            f" {renewed.rss_before_mib:.0f} MiB before it{each}"
         )
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS:      {peak:8.0f} MiB (the whole process)")
+    _print_machine(load_before, load_after, "before renew()", "after the SQL pass")
+    return 0 if ratio <= args.max_ratio else 1
+
+
+def _compare_workers(args: argparse.Namespace) -> int:
+    """1 worker, the set-based pass and N workers, from the same starting state, per trial;
+    the medians of the per-trial ratios decide the exit status."""
+    count, day, workers = args.count, args.date, args.compare_workers
+    speedups, ratios = [], []
+    load_before = os.getloadavg()[0]
+    for trial in range(1, args.trials + 1):
+        _reset()
+        one = _time_workers(args, 1)
+        _check_renewed(count, day)
+        if trial == 1:
+            _keep_renewed()
+        else:
+            _check_same_writes(count)
+        _reset()
+        set_based = _time_set_based(count, day)
+        _check_same_writes(count)
+        _reset()
+        many = _time_workers(args, workers)
+        _check_renewed(count, day)
+        _check_same_writes(count)  # the racing workers wrote what the single one did
+        speedups.append(one.wall / many.wall)
+        ratios.append(one.wall / set_based.wall)
+        print(f"trial {trial}, load average {os.getloadavg()[0]:.1f}:")
+        print(f"  {_label(1):15s}{one.describe(count)}")
+        print(f"  {_label(workers):15s}{many.describe(count)}  {many.split}")
+        print(f"  set-based SQL: {set_based.describe(count)}")
+        print(
+            f"  {workers} workers / 1: {speedups[-1]:.2f} x throughput;"
+            f" 1 worker / set-based: {ratios[-1]:.2f} x wall"
+        )
+    speedup, ratio = statistics.median(speedups), statistics.median(ratios)
+    fast_enough = speedup >= args.min_speedup
+    within = ratio <= args.max_ratio
+    print(
+        f"throughput:    {speedup:8.2f} x with {workers} workers against 1, median of"
+        f" {args.trials} (at least {args.min_speedup:g} x: {'ok' if fast_enough else 'BELOW'})"
+    )
+    print(
+        f"ratio:         {ratio:8.2f} x wall, 1 worker against set-based SQL, median of"
+        f" {args.trials} (limit {args.max_ratio:g} x: {'ok' if within else 'ABOVE THE LIMIT'})"
+    )
+    _print_machine(load_before, os.getloadavg()[0], "at the start", "at the end")
+    return 0 if fast_enough and within else 1
+
+
+def _label(workers: int) -> str:
+    return "renew():" if workers == 1 else f"renew() x {workers}:"
+
+
+def _print_machine(load_before: float, load_after: float, before: str, after: str) -> None:
+    with db.engine.connect() as connection:
+        version = connection.scalar(text("SHOW server_version"))
     print(
         f"machine:       {os.cpu_count()} CPUs, {_memory_gib():.1f} GiB RAM, PostgreSQL {version},"
-        f" load average {load_before:.1f} before renew(), {load_after:.1f} after the SQL pass"
+        f" load average {load_before:.1f} {before}, {load_after:.1f} {after}"
     )
-    return 0 if ratio <= args.max_ratio else 1
+
+
+def _keep_renewed() -> None:
+    """Copy what the renewal run wrote, for _check_same_writes()."""
+    with db.engine.begin() as connection:
+        for table in NOT_COMPARED:
+            columns = ", ".join(_compared_columns(connection, table))
+            connection.execute(text(f"DROP TABLE IF EXISTS bench_renewed_{table}"))
+            connection.execute(
+                text(f"CREATE TABLE bench_renewed_{table} AS SELECT {columns} FROM {table}")
+            )
 
 
 @dataclass
@@ -209,14 +324,22 @@ class Measured:
     server_cpu: float | None
     rss_before_mib: float | None  # Linux only, from /proc/self/status
     peak_rss_mib: float | None
+    machine_busy: float | None = None  # share of all the machine's CPUs busy meanwhile
+    split: str = ""  # with several workers: what each charged, and in how long
 
     def describe(self, rows: int) -> str:
         """One line of the report."""
         server = "?" if self.server_cpu is None else f"{self.server_cpu:.2f} s"
-        return (
+        line = (
             f"{self.wall:8.2f} s {rows / self.wall:10,.0f} rows/s"
             f"  CPU: client {self.client_cpu:.2f} s, server {server}"
         )
+        if self.machine_busy is not None and self.server_cpu is not None:
+            # How much of the machine this pass had, beside how busy the machine was: a pass
+            # that waits neither for locks nor for the disk uses the CPUs it is given.
+            own = (self.client_cpu + self.server_cpu) / (self.wall * (os.cpu_count() or 1))
+            line += f"; machine busy {self.machine_busy:.0%}, this pass {own:.0%}"
+        return line
 
 
 class _Measure:
@@ -230,16 +353,45 @@ class _Measure:
         _reset_peak_rss()
         self._rss_before = _process_status_mib("VmRSS")
         self._backends = _backend_cpu()
+        self._machine = _machine_ticks()
         self._cpu, self._wall = time.process_time(), time.perf_counter()
         return self
 
     def __exit__(self, *exc_info) -> None:
         wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+        machine = _machine_busy(self._machine)
         before, after = self._backends, _backend_cpu()
-        server = None
-        if before is not None and after is not None:
-            server = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
-        self.result = Measured(wall, cpu, server, self._rss_before, _process_status_mib("VmHWM"))
+        self.result = Measured(
+            wall,
+            cpu,
+            _server_cpu(before, after),
+            self._rss_before,
+            _process_status_mib("VmHWM"),
+            machine,
+        )
+
+
+def _server_cpu(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    """Busy and total ticks of all the machine's CPUs so far (Linux: /proc/stat)."""
+    try:
+        ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    total = sum(ticks[:8])  # user nice system idle iowait irq softirq steal
+    return total - ticks[3] - ticks[4], total
+
+
+def _machine_busy(before: tuple[int, int] | None) -> float | None:
+    after = _machine_ticks()
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def _backend_cpu() -> dict[int, float] | None:
@@ -414,11 +566,120 @@ def _time_renew(args: argparse.Namespace, day: date) -> Measured:
     if profiler:
         profiler.dump_stats(args.profile)
         _print_profile(profiler)
-    expected = dict(charged=args.count, failed=0, trials_converted=0, changed=0, ended=0)
-    got = {key: getattr(report, key) for key in expected}
+    _check_reports([report], args.count)
+    return measure.result
+
+
+@dataclass
+class _WorkerDone:
+    """What one worker process sends back."""
+
+    report: RenewalReport
+    wall: float
+    cpu: float
+    rss_before_mib: float | None
+    peak_rss_mib: float | None
+
+
+def _time_workers(args: argparse.Namespace, workers: int) -> Measured:
+    """`workers` processes, each with its own app, engine and session, run renew() for the
+    same business date at once; timed from their common start to the last one's commit.
+
+    Each connects before the start, so the server's CPU is counted from the same backends at
+    both ends, and none pays for its app or its connection inside the timing.
+    """
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(workers + 1)
+    results = context.Queue()
+    url = db.engine.url.render_as_string(hide_password=False)
+    now = utcnow()  # one run's time, as cron's processes started together would record
+    processes = [
+        context.Process(
+            target=_renew_worker,
+            args=(url, args.date, args.batch_size, now, barrier, results),
+            daemon=True,
+        )
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    done: list[_WorkerDone | str] = []
+    try:
+        barrier.wait(WORKER_TIMEOUT)  # every worker has its app and its connection
+        backends = _backend_cpu()
+        machine = _machine_ticks()
+        barrier.wait(WORKER_TIMEOUT)  # go
+        started = time.perf_counter()
+        for _ in processes:
+            done.append(results.get(timeout=WORKER_TIMEOUT))
+            if isinstance(done[-1], str):
+                raise BenchFailure(f"a renewal worker failed:\n{done[-1]}")
+        wall = time.perf_counter() - started
+        busy = _machine_busy(machine)
+        after = _backend_cpu()
+        barrier.wait(WORKER_TIMEOUT)  # the workers may disconnect
+    except (threading.BrokenBarrierError, queue.Empty) as error:
+        failures = [d for d in done if isinstance(d, str)]
+        while not results.empty():
+            failures.append(results.get())
+        raise BenchFailure(f"renewal workers did not finish ({error!r}): {failures}") from None
+    finally:
+        for process in processes:
+            process.join(WORKER_TIMEOUT)
+            if process.is_alive():
+                process.terminate()
+    finished = [d for d in done if isinstance(d, _WorkerDone)]
+    _check_reports([d.report for d in finished], args.count)
+    befores = [d.rss_before_mib for d in finished if d.rss_before_mib is not None]
+    peaks = [d.peak_rss_mib for d in finished if d.peak_rss_mib is not None]
+    return Measured(
+        wall,
+        sum(d.cpu for d in finished),
+        _server_cpu(backends, after),
+        max(befores) if befores else None,
+        max(peaks) if peaks else None,
+        busy,
+        split="charged: " + " / ".join(f"{d.report.charged:,} in {d.wall:.2f} s" for d in finished),
+    )
+
+
+WORKER_TIMEOUT = 1800  # seconds: no pass of this benchmark comes near it
+
+
+def _renew_worker(url, day, batch_size, now, barrier, results) -> None:
+    """One renewal process: its app, its engine and session, one renew() run."""
+    try:
+        app = bench_app(url)
+        with app.app_context():
+            try:
+                db.session.execute(text("SELECT 1"))  # connected before the start
+                db.session.commit()
+                gateway = SandboxGateway()
+                _reset_peak_rss()
+                rss_before = _process_status_mib("VmRSS")
+                barrier.wait(WORKER_TIMEOUT)
+                barrier.wait(WORKER_TIMEOUT)
+                cpu, started = time.process_time(), time.perf_counter()
+                report = renew(db.session, gateway, day, batch_size=batch_size, now=now)
+                db.session.commit()  # renew() commits every batch; this ends the final read
+                wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+                results.put(
+                    _WorkerDone(report, wall, cpu, rss_before, _process_status_mib("VmHWM"))
+                )
+                barrier.wait(WORKER_TIMEOUT)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    except BaseException:
+        results.put(traceback.format_exc())
+        barrier.abort()
+
+
+def _check_reports(reports: list[RenewalReport], count: int) -> None:
+    expected = dict(charged=count, failed=0, trials_converted=0, changed=0, ended=0)
+    got = {key: sum(getattr(r, key) for r in reports) for key in expected}
     if got != expected:
         raise BenchFailure(f"renew() reported {got}, expected {expected}")
-    return measure.result
 
 
 def _print_profile(profiler: cProfile.Profile) -> None:
@@ -429,8 +690,20 @@ def _print_profile(profiler: cProfile.Profile) -> None:
 
 
 def _check_renewed(count: int, day: date) -> None:
-    """N succeeded payments of the right amounts, every subscription exactly one period on."""
+    """N succeeded payments of the right amounts, one per due period and none else, every
+    subscription exactly one period on, nothing still due."""
     with db.engine.connect() as connection:
+        total, periods_paid, subscriptions_paid = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT (user_subscription_id, charged_period)),"
+                " count(DISTINCT user_subscription_id) FROM payments"
+            )
+        ).one()
+        if not total == periods_paid == subscriptions_paid == count:
+            raise BenchFailure(
+                f"{total} payments for {periods_paid} periods of {subscriptions_paid}"
+                f" subscriptions; expected one for each of {count}"
+            )
         payments = connection.execute(
             text(
                 "SELECT amount_paid.net_amount, amount_paid.kdv_amount, amount_paid.gross_amount,"
