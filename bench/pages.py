@@ -10,9 +10,12 @@ each page with wrk for --duration seconds, in --trials interleaved rounds:
 
     reference, hello, reference, page 1, reference, page 2, ..., reference
 
-Each page's figures in a round are divided by the mean of the two reference runs around it,
-and the medians of those per-round ratios are what the targets are checked against, so that
-a machine busy with other work slows both sides alike. Per page it prints requests per second
+where each page's reference is the reference page served to the same visitor (signed out, or
+signed in as the page's actor), so that its ratio is the page's own
+cost and not that of being signed in, which the row "reference page, signed in" shows. Each
+page's figures in a round are divided by the mean of the two reference runs around it, and
+the medians of those per-round ratios are what the targets are checked against, so that a
+machine busy with other work slows both sides alike. Per page it prints requests per second
 and p50/p99 latency (medians over the rounds), the ratios, the gunicorn workers' CPU time per
 request (from /proc, which waiting for a CPU does not inflate), the bytes of the answer and the
 SQL statements of one request (both from the app in this process, on the same database), and
@@ -464,21 +467,33 @@ class Load:
 
 
 def _rounds(load: Load, loaded: list[Result]) -> None:
-    """The interleaved rounds: the reference before and after every page."""
+    """The interleaved rounds: before and after every page, the reference page as served to
+    the same visitor (signed out, or signed in as the page's actor).
+
+    A page is compared with the reference its own visitor gets, so its ratio is what the page
+    adds to the layout and the session every page of that visitor pays; what being signed in
+    costs is the yardstick row "reference page, signed in", compared with the signed-out one.
+    """
     by_key = {r.page.key: r for r in loaded}
     reference = by_key.pop("reference")
     others = list(by_key.values())
     trials = load.args.trials
-    total = trials * (2 * len(others) + 1)
     done = 0
     for trial in range(1, trials + 1):
-        before = _wrk(load, reference.page)
-        reference.runs.append(before)
-        done += 1
+        before: Run | None = None
+        before_actor: str | None = "-"  # no reference run yet in this round
         for result in others:
+            actor = result.page.actor if result.page.targets else None
+            yardstick = _reference_for(actor)
+            if before is None or before_actor != actor:
+                before = _wrk(load, yardstick)
+                if actor is None:
+                    reference.runs.append(before)
+                done += 1
             run = _wrk(load, result.page)
-            after = _wrk(load, reference.page)
-            reference.runs.append(after)
+            after = _wrk(load, yardstick)
+            if actor is None:
+                reference.runs.append(after)
             result.runs.append(run)
             for ratios, value, base in (
                 (result.rps_ratios, run.rps, _mean(before.rps, after.rps)),
@@ -489,12 +504,21 @@ def _rounds(load: Load, loaded: list[Result]) -> None:
                     ratios.append(value / base)
             done += 2
             print(
-                f"  round {trial}/{trials} [{done}/{total}] {result.page.key:<17}"
+                f"  round {trial}/{trials} [{done}] {result.page.key:<17}"
                 f" {run.rps:8.1f} req/s  p99 {_ms(run.p99):>9}  CPU {_ms(run.cpu):>8}/req"
-                f"  reference {before.rps:7.1f} / {after.rps:7.1f} req/s",
+                f"  reference ({actor or 'signed out'}) {before.rps:7.1f} / {after.rps:7.1f}"
+                " req/s",
                 flush=True,
             )
-            before = after
+            before, before_actor = after, actor
+
+
+def _reference_for(actor: str | None) -> Page:
+    """The reference page as `actor` (None: signed out) is served it."""
+    if actor is None:
+        return REFERENCE
+    return Page(f"reference_{actor}", f"reference page, {actor}", REFERENCE.path, actor,
+                targets=False)  # fmt: skip
 
 
 def _wrk(load: Load, page: Page) -> Run:
