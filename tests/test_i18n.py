@@ -1,5 +1,6 @@
 """Turkish by default, English on request; the catalogue is complete and compiled."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -7,11 +8,12 @@ from pathlib import Path
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import session
-from flask_babel import format_currency
+from flask_babel import format_currency, format_datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.i18n import money
+from portal.clock import ISTANBUL
+from portal.i18n import local_datetime, money
 from tests.helpers import csrf_token
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "portal" / "translations"
@@ -100,3 +102,20 @@ def test_compiled_catalogue_matches_the_po_file():
         return {text(m.id): text(m.string) for m in catalog if m.id}
 
     assert entries(po) == entries(mo)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    when=st.datetimes(
+        min_value=datetime(1950, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)
+    ),
+    language=st.sampled_from(["tr", "en"]),
+)
+def test_local_datetime_writes_what_babel_would(app, when, language):
+    # local_datetime() formats by hand for speed; Babel's pattern is the rule it must keep.
+    with app.test_request_context():
+        session["lang"] = language
+        expected = format_datetime(when.astimezone(ISTANBUL), "dd.MM.yyyy HH:mm xxx")
+        assert local_datetime(when) == expected
