@@ -55,7 +55,7 @@ from portal.extensions import db  # noqa: E402
 from portal.turkish import make_vkn  # noqa: E402
 
 # Bump when what the builder makes changes: a database built by another version is rebuilt.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2  # 2: users.name_folded (migration 0009)
 DEFAULT_DATABASE = "okul_bench"
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -362,12 +362,12 @@ def _load(connection: Connection) -> None:
     )
     password_hash = hash_password(BENCH_PASSWORD)  # one hash for every user: argon2 is slow
     user_columns = (
-        "INSERT INTO users (id, name, email, password_hash, email_verified_at, customer_id,"
-        " user_type_id, locale, two_step_enabled, created_at, updated_at)"
+        "INSERT INTO users (id, name, name_folded, email, password_hash, email_verified_at,"
+        " customer_id, user_type_id, locale, two_step_enabled, created_at, updated_at)"
     )
     run(
         "users: operator",
-        f"{user_columns} SELECT :id, 'Okul Operatör', :email, :hash, :now, NULL,"
+        f"{user_columns} SELECT :id, 'Okul Operatör', 'okul operator', :email, :hash, :now, NULL,"
         " (SELECT id FROM users_types WHERE code = 'operator'), 'tr', false, :now, :now",
         id=OPERATOR_ID,
         email=ACTORS["operator"].email,
@@ -376,6 +376,7 @@ def _load(connection: Connection) -> None:
     run(
         "users: staff",
         f"{user_columns} SELECT :first_id + k, {full_name.format(n='(k + 7)')},"
+        f" {_folded(full_name.format(n='(k + 7)'))},"
         " CASE k WHEN 0 THEN :small_admin WHEN :per THEN :big_admin"
         "  ELSE 'personel' || k || '@' || :domain END,"
         " :hash, :now, 1 + k / :per,"
@@ -394,6 +395,7 @@ def _load(connection: Connection) -> None:
     run(
         "users: parents",
         f"{user_columns} SELECT u, {full_name.format(n='u')},"
+        f" {_folded(full_name.format(n='u'))},"
         " CASE u WHEN :one THEN :one_email WHEN :many THEN :many_email"
         "  WHEN :subscriber THEN :subscriber_email ELSE 'veli' || u || '@' || :domain END,"
         " :hash, :now - make_interval(days => u % 900), NULL,"
@@ -715,3 +717,9 @@ def _load_favorites(run) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _folded(name_sql: str) -> str:
+    """SQL for portal.search_text.fold() of a generated name: the names here are Turkish
+    letters only, for which dropping the marks, i for ı and lower case are the whole rule."""
+    return f"lower(translate({name_sql}, 'ÇĞİIÖŞÜçğıöşü', 'CGIIOSUcgiosu'))"

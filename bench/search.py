@@ -53,6 +53,7 @@ from portal.clock import utcnow
 from portal.database import users_named
 from portal.extensions import db
 from portal.models import User
+from portal.search_text import fold
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -192,8 +193,8 @@ def _load_users(count: int) -> None:
         with (
             raw.cursor() as cursor,
             cursor.copy(
-                "COPY users (name, email, user_type_id, locale, email_verified_at, created_at,"
-                " updated_at) FROM STDIN"
+                "COPY users (name, name_folded, email, user_type_id, locale, email_verified_at,"
+                " created_at, updated_at) FROM STDIN"
             ) as copy,
         ):
             for n in range(1, count + 1):
@@ -209,6 +210,7 @@ def _load_users(count: int) -> None:
                 copy.write_row(
                     (
                         f"{first} {family}",
+                        fold(f"{first} {family}"),  # as User's validator would
                         f"arama{n}@bench.example.com",
                         parent,
                         "tr",

@@ -193,3 +193,24 @@ def test_a_sqlite_file_database_lets_readers_and_the_writer_pass_each_other(sess
         pytest.skip("SQLite's journal mode")
     mode = session.execute(text("PRAGMA journal_mode")).scalar()
     assert mode == "wal"
+
+
+@pytest.mark.parametrize("typed", ["YILMAZ", "yilmaz", "Yılmaz", "yılmaz", "yIlMaZ"])
+def test_the_user_search_folds_turkish_letters_and_case_both_ways(session, make, typed):
+    make.user(name="Ayşe Yılmaz")
+    make.user(name="İsmail Şahin")
+    session.commit()  # MariaDB's FULLTEXT index sees committed rows only
+
+    assert [u.name for u in users_named(session, typed)] == ["Ayşe Yılmaz"]
+    assert [u.name for u in users_named(session, "ismail sahin")] == ["İsmail Şahin"]
+    assert [u.name for u in users_named(session, "ISMAIL")] == ["İsmail Şahin"]
+
+
+def test_a_renamed_user_is_found_by_the_folded_new_name(session, make):
+    user = make.user(name="Eski Ad")
+    session.commit()
+    user.name = "Çağrı Öztürk"
+    session.commit()
+
+    assert [u.name for u in users_named(session, "cagri ozturk")] == ["Çağrı Öztürk"]
+    assert users_named(session, "Eski") == []

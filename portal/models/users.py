@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.clock import utcnow
 from portal.models.base import (
@@ -29,6 +29,7 @@ from portal.models.base import (
     one_of,
     str255,
 )
+from portal.search_text import fold
 
 if TYPE_CHECKING:
     from portal.models.customers import Customer, CustomerUser
@@ -68,6 +69,9 @@ class User(UserMixin, TimestampMixin, SoftDeleteMixin, Base):
 
     id: Mapped[bigint_pk]
     name: Mapped[str255]
+    # The name as search compares it (portal.search_text.fold), kept in step by set_name_folded
+    # below; the full-text index is on this column, never shown.
+    name_folded: Mapped[str] = mapped_column(String(255), default="", server_default="")
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -90,6 +94,12 @@ class User(UserMixin, TimestampMixin, SoftDeleteMixin, Base):
     # stored on the row, only its hash in user_session_hash.
     session_token = None
     current_session_id = None
+
+    @validates("name")
+    def set_name_folded(self, _key: str, name: str) -> str:
+        """Every change of the name folds it for search, in the same flush."""
+        self.name_folded = fold(name)
+        return name
 
     @property
     def type_code(self) -> str:
