@@ -55,15 +55,20 @@ def favorites_limit(session: Session, user: User) -> int | None:
 
 
 def favorite_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
-    """The public school or campus a favorite would name, or None."""
+    """The public school or campus a favorite would name, or None.
+
+    Through the session's identity map: the toggle asks once to check the favorite and once
+    more to draw itself, and the second time costs no query.
+    """
     if kind == "school":
-        return session.scalar(select(School).where(School.id == target_id, School.is_public))
+        school = session.get(School, target_id)
+        return school if school is not None and school.is_public else None
     if kind == "campus":
-        return session.scalar(
-            select(Campus)
-            .join(School, School.id == Campus.school_id)
-            .where(Campus.id == target_id, Campus.deleted_at.is_(None), School.is_public)
-        )
+        campus = session.get(Campus, target_id, options=[joinedload(Campus.school)])
+        if campus is None or campus.deleted_at is not None:
+            return None
+        # A deleted school is not loaded at all (the soft-delete criteria): None here.
+        return campus if campus.school is not None and campus.school.is_public else None
     return None
 
 

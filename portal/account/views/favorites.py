@@ -34,6 +34,10 @@ def add_favorite():
     :raise 404: when the school or campus is unknown, unpublished or deleted.
     """
     form = _submitted_form()
+    # Looked up here and held: the session keeps a loaded object only while something refers
+    # to it, so add_favorite()'s own check then finds it without a query; the toggle is drawn
+    # from it too.
+    target = favorites.favorite_target(db.session, form.kind.data, form.target_id.data)
     try:
         favorites.add_favorite(
             db.session, current_user, form.kind.data, form.target_id.data, current_origin()
@@ -47,12 +51,15 @@ def add_favorite():
             limit=refused.limit,
         )
         if htmx.wants_fragment():
-            return _toggle(form, is_favorite=False, status=422, error=message)
+            return _toggle(form, is_favorite=False, status=422, error=message, target=target)
         flash(message, "upgrade")
         return _back(form)
-    db.session.commit()
     if htmx.wants_fragment():
-        return _toggle(form, is_favorite=True)
+        # Drawn before the commit, while the school or campus checked above is still loaded.
+        response = _toggle(form, is_favorite=True, target=target)
+        db.session.commit()
+        return response
+    db.session.commit()
     flash(_("Saved to your favorites."), "success")
     return _back(form)
 
@@ -98,10 +105,16 @@ def _submitted_form() -> FavoriteForm:
     return form
 
 
-def _toggle(form: FavoriteForm, is_favorite: bool, status: int = 200, error=None) -> Response:
-    """The toggle button alone, as htmx swaps it in place of the one that was pressed."""
+def _toggle(
+    form: FavoriteForm, is_favorite: bool, status: int = 200, error=None, target=None
+) -> Response:
+    """The toggle button alone, as htmx swaps it in place of the one that was pressed.
+
+    `target` is the school or campus when the view has it already; else it is looked up.
+    """
     kind, target_id = form.kind.data, form.target_id.data
-    target = favorites.favorite_target(db.session, kind, target_id)
+    if target is None:
+        target = favorites.favorite_target(db.session, kind, target_id)
     if target is None:
         body = ""  # withdrawn since the page was shown: there is nothing left to toggle
     else:
