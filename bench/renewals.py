@@ -63,19 +63,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import flask_migrate
 from dateutil.relativedelta import relativedelta
-from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
-from portal import create_app
 from portal.billing.gateway import SandboxGateway
 from portal.billing.money import KDV_RATE, charge_for
 from portal.billing.periods import MONTHLY, period_end
 from portal.billing.renewals import DEFAULT_BATCH_SIZE, RenewalReport, renew
 from portal.clock import utcnow
 from portal.extensions import db
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
+from common import bench_app, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -118,20 +118,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept database {name}")
         else:
             _server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def bench_app(url: str) -> Flask:
-    """The app on the benchmark's database, with the production settings. It serves no
-    requests, so the settings production requires for serving (trusted hosts, a shared
-    rate-limit store) are filled with what a single process that serves nothing needs."""
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-            "TRUSTED_HOSTS": ["bench.invalid"],
-            "RATELIMIT_SINGLE_PROCESS": True,
-        }
-    )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -184,14 +170,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _run(args: argparse.Namespace) -> int:
     count, day = args.count, args.date
     print(f"renewals: {count:,} due subscriptions, business date {day}, batch {args.batch_size}")
-    migrations_log = io.StringIO()
-    try:
-        # Alembic logs every revision to stderr; shown only when the upgrade fails.
-        with contextlib.redirect_stderr(migrations_log):
-            flask_migrate.upgrade()
-    except BaseException:
-        print(migrations_log.getvalue(), file=sys.stderr)
-        raise
+    upgrade_quietly()
     started = time.perf_counter()
     with db.engine.begin() as connection:
         _load_fixture(connection, count, day)

@@ -32,8 +32,6 @@ common name to search for (pass --rare / --common).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import random
@@ -42,18 +40,19 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import flask_migrate
-from flask import Flask
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
-from portal import create_app
 from portal.clock import utcnow
 from portal.database import users_named
 from portal.extensions import db
 from portal.models import User
 from portal.search_text import fold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
+from common import bench_app, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -133,20 +132,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def bench_app(url: str) -> Flask:
-    """The app on the benchmark's database, with the production settings. It serves no
-    requests, so the settings production requires for serving (trusted hosts, a shared
-    rate-limit store) are filled with what a single process that serves nothing needs."""
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-not-secret",
-            "TRUSTED_HOSTS": ["bench.invalid"],
-            "RATELIMIT_SINGLE_PROCESS": True,
-        }
-    )
-
-
 def _on(url: str, args: argparse.Namespace, build: bool) -> int:
     app = bench_app(url)
     with app.app_context():
@@ -163,14 +148,7 @@ def _on(url: str, args: argparse.Namespace, build: bool) -> int:
 
 
 def _build(count: int) -> None:
-    migrations_log = io.StringIO()
-    try:
-        # Alembic logs every revision to stderr; shown only when the upgrade fails.
-        with contextlib.redirect_stderr(migrations_log):
-            flask_migrate.upgrade()
-    except BaseException:
-        print(migrations_log.getvalue(), file=sys.stderr)
-        raise
+    upgrade_quietly()
     started = time.perf_counter()
     _load_users(count)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
