@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is not a package
 
 import flask_migrate  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
+from common import server_execute  # noqa: E402  (bench/common.py; bench/ is on sys.path)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import URL, Connection, make_url  # noqa: E402
 
@@ -221,14 +222,14 @@ def ensure(server_url: str, name: str = DEFAULT_DATABASE, rebuild: bool = False)
     reason = "asked to" if rebuild else ("no marker" if marker is None else f"marker {marker}")
     print(f"building {name} ({reason}): migrations, then the rows, set-based", flush=True)
     started = time.perf_counter()
-    _server_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _server_execute(server, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    server_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server_execute(server, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     _migrate_and_load(_render(url))
     seconds = time.perf_counter() - started
     built_at = utcnow().strftime("%Y-%m-%d %H:%M UTC")
     marker = {**expected, "seconds": round(seconds, 1), "built_at": built_at}
     comment = json.dumps(marker).replace("'", "''")
-    _server_execute(server, f"COMMENT ON DATABASE \"{name}\" IS 'okul-bench {comment}'")
+    server_execute(server, f"COMMENT ON DATABASE \"{name}\" IS 'okul-bench {comment}'")
     print(f"built {name} in {seconds:.0f} s", flush=True)
     return Built(_render(url), False, seconds, built_at)
 
@@ -262,15 +263,6 @@ def _marker(server: URL, name: str) -> dict | None:
         return json.loads(comment.removeprefix("okul-bench "))
     except ValueError:
         return None
-
-
-def _server_execute(server: URL, statement: str) -> None:
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def _migrate_and_load(url: str) -> None:

@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: the app on a bench database, and its migrations run quietly.
+"""What the benchmark scripts share: the app on a bench database, its migrations run quietly,
+and statements on the database server.
 
 The scripts run as `python bench/<name>.py`, so this folder is on sys.path and `import common`
 finds this module.
@@ -11,6 +12,7 @@ import sys
 
 import flask_migrate
 from flask import Flask
+from sqlalchemy import create_engine, text
 
 from portal import create_app
 
@@ -39,3 +41,13 @@ def upgrade_quietly() -> None:
     except BaseException:
         print(migrations_log.getvalue(), file=sys.stderr)
         raise
+
+
+def server_execute(server_url, statement: str) -> None:
+    """One statement outside a transaction on the database server (CREATE/DROP DATABASE)."""
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()

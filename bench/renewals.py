@@ -64,7 +64,7 @@ from datetime import date
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
 from portal.billing.gateway import SandboxGateway
@@ -75,7 +75,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
-from common import bench_app, upgrade_quietly  # noqa: E402  (bench/common.py)
+from common import bench_app, server_execute, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     server_url = make_url(args.server_url)
     name = f"okul_bench_{os.getpid()}"
     url = server_url.set(database=name).render_as_string(hide_password=False)
-    _server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+    server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
     try:
         app = bench_app(url)
         with app.app_context():
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep_database:
             print(f"kept database {name}")
         else:
-            _server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -413,15 +413,6 @@ def _process_status_mib(field: str) -> float | None:
 
 def _memory_gib() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-
-
-def _server_execute(server_url, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def _anchors_ending_on(day: date) -> list[date]:

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 
 from portal.clock import utcnow
@@ -52,7 +52,7 @@ from portal.models import User
 from portal.search_text import fold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
-from common import bench_app, upgrade_quietly  # noqa: E402  (bench/common.py)
+from common import bench_app, server_execute, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return _on(args.database_url, args, build=False)
     server_url = make_url(args.server_url)
     name = f"okul_search_{os.getpid()}"
-    _server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+    server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
     try:
         url = server_url.set(database=name).render_as_string(hide_password=False)
         return _on(url, args, build=True)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep_database:
             print(f"kept database {name}")
         else:
-            _server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -378,15 +378,6 @@ def _report(args: argparse.Namespace, users: int, searches: list[Search]) -> int
         return 1
     print(f"rare names within {args.max_ratio:g} x LIKE: ok")
     return 0
-
-
-def _server_execute(server_url, statement: str) -> None:
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 if __name__ == "__main__":
