@@ -108,10 +108,12 @@ SUBSCRIPTION_STATUS_NAMES = {
 def _translations():
     # Flask-Babel settles the locale once per request, so its catalogue is settled with it:
     # looked up once here, not on each of the hundred-odd messages of a page (~5 µs each).
-    found = g.get("_portal_translations")
-    if found is None:
-        found = g._portal_translations = get_translations()
-    return found
+    # Kept with the locale it is for, so a force_locale() block still gets its own language.
+    locale = get_locale()
+    cached = g.get("_portal_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._portal_translations = (locale, get_translations())
+    return cached[1]
 
 
 def register_filters(app: Flask) -> None:

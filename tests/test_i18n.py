@@ -7,8 +7,8 @@ from pathlib import Path
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import session
-from flask_babel import format_currency, format_datetime
+from flask import render_template_string, session
+from flask_babel import force_locale, format_currency, format_datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +119,15 @@ def test_local_datetime_writes_what_babel_would(app, when, language):
         session["lang"] = language
         expected = format_datetime(when.astimezone(ISTANBUL), "dd.MM.yyyy HH:mm xxx")
         assert local_datetime(when) == expected
+
+
+def test_a_template_in_a_forced_locale_is_translated_into_it(app):
+    # The page's catalogue is looked up once a request; a block in another language (a mail
+    # in its recipient's language, say) must not get the page's.
+    with app.test_request_context():
+        session["lang"] = "en"
+        template = "{{ _('Find a school') }}"
+        assert render_template_string(template) == "Find a school"
+        with force_locale("tr"):
+            assert render_template_string(template) == "Okul bul"
+        assert render_template_string(template) == "Find a school"
