@@ -185,19 +185,21 @@ class DeliverAfterResponse:
         # database refusing the claim itself (SQLite answers "database is locked" at once when
         # two transactions that read both want to write): without a retry the mail would wait
         # for a worker that the development setup does not run.
-        pauses = self.app.config["MAIL_HANDOFF_RETRIES"]
-        for attempt in range(len(pauses) + 1):
+        pauses = list(self.app.config["MAIL_HANDOFF_RETRIES"])
+        while True:
             try:
                 with self.app.app_context():
                     deliver(ids)
                 return
-            except OperationalError:
-                if attempt == len(pauses):
+            except OperationalError as error:
+                if not pauses:
+                    failure = error
                     break
-                time.sleep(pauses[attempt].total_seconds())
-            except Exception:
+                time.sleep(pauses.pop(0).total_seconds())
+            except Exception as error:
+                failure = error
                 break
-        self.app.logger.exception("mail %s left for `flask mail deliver`", ids)
+        self.app.logger.error("mail %s left for `flask mail deliver`", ids, exc_info=failure)
 
 
 def init_app(app: Flask) -> None:

@@ -218,7 +218,7 @@ def test_a_database_busy_at_hand_off_is_tried_again_and_the_code_still_arrives(
 
 @pytest.mark.config(MAIL_HANDOFF_RETRIES=(timedelta(0),))
 def test_a_database_busy_beyond_the_retries_leaves_the_mail_to_the_worker(
-    app, client, session, runner, parent, monkeypatch
+    app, client, session, runner, parent, monkeypatch, caplog
 ):
     def always_busy(*args, **kwargs):
         raise OperationalError("UPDATE mail_outbox", {}, Exception("database is locked"))
@@ -228,6 +228,8 @@ def test_a_database_busy_beyond_the_retries_leaves_the_mail_to_the_worker(
     monkeypatch.undo()
 
     assert delivered(app) == []
+    (logged,) = [r for r in caplog.records if "left for `flask mail deliver`" in r.getMessage()]
+    assert isinstance(logged.exc_info[1], OperationalError)  # the cause, for whoever reads it
     runner.invoke(args=["mail", "deliver", "--once"])
     assert [m.to for m in delivered(app)] == [parent.email]
 
