@@ -117,7 +117,8 @@ def _translations():
 
 
 def register_filters(app: Flask) -> None:
-    """Expose the formatters and display names to templates."""
+    """Expose the formatters and display names to templates, and give Jinja's `_()` and
+    `ngettext()` the catalogue looked up once a request (in place of Flask-Babel's own)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
