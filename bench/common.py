@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the app on a bench database, its migrations run quietly,
-and statements on the database server.
+statements on the database server and a database made for one run.
 
 The scripts run as `python bench/<name>.py`, so this folder is on sys.path and `import common`
 finds this module.
@@ -9,10 +9,12 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 
 import flask_migrate
 from flask import Flask
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from portal import create_app
 
@@ -51,3 +53,19 @@ def server_execute(server_url, statement: str) -> None:
             connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url, prefix: str, keep: bool = False) -> Iterator[str]:
+    """A new database `<prefix>_<pid>` on the server for the block; yields its URL and drops
+    it afterwards (`keep`: says its name and leaves it, to look at)."""
+    server_url = make_url(server_url)
+    name = f"{prefix}_{os.getpid()}"
+    server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

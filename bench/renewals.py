@@ -65,7 +65,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 
 from portal.billing.gateway import SandboxGateway
 from portal.billing.money import KDV_RATE, charge_for
@@ -75,7 +75,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
-from common import bench_app, server_execute, upgrade_quietly  # noqa: E402  (bench/common.py)
+from common import bench_app, scratch_database, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -98,11 +98,7 @@ class BenchFailure(Exception):
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; the exit status says whether the ratio is within --max-ratio."""
     args = _parse(argv)
-    server_url = make_url(args.server_url)
-    name = f"okul_bench_{os.getpid()}"
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
-    try:
+    with scratch_database(args.server_url, "okul_bench", keep=args.keep_database) as url:
         app = bench_app(url)
         with app.app_context():
             try:
@@ -113,11 +109,6 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 db.session.remove()
                 db.engine.dispose()
-    finally:
-        if args.keep_database:
-            print(f"kept database {name}")
-        else:
-            server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -52,7 +52,7 @@ from portal.models import User
 from portal.search_text import fold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/, when imported
-from common import bench_app, server_execute, upgrade_quietly  # noqa: E402  (bench/common.py)
+from common import bench_app, scratch_database, upgrade_quietly  # noqa: E402  (bench/common.py)
 
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -99,17 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.database_url:
         return _on(args.database_url, args, build=False)
-    server_url = make_url(args.server_url)
-    name = f"okul_search_{os.getpid()}"
-    server_execute(server_url, f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
-    try:
-        url = server_url.set(database=name).render_as_string(hide_password=False)
+    with scratch_database(args.server_url, "okul_search", keep=args.keep_database) as url:
         return _on(url, args, build=True)
-    finally:
-        if args.keep_database:
-            print(f"kept database {name}")
-        else:
-            server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
