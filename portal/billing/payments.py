@@ -97,6 +97,17 @@ def log_failed_attempt(
     log_event(session, "payment_failed", actor_user_id, origin, failure_code=failure_code, **what)
 
 
+def payments_of(session: Session, payer: Subscriber) -> list[Payment]:
+    """The payer's payment attempts, newest first."""
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(payer.owner_clause(Payment))
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+        )
+    )
+
+
 def payments_page(session: Session, payer: Subscriber, number: int) -> Page:
     """One page of the payer's payment attempts, newest first, with how many there are."""
     query = (

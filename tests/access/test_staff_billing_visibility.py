@@ -14,10 +14,11 @@ import pytest
 
 from portal.access.permissions import Role
 from portal.billing.gateway import CardDetails, SandboxGateway
+from portal.billing.payments import payments_of
 from portal.billing.subscribers import Subscriber
 from portal.billing.subscriptions import subscribe
 from portal.clock import istanbul_today
-from tests.billing.helpers import COMPANY_PAGE, TL, checkout_url, payments_of, text
+from tests.billing.helpers import COMPANY_PAGE, TL, checkout_url, text
 from tests.helpers import HTMX, post
 
 GROSS = f"1.200,00{TL}"  # 1.000,00 ₺ + 20 % KDV, as the Turkish pages write it
@@ -78,7 +79,7 @@ def company(session, make) -> Company:
         actor_user_id=staff[Role.ADMIN].user_id,
     )
     session.commit()
-    (payment,) = payments_of(session, customer=customer)
+    (payment,) = payments_of(session, Subscriber(customer_id=customer.id))
     return Company(customer, staff, plan, monthly, yearly, payment.id)
 
 
@@ -164,5 +165,5 @@ def test_a_campus_agent_is_refused_every_billing_step_and_changes_nothing(
 
     assert set(posted.values()) == {403}, posted
     session.expire_all()
-    [payment] = payments_of(session, customer=company.customer)
+    [payment] = payments_of(session, Subscriber(customer_id=company.customer.id))
     assert payment.id == company.payment_id
