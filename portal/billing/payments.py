@@ -99,24 +99,21 @@ def log_failed_attempt(
 
 def payments_of(session: Session, payer: Subscriber) -> list[Payment]:
     """The payer's payment attempts, newest first."""
-    return list(
-        session.scalars(
-            select(Payment)
-            .where(payer.owner_clause(Payment))
-            .order_by(Payment.created_at.desc(), Payment.id.desc())
-        )
-    )
+    return list(session.scalars(_payments_query(payer)))
 
 
 def payments_page(session: Session, payer: Subscriber, number: int) -> Page:
     """One page of the payer's payment attempts, newest first, with how many there are."""
-    query = (
+    # The list shows the rows' own columns only: any relationship touched would be an N+1.
+    return paginate(session, _payments_query(payer).options(raiseload("*")), number)
+
+
+def _payments_query(payer: Subscriber):
+    return (
         select(Payment)
         .where(payer.owner_clause(Payment))
         .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .options(raiseload("*"))  # the list shows the row's own columns only
     )
-    return paginate(session, query, number)
 
 
 def paid_payment(session: Session, payer: Subscriber, payment_id: int) -> Payment | None:
