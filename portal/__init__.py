@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.core import bp as core_bp
     from portal.customer import bp as customer_bp
     from portal.devices import bp as devices_bp
+    from portal.leads import bp as leads_bp
     from portal.operator import bp as operator_bp
     from portal.schools import bp as schools_bp
 
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(billing_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(leads_bp)
     if app.config["PAYMENT_GATEWAY"] == "sandbox":
         # The sandbox provider's hosted payment page: another site in truth, served here only
         # because the sandbox runs offline. A real gateway's page is on the provider's domain.

@@ -117,16 +117,16 @@ def _boolean_word(word: str) -> str:
     return "".join(ch for ch in word if ch.isalnum()) or "_"
 
 
-# The full-text index on users.name_folded is dialect-specific DDL made by the migrations alone
-# (a GIN expression index, a FULLTEXT index, or an FTS5 table with its triggers and shadow
-# tables), so autogenerate must neither drop it nor ask the models to declare it.
-FULLTEXT_OBJECT_PREFIX = "users_name_fts"
-FULLTEXT_INDEX_NAME = "ix_users_name_fts"
+# The full-text indexes on users.name_folded and schools.name_folded are dialect-specific DDL
+# made by the migrations alone (a GIN expression index, a FULLTEXT index, or an FTS5 table with
+# its triggers and shadow tables), so autogenerate must neither drop them nor ask the models to
+# declare them.
+FULLTEXT_NAMES = ("users_name_fts", "ix_users_name_fts", "schools_name_fts", "ix_schools_name_fts")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's filter: leave the hand-written full-text objects out of comparisons."""
-    return not (name or "").startswith((FULLTEXT_OBJECT_PREFIX, FULLTEXT_INDEX_NAME))
+    return not (name or "").startswith(FULLTEXT_NAMES)
 
 
 def insert_many(session: Session, model, rows: list[dict], **same) -> None:

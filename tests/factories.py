@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.access.permissions import Role
 from portal.auth.passwords import hash_password
-from portal.clock import utcnow
+from portal.clock import istanbul_today, utcnow
 from portal.models import (
     Campus,
     Customer,
@@ -17,6 +17,7 @@ from portal.models import (
     PlanFeature,
     PlanPrice,
     School,
+    SchoolFee,
     SchoolLevel,
     SubscriptionPlan,
     SubscriptionPlanFeature,
@@ -24,6 +25,7 @@ from portal.models import (
     UserSubscription,
     UserType,
 )
+from portal.schools.fees import school_year_of
 from portal.turkish import make_vkn
 
 _counter = itertools.count(1)
@@ -74,8 +76,14 @@ class Factories:
         city="İstanbul",
         campuses=("Merkez",),
         levels=("primary",),
+        fees=None,
+        district="Merkez",
+        school_year=None,
         **values,
     ) -> School:
+        """A published school with its campuses; every campus charges `fees` ({level: amount})
+        in `school_year` (this one by default); without `fees` the first level costs 100,000
+        and each later one 50,000 more."""
         n = next(_counter)
         customer = customer or self.customer()
         school = School(
@@ -83,16 +91,34 @@ class Factories:
             name=name or f"Test Okulu {n}",
             slug=f"test-okulu-{n}",
             city=city,
-            district="Merkez",
-            yearly_fee_min=Decimal("100000.00"),
-            yearly_fee_max=Decimal("200000.00"),
+            district=district,
             **values,
         )
         school.level_rows = [SchoolLevel(level=level) for level in levels]
-        school.campuses = [Campus(name=c, city=city, district="Merkez") for c in campuses]
+        school.campuses = [Campus(name=c, city=city, district=district) for c in campuses]
         self.session.add(school)
         self.session.flush()
+        if fees is None:
+            fees = {level: Decimal(100000 + 50000 * i) for i, level in enumerate(levels)}
+        year = school_year or school_year_of(istanbul_today())
+        for campus in school.campuses:
+            for level, amount in fees.items():
+                self.fee(campus, level, amount, year)
+        self.session.flush()
         return school
+
+    def fee(self, campus, level, amount, school_year=None) -> SchoolFee:
+        """The yearly fee of `level` at `campus` (this school year by default)."""
+        fee = SchoolFee(
+            school_id=campus.school_id,
+            campus_id=campus.id,
+            level=level,
+            school_year=school_year or school_year_of(istanbul_today()),
+            yearly_fee=Decimal(amount),
+        )
+        self.session.add(fee)
+        self.session.flush()
+        return fee
 
     def customer_user(self, customer=None, role=Role.ADMIN, email=None, **values) -> CustomerUser:
         customer = customer or self.customer()

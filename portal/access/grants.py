@@ -11,8 +11,8 @@ raise instead of growing quietly with the data).
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School
 from portal.paging import PER_PAGE, Page, paginate
@@ -47,6 +47,51 @@ def may_work_on(
         )
     ).all()
     return None in grants or (campus_id is not None and campus_id in grants)
+
+
+def covers(customer_user: CustomerUser, school_id, campus_id) -> ColumnElement[bool]:
+    """`may_work_on` as SQL, for rows that carry a school id and a (nullable) campus id, such
+    as leads: true when a grant of the user covers the row's school as a whole, or names the
+    row's campus. A row with no campus (a lead to the whole school) needs a whole-school
+    grant. Use it in WHERE clauses, so that a list, a count and a single-row lookup all apply
+    the one rule.
+    """
+    if not customer_user.is_active:
+        return false()
+    return and_(
+        school_id.in_(select(School.id).where(School.customer_id == customer_user.customer_id)),
+        exists().where(
+            CustomerUserSchool.customer_user_id == customer_user.id,
+            CustomerUserSchool.school_id == school_id,
+            or_(CustomerUserSchool.campus_id.is_(None), CustomerUserSchool.campus_id == campus_id),
+        ),
+    )
+
+
+def members_covering(session: Session, school_id: int, campus_id: int | None) -> list[CustomerUser]:
+    """The active staff of the school's company whose grants cover the school (campus_id None)
+    or that campus of it, with their users loaded: who may work on a lead sent there."""
+    grant_covers = or_(
+        CustomerUserSchool.campus_id.is_(None),
+        CustomerUserSchool.campus_id == campus_id if campus_id is not None else false(),
+    )
+    return list(
+        session.scalars(
+            select(CustomerUser)
+            .join(School, School.customer_id == CustomerUser.customer_id)
+            .where(
+                School.id == school_id,
+                CustomerUser.is_active,
+                exists().where(
+                    CustomerUserSchool.customer_user_id == CustomerUser.id,
+                    CustomerUserSchool.school_id == school_id,
+                    grant_covers,
+                ),
+            )
+            .options(joinedload(CustomerUser.user))
+            .order_by(CustomerUser.id)
+        ).unique()
+    )
 
 
 def granted_schools(session: Session, customer_user: CustomerUser) -> list[GrantedSchool]:

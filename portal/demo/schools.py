@@ -10,7 +10,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import Campus, Customer, School, SchoolLevel
+from portal.clock import istanbul_today
+from portal.models import Campus, Customer, School, SchoolFee, SchoolLevel
+from portal.schools.fees import school_year_of
+
+# Next school year's fees are this year's raised by this much (rounded to whole lira).
+NEXT_YEAR_RAISE = Decimal("1.35")
 
 # (customer erp_code, slug, name, city, district, levels, fee min, fee max,
 #  campuses: [(name, city, district)])
@@ -83,16 +88,47 @@ def _school(session, customer, slug, name, city, district, levels, fee_min, fee_
             name=name,
             city=city,
             district=district,
-            yearly_fee_min=Decimal(fee_min),
-            yearly_fee_max=Decimal(fee_max),
             description=f"{name}: {city}, {district}.",
+            address_line=f"Okul Caddesi No: 1, {district} / {city}",
+            phone="+902164440000",
+            email=f"bilgi@{slug}.example",
+            website=f"https://{slug}.example",
         )
         school.level_rows = [SchoolLevel(level=level) for level in levels]
         session.add(school)
     existing = {c.name for c in school.campuses}
     for campus_name, campus_city, campus_district in campuses:
         if campus_name not in existing:
-            school.campuses.append(
-                Campus(name=campus_name, city=campus_city, district=campus_district)
+            campus = Campus(
+                name=campus_name,
+                city=campus_city,
+                district=campus_district,
+                address_line=f"{campus_name} Sokağı No: 2, {campus_district} / {campus_city}",
+                phone="+902164440001",
             )
+            school.campuses.append(campus)
+            session.flush()
+            _fees(session, campus, levels, Decimal(fee_min), Decimal(fee_max))
     return school
+
+
+def _fees(session, campus, levels, low, high) -> None:
+    """This school year's and the next one's fee of every level, from `low` for the youngest
+    level up to `high` for the oldest, evenly between."""
+    this_year = school_year_of(istanbul_today())
+    steps = max(len(levels) - 1, 1)
+    for index, level in enumerate(levels):
+        fee = ((low + (high - low) * index / steps) / 1000).quantize(Decimal("1")) * 1000
+        for year, amount in (
+            (this_year, fee),
+            (this_year + 1, (fee * NEXT_YEAR_RAISE).quantize(Decimal("1"))),
+        ):
+            session.add(
+                SchoolFee(
+                    school_id=campus.school_id,
+                    campus_id=campus.id,
+                    level=level,
+                    school_year=year,
+                    yearly_fee=amount,
+                )
+            )

@@ -27,8 +27,9 @@ from portal.models.customers import (
     CustomerUserSchool,
     CustomerUserTitle,
 )
+from portal.models.leads import Lead, LeadEvent, SchoolOffer, UserComparison
 from portal.models.mail import MailOutbox
-from portal.models.schools import Campus, School, SchoolLevel
+from portal.models.schools import Campus, School, SchoolFee, SchoolLevel
 from portal.models.users import (
     OtpCode,
     User,
@@ -67,13 +68,18 @@ __all__ = [
     "CustomerUserRole",
     "CustomerUserSchool",
     "CustomerUserTitle",
+    "Lead",
+    "LeadEvent",
     "MailOutbox",
     "OtpCode",
     "School",
+    "SchoolFee",
     "SchoolLevel",
+    "SchoolOffer",
     "SoftDeleteMixin",
     "User",
     "UserConsent",
+    "UserComparison",
     "UserContact",
     "UserDetail",
     "UserFavorite",

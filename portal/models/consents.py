@@ -11,7 +11,7 @@ from portal.models.base import Base, BigId, bigint_pk, one_of, str255
 # The information notice (aydınlatma metni) is shown; the explicit consent (açık rıza) is given.
 CONSENT_TEXT_KINDS = ("kvkk_notice", "kvkk_consent")
 # How a consent was given or withdrawn.
-CONSENT_METHODS = ("registration_form", "account_page")
+CONSENT_METHODS = ("registration_form", "account_page", "lead_form")
 
 
 class ConsentText(Base):

@@ -3,4 +3,4 @@
 Importing the modules registers their routes on the blueprint.
 """
 
-from portal.schools.views import catalogue  # noqa: F401
+from portal.schools.views import catalogue, comparison, school  # noqa: F401

@@ -1,6 +1,6 @@
-"""The home page (the school list, filterable by city and paged) and a school's page."""
+"""The home page: the school search."""
 
-from flask import abort, request
+from flask import request
 from flask_login import current_user
 
 from portal import htmx
@@ -32,25 +32,11 @@ def index():
         page=page,
         cities=all_cities,
         city=city,
-        favorite_keys=_favorite_keys(schools=[listed.school.id for listed in page.items]),
+        favorite_keys=favorite_keys_of_page(schools=[listed.school.id for listed in page.items]),
     )
 
 
-@bp.route("/schools/<slug>")
-@allow(ANONYMOUS)
-def detail(slug: str):
-    """A school's page with its campuses.
-
-    :raise 404: when there is no published school with that slug.
-    """
-    school = catalogue.published_school(db.session, slug)
-    if school is None:
-        abort(404)
-    keys = _favorite_keys(schools=[school.id], campuses=[c.id for c in school.campuses])
-    return htmx.render("schools/detail.html", "content", school=school, favorite_keys=keys)
-
-
-def _favorite_keys(schools=(), campuses=()) -> set[tuple[str, int]]:
+def favorite_keys_of_page(schools=(), campuses=()) -> set[tuple[str, int]]:
     """Which of the page's schools and campuses the signed-in parent keeps, to mark the
     toggles: one query for the whole page, whatever the parent keeps elsewhere."""
     if audience_of_user(current_user) != PARENT:
