@@ -217,6 +217,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_leads_campus_id'), ['campus_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_school_id_state_created_at'), ['school_id', 'state', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_user_id_created_at'), ['user_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_leads_user_consent_id'), ['user_consent_id'], unique=False)
 
     op.create_table('school_fees',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -271,6 +272,7 @@ def upgrade():
     )
     with op.batch_alter_table('lead_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lead_events_lead_id_created_at'), ['lead_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lead_events_actor_user_id'), ['actor_user_id'], unique=False)
 
     op.create_table('school_offers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
