@@ -28,6 +28,9 @@ of its payments and one UPDATE of its subscriptions (portal.database.insert_many
 update_many). A run handles every subscription due that day, and mapped objects (identity
 map, change tracking, unit of work, and the garbage they leave) cost over four times what
 the server spends on the whole run (docs/benchmarks.md).
+
+The receipts of a batch's succeeded charges are queued in its transaction, with one SELECT
+and one INSERT (portal.billing.receipts), for `flask mail deliver`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from portal.billing.gateway import PaymentGateway
 from portal.billing.money import charge_for
 from portal.billing.payments import settle
 from portal.billing.periods import period_end, period_index_on
+from portal.billing.receipts import mail_renewal_receipts
 from portal.billing.subscriptions import (
     ACTIVE,
     CANCELLED,
@@ -229,6 +233,14 @@ def renew(
             UserSubscription,
             [{"id": s.id, **{name: getattr(s, name) for name in changed}} for s in batch],
             updated_at=now,
+        )
+        # After the subscriptions' UPDATE: a receipt counts its period from the new anchor.
+        mail_renewal_receipts(
+            session,
+            batch[0].id,
+            batch[-1].id,
+            now,
+            [p.idempotency_key for p in payments if p.status == PaymentStatus.SUCCEEDED],
         )
         last_id = batch[-1].id
         session.commit()

@@ -37,6 +37,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.audit import NO_ORIGIN, Origin, log_event
+from portal.billing import receipts
 from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
 from portal.billing.gateway import PaymentGateway, SavedCard
 from portal.billing.money import Charge, charge_for
@@ -303,6 +304,7 @@ def subscribe(
         payment.charged_period = subscription.anchor_date
         session.add(payment)
         session.flush()
+        receipts.mail_receipt(session, payment)
     log_event(
         session,
         "subscription_started",
@@ -529,6 +531,9 @@ def _charge_new_anchor(
         subscription.last_payment_date = day
         payment.charged_period = day
     session.add(payment)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        session.flush()  # the receipt names the payment by its id
+        receipts.mail_receipt(session, payment)
     return payment
 
 
