@@ -140,6 +140,10 @@ class Config:
     SIGN_IN_ATTACK_NOTICE_INTERVAL = timedelta(hours=24)
     # Favorites a parent may keep without a plan; a plan's "favorites" feature overrides it.
     FAVORITES_LIMIT_DEFAULT = 20
+    # Schools or campuses a parent may compare at once without a plan: two, enough to try the
+    # comparison (and the journey, two campuses side by side); the parent plans sell
+    # it unlimited ("school_comparison", portal/schools/comparison.py).
+    COMPARISON_LIMIT_DEFAULT = 2
 
     # The payment gateway (portal.billing.gateway.GATEWAYS). The sandbox takes only its test
     # cards and needs no network; a real gateway is added there and named here.

@@ -5,6 +5,8 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
     Integer,
     Select,
     String,
@@ -14,9 +16,10 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
-    text,
+    table,
     update,
 )
+from sqlalchemy.dialects.mysql import match
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -66,18 +69,10 @@ def users_named(session, words: str, limit: int = 50) -> list[NamedUser]:
     building objects would cost several times that on every search (issue 10: at most 0.02 x
     a LIKE scan).
     """
-    # Folded as the index is (portal.search_text): "YILMAZ", "yilmaz" and "Yılmaz" are one.
-    words = " ".join(w for w in fold(words).split() if w)
-    if not words:
-        return []
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        # Prefix match on every word, the way people type names into a search box.
-        query = " & ".join(_tsquery_word(w) + ":*" for w in words.split())
-    elif dialect in ("mysql", "mariadb"):
-        query = " ".join("+" + _boolean_word(w) + "*" for w in words.split())
-    else:
-        query = " ".join('"' + w.replace('"', '""') + '"*' for w in words.split())
+    query = name_query(dialect, words)
+    if query is None:
+        return []
     # Core execution on the session's connection: rows of columns need none of the ORM's
     # machinery (about a third of the search's cost when the index answers in 0.1 ms).
     rows = session.connection().execute(_name_search(dialect), {"q": query, "limit": limit})
@@ -87,18 +82,9 @@ def users_named(session, words: str, limit: int = 50) -> list[NamedUser]:
 @cache
 def _name_search(dialect: str) -> Select:
     """The search's statement for a dialect, built once: only its parameters change."""
-    if dialect == "postgresql":
-        condition = func.to_tsvector(literal_column("'simple'"), User.name_folded).op("@@")(
-            func.to_tsquery(literal_column("'simple'"), bindparam("q", type_=String))
-        )
-    elif dialect in ("mysql", "mariadb"):
-        condition = text("MATCH (users.name_folded) AGAINST (:q IN BOOLEAN MODE)")
-    else:
-        condition = User.id.in_(
-            select(literal_column("rowid"))
-            .select_from(text("users_name_fts"))
-            .where(text("users_name_fts MATCH :q"))
-        )
+    condition = name_matches(
+        dialect, User.name_folded, User.id, "users_name_fts", bindparam("q", type_=String)
+    )
     return (
         select(User.id, User.name, User.email, UserType.name)
         .join(UserType, UserType.id == User.user_type_id)
@@ -108,13 +94,58 @@ def _name_search(dialect: str) -> Select:
     )
 
 
-def _tsquery_word(word: str) -> str:
-    # to_tsquery has its own syntax; keep letters and digits only.
-    return "".join(ch for ch in word if ch.isalnum()) or "_"
+# --- Names through the full-text indexes -----------------------------------------------------
+# Each searchable name has a `*_folded` column (portal.search_text.fold) under its database's
+# full-text index (migrations 0009 and 0010): a GIN expression index over
+# to_tsvector('simple', ...) on PostgreSQL, a FULLTEXT index on MariaDB, an FTS5 table whose
+# rowid is the row's id on SQLite. Users and schools are searched the same way: the typed
+# words, folded, each matched as the start of a word of the name (the way people type names
+# into a search box), all of them required.
 
 
-def _boolean_word(word: str) -> str:
-    return "".join(ch for ch in word if ch.isalnum()) or "_"
+def name_query(dialect: str, words: str) -> str | None:
+    """What `words` become in the dialect's full-text query language; None when nothing
+    searchable was typed.
+
+    Folded as the index is (portal.search_text): "YILMAZ", "yilmaz" and "Yılmaz" are one.
+    Each language's operators are taken out of the words, so nothing typed is read as syntax.
+    """
+    folded = fold(words).split()
+    if dialect == "postgresql":
+        terms = [_alnum(w) + ":*" for w in folded if _alnum(w)]
+        return " & ".join(terms) or None
+    if dialect in ("mysql", "mariadb"):
+        terms = ["+" + _alnum(w) + "*" for w in folded if _alnum(w)]
+        return " ".join(terms) or None
+    # FTS5: each word a quoted string (quotes doubled), so its own syntax is never parsed.
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in folded if _alnum(w)) or None
+
+
+def name_matches(
+    dialect: str, folded_column, id_column, fts_table: str, query
+) -> ColumnElement[bool]:
+    """The condition "this row's folded name matches `query`" (a name_query() string, bound
+    or a bindparam), through the dialect's full-text index on `folded_column`.
+
+    `fts_table` is SQLite's FTS5 table of that column, whose rowid is `id_column`.
+    """
+    if not isinstance(query, BindParameter):
+        query = bindparam(None, query, type_=String)
+    if dialect == "postgresql":
+        simple = literal_column("'simple'")
+        return func.to_tsvector(simple, folded_column).op("@@")(func.to_tsquery(simple, query))
+    if dialect in ("mysql", "mariadb"):
+        return match(folded_column, against=query).in_boolean_mode()
+    return id_column.in_(
+        select(literal_column("rowid"))
+        .select_from(table(fts_table))
+        .where(literal_column(fts_table).op("MATCH")(query))
+    )
+
+
+def _alnum(word: str) -> str:
+    # to_tsquery and MariaDB's boolean mode have their own syntax; keep letters and digits.
+    return "".join(ch for ch in word if ch.isalnum())
 
 
 # The full-text indexes on users.name_folded and schools.name_folded are dialect-specific DDL

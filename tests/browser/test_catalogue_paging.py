@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
-from portal.models import Campus, Customer, School, SchoolLevel
+from portal.models import Campus, Customer, School, SchoolFee, SchoolLevel
 from tests.browser.conftest import live_data
 from tests.factories import Factories
 
@@ -31,6 +31,7 @@ def many_schools(live_app):
     yield
     with live_data(live_app) as session:
         school_ids = select(School.id).where(School.customer_id == customer_id)
+        session.execute(delete(SchoolFee).where(SchoolFee.school_id.in_(school_ids)))
         session.execute(delete(SchoolLevel).where(SchoolLevel.school_id.in_(school_ids)))
         session.execute(delete(Campus).where(Campus.school_id.in_(school_ids)))
         session.execute(delete(School).where(School.customer_id == customer_id))

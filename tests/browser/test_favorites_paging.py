@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select
 
-from portal.models import Campus, Customer, School, SchoolLevel, User, UserFavorite
+from portal.models import Campus, Customer, School, SchoolFee, SchoolLevel, User, UserFavorite
 from tests.browser.conftest import live_data, sign_in
 from tests.factories import Factories
 
@@ -39,6 +39,7 @@ def parent_with_21_favorites(live_app):
     with live_data(live_app) as session:
         school_ids = select(School.id).where(School.customer_id == customer_id)
         session.execute(delete(UserFavorite).where(UserFavorite.user_id == parent_id))
+        session.execute(delete(SchoolFee).where(SchoolFee.school_id.in_(school_ids)))
         session.execute(delete(SchoolLevel).where(SchoolLevel.school_id.in_(school_ids)))
         session.execute(delete(Campus).where(Campus.school_id.in_(school_ids)))
         session.execute(delete(School).where(School.customer_id == customer_id))

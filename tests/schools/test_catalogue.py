@@ -1,8 +1,11 @@
 """The public school list and school pages."""
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from portal.models import School, UserFavorite
+from portal.schools.fees import FeeRange
 from tests.helpers import HTMX
 
 
@@ -110,9 +113,18 @@ def test_the_list_the_school_page_and_the_favorites_show_the_same_facts(
     with app.test_request_context():
         school_facts = app.jinja_env.get_template("schools/_facts.html").module.school_facts
         facts = str(school_facts(school))
-        facts_with_campuses = str(school_facts(school, campus_count=len(school.campuses)))
+        # The list's card: the campuses counted, and the range of this year's fee rows (the
+        # factory's 100,000 for primary and 150,000 for middle school at both campuses).
+        facts_with_campuses = str(
+            school_facts(
+                school,
+                campus_count=len(school.campuses),
+                fee_range=FeeRange(Decimal(100000), Decimal(150000)),
+            )
+        )
 
     assert "İlkokul, Ortaokul" in facts and "2 kampüs" in facts_with_campuses
+    assert "100.000,00\u00a0₺ – 150.000,00\u00a0₺" in facts_with_campuses
     assert facts_with_campuses in client.get("/").get_data(as_text=True)
     assert facts in client.get(f"/schools/{school.slug}").get_data(as_text=True)
     assert facts in client.get("/account/favorites").get_data(as_text=True)

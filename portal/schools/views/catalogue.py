@@ -1,39 +1,196 @@
 """The home page: the school search."""
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, Length, Optional
 
 from portal import htmx
 from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
 from portal.account.favorites import favorite_keys
+from portal.clock import istanbul_today
 from portal.extensions import db
+from portal.forms import AmountField, Form, strip_or_none
+from portal.i18n import LEVEL_NAMES
+from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import page_number
-from portal.schools import bp, catalogue
+from portal.schools import bp, search
+from portal.schools.comparison import compared_keys
+from portal.schools.fees import school_year_label, school_years_offered
+from portal.turkish import format_amount
+
+NOT_LISTED = _l("Choose one of the options in the list.")
+
+
+class SearchForm(Form):
+    """The search's filters, read from the query string (a GET form: no CSRF token, nothing
+    changes). A city or district that no longer has schools is ignored, not refused: it
+    comes from an old shared link, not from a mistake the visitor can correct."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("School name"),
+        filters=[strip_or_none],
+        validators=[Optional(), Length(max=100)],
+        render_kw={"type": "search", "autocomplete": "off"},
+    )
+    city = SelectField(_l("City"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    level = SelectField(
+        _l("Level"),
+        choices=[
+            SelectChoice("", _l("All levels")),
+            *(SelectChoice(*c) for c in LEVEL_NAMES.items()),
+        ],
+        default="",
+        validate_choice=False,
+        validators=[AnyOf(["", *SCHOOL_LEVELS], message=NOT_LISTED)],
+    )
+    school_year = SelectField(_l("School year"), validate_choice=False)
+    fee_min = AmountField(_l("Yearly fee from"))
+    fee_max = AmountField(_l("Yearly fee up to"))
+    sort = SelectField(
+        _l("Sort by"),
+        choices=[
+            SelectChoice("name", _l("Name (A–Z)")),
+            SelectChoice("fee_asc", _l("Fee, lowest first")),
+            SelectChoice("fee_desc", _l("Fee, highest first")),
+        ],
+        default="name",
+        validate_choice=False,
+        validators=[AnyOf(search.SORTS, message=NOT_LISTED)],
+    )
+
+    def __init__(self, formdata, school_years: list[int], **data):
+        super().__init__(formdata, school_year=str(school_years[0]), **data)
+        self.school_year.choices = [
+            SelectChoice(str(y), school_year_label(y)) for y in school_years
+        ]
+        self.school_year.validators = [AnyOf([str(y) for y in school_years], message=NOT_LISTED)]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then the range: its error goes next to the highest amount."""
+        valid = super().validate(extra_validators)
+        low, high = self.fee_min.data, self.fee_max.data
+        if valid and low is not None and high is not None and low > high:
+            self.fee_max.errors.append(
+                _l("The highest amount cannot be lower than the lowest amount.")
+            )
+            valid = False
+        return valid
 
 
 @bp.route("/")
 @allow(ANONYMOUS)
 def index():
-    """The school list, a page at a time; the city filter is a GET form that htmx applies in
-    place, and the pager's links are plain links that htmx turns into swaps of the list.
+    """The school search: a GET form whose every filter is in the address, so a search can
+    be shared, bookmarked and reloaded; htmx applies it in place as the parent types or
+    chooses (the results block, with the field messages and the district options swapped
+    out of band), and the pager's links keep the filters.
 
-    An unknown city shows every city; a page past the end shows the last, junk the first.
+    A signed-in parent's saved budget fills the fee range when the address has no query at
+    all; once the form is sent, the address rules. Invalid filters answer 422 with messages
+    next to their fields and no results. A page past the end shows the last, junk the first.
     """
-    city = request.args.get("city", "").strip()
-    all_cities = catalogue.cities(db.session)
-    if city not in all_cities:
-        city = ""
-    page = catalogue.published_schools(
-        db.session, city or None, page_number(request.args.get("page"))
-    )
+    years = school_years_offered(istanbul_today())
+    is_parent = audience_of_user(current_user) == PARENT
+    budget = {}
+    if is_parent and not request.query_string:
+        low, high = search.budget_of(db.session, current_user.id)
+        budget = {k: v for k, v in (("fee_min", low), ("fee_max", high)) if v is not None}
+    form = SearchForm(request.args, years, **budget)
+
+    cities = search.cities(db.session)
+    form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
+    if form.city.data not in cities:
+        form.city.data = ""
+    districts = search.districts(db.session, form.city.data) if form.city.data else []
+    form.district.choices = [
+        SelectChoice("", _("All districts")),
+        *(SelectChoice(d, d) for d in districts),
+    ]
+    if form.district.data not in districts:
+        form.district.data = ""
+
+    valid = form.validate()
+    page = None
+    if valid:
+        filters = search.SchoolSearch(
+            school_year=int(form.school_year.data),
+            q=form.q.data or "",
+            city=form.city.data or None,
+            district=form.district.data or None,
+            level=form.level.data or None,
+            fee_min=form.fee_min.data,
+            fee_max=form.fee_max.data,
+            sort=form.sort.data,
+        )
+        page = search.search_schools(db.session, filters, page_number(request.args.get("page")))
+    args = _filter_args(form, years[0])
+    school_ids = [found.school.id for found in page.items] if page else []
     return htmx.render(
         "schools/index.html",
         "school_list",
+        status=200 if valid else 422,
+        form=form,
         page=page,
-        cities=all_cities,
-        city=city,
-        favorite_keys=favorite_keys_of_page(schools=[listed.school.id for listed in page.items]),
+        args=args,
+        loosen=_loosen(form, args) if page is not None and not page.total else [],
+        using_budget=bool(budget),
+        # The results block carries the field messages and district options out of band.
+        fragment=htmx.wants_fragment(),
+        favorite_keys=favorite_keys_of_page(schools=school_ids),
+        compared_keys=(
+            compared_keys(db.session, current_user.id, school_ids) if is_parent else set()
+        ),
     )
+
+
+def _filter_args(form: SearchForm, this_year: int) -> dict[str, str]:
+    """The query arguments that give the same results (the pager's links keep them);
+    defaults left out, so the plain list pages as /?page=2."""
+    args = {
+        "q": form.q.data or "",
+        "city": form.city.data,
+        "district": form.district.data,
+        "level": form.level.data or "",
+        "school_year": form.school_year.data if form.school_year.data != str(this_year) else "",
+        "fee_min": format_amount(form.fee_min.data) if form.fee_min.data is not None else "",
+        "fee_max": format_amount(form.fee_max.data) if form.fee_max.data is not None else "",
+        "sort": form.sort.data if form.sort.data != "name" else "",
+    }
+    return {name: value for name, value in args.items() if value}
+
+
+def _loosen(form: SearchForm, args: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """For an empty result: each filter in use, said plainly, with the arguments of the same
+    search without it (an empty `q` keeps the query string, so a saved budget does not
+    come back in place of the filter just removed)."""
+
+    def without(*names):
+        return {"q": "", **{k: v for k, v in args.items() if k not in names}}
+
+    loosen = []
+    if "q" in args:
+        loosen.append((_("the name “%(q)s”", q=args["q"]), without("q")))
+    if "district" in args:
+        loosen.append(
+            (_("the district %(district)s", district=args["district"]), without("district"))
+        )
+    if "city" in args:
+        loosen.append((_("the city %(city)s", city=args["city"]), without("city", "district")))
+    if "level" in args:
+        loosen.append(
+            (_("the level %(level)s", level=LEVEL_NAMES[args["level"]]), without("level"))
+        )
+    if "fee_min" in args or "fee_max" in args:
+        loosen.append((_("the fee range"), without("fee_min", "fee_max")))
+    return loosen
 
 
 def favorite_keys_of_page(schools=(), campuses=()) -> set[tuple[str, int]]:

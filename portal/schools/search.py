@@ -1,0 +1,239 @@
+"""The school search: which published schools match a parent's filters, a page at a time.
+
+A parent looks for "a primary school in Kadıköy within 150,000–300,000 ₺ a year". The filters:
+- the name (`q`): every typed word starts a word of the name, folded the Turkish way both
+  sides, through each database's full-text index (portal.database.name_query/name_matches);
+- where (`city`, `district`): the school's own address or one of its live campuses;
+- the level the school teaches;
+- the fee (`fee_min`, `fee_max`): a fee row of the chosen level (any level when none is
+  chosen), in the chosen school year, at a live campus in the chosen city/district, lies in
+  the range. The card's range is the lowest and highest of exactly those rows, so what the
+  card says is what the filters matched.
+
+One statement for the count, one for the page (each school's campus count and fee range are
+correlated subqueries of it) and one for the page's levels, however many schools match;
+anything else touched on the schools raises instead of loading one by one.
+"""
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy.orm import Session, raiseload, selectinload
+
+from portal.database import name_matches, name_query
+from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
+from portal.paging import PER_PAGE, Page, paginate
+from portal.schools.fees import FeeRange
+
+# How results may be ordered; the first is the default.
+SORTS = ("name", "fee_asc", "fee_desc")
+
+
+@dataclass(frozen=True)
+class SchoolSearch:
+    """A parent's filters, already checked: None (or "") is "any"."""
+
+    school_year: int
+    q: str = ""
+    city: str | None = None
+    # Only with a city: a district name means nothing without its city.
+    district: str | None = None
+    level: str | None = None
+    fee_min: Decimal | None = None
+    fee_max: Decimal | None = None
+    sort: str = "name"
+
+    @property
+    def has_fee_range(self) -> bool:
+        return self.fee_min is not None or self.fee_max is not None
+
+
+@dataclass(frozen=True)
+class FoundSchool:
+    """A result: the school (levels loaded), its live campuses' count, and the range of the
+    fee rows that matched the filters (None when no fee row did)."""
+
+    school: School
+    campus_count: int
+    fee_range: FeeRange | None
+
+
+def search_schools(
+    session: Session, search: SchoolSearch, number: int = 1, per_page: int = PER_PAGE
+) -> Page:
+    """Page `number` of the published schools matching `search`, as FoundSchool items.
+
+    By name (the id breaks ties, so no school repeats or vanishes across pages), or by fee:
+    ascending by the lowest matching fee, descending by the highest; schools with no matching
+    fee come last. Three statements whatever the number of results.
+    """
+    dialect = session.get_bind().dialect.name
+    conditions = [School.is_public]
+    if search.q:
+        query = name_query(dialect, search.q)
+        if query is None:
+            # Only punctuation typed: nothing to look for, so nothing matches.
+            conditions.append(School.id.is_(None))
+        else:
+            conditions.append(
+                name_matches(dialect, School.name_folded, School.id, "schools_name_fts", query)
+            )
+    if search.city:
+        conditions.append(_located_in(search.city, search.district))
+    if search.level:
+        conditions.append(School.level_rows.any(SchoolLevel.level == search.level))
+    fee_rows = _matching_fee_rows(search)
+    if search.has_fee_range:
+        conditions.append(
+            exists().where(SchoolFee.school_id == School.id, *fee_rows).correlate(School)
+        )
+
+    campus_count = (
+        select(func.count(Campus.id))
+        .where(Campus.school_id == School.id, Campus.deleted_at.is_(None))
+        .correlate(School)
+        .scalar_subquery()
+    )
+    if search.sort == "name":
+        # Sorted by name, only the page's rows need their range: two correlated lookups each
+        # (index on school_id, school_year), never an aggregate over every school's fees.
+        low = _fee_of(func.min, fee_rows)
+        high = _fee_of(func.max, fee_rows)
+        rows = select(School, campus_count, low, high)
+        order = []
+    else:
+        # Sorted by fee, every matching school's range is needed before the first row: one
+        # grouped pass over the year's fee rows, joined, beats a lookup per school (4,800).
+        fees = (
+            select(
+                SchoolFee.school_id,
+                func.min(SchoolFee.yearly_fee).label("low"),
+                func.max(SchoolFee.yearly_fee).label("high"),
+            )
+            .join(Campus, Campus.id == SchoolFee.campus_id)
+            .where(*fee_rows)
+            .group_by(SchoolFee.school_id)
+            .subquery()
+        )
+        low, high = fees.c.low, fees.c.high
+        rows = select(School, campus_count, low, high).outerjoin(
+            fees, fees.c.school_id == School.id
+        )
+        order = _order(search.sort, low, high)
+    rows = (
+        rows.where(*conditions)
+        .options(raiseload("*"), selectinload(School.level_rows))
+        .order_by(*order, School.name, School.id)
+    )
+    total = select(func.count(School.id)).where(*conditions)
+    page = paginate(session, rows, number, per_page, scalars=False, total=total)
+    found = [
+        FoundSchool(school, count, FeeRange(lo, hi) if lo is not None else None)
+        for school, count, lo, hi in page.items
+    ]
+    return replace(page, items=found)
+
+
+def _located_in(city: str, district: str | None):
+    """The school's own address, or one of its live campuses, is in the city (district)."""
+    school_here = School.city == city
+    campus_here = Campus.city == city
+    if district:
+        school_here = and_(school_here, School.district == district)
+        campus_here = and_(campus_here, Campus.district == district)
+    campus_exists = (
+        exists()
+        .where(Campus.school_id == School.id, Campus.deleted_at.is_(None), campus_here)
+        .correlate(School)
+    )
+    return or_(school_here, campus_exists)
+
+
+def _matching_fee_rows(search: SchoolSearch) -> list:
+    """The conditions on fee rows (joined to their campus) that the filters ask for."""
+    rows = [
+        SchoolFee.school_year == search.school_year,
+        Campus.id == SchoolFee.campus_id,
+        Campus.deleted_at.is_(None),
+    ]
+    if search.level:
+        rows.append(SchoolFee.level == search.level)
+    if search.city:
+        # The fee of a campus the parent would use: one in the place they chose.
+        rows.append(Campus.city == search.city)
+        if search.district:
+            rows.append(Campus.district == search.district)
+    if search.fee_min is not None:
+        rows.append(SchoolFee.yearly_fee >= search.fee_min)
+    if search.fee_max is not None:
+        rows.append(SchoolFee.yearly_fee <= search.fee_max)
+    return rows
+
+
+def _fee_of(aggregate, fee_rows: list):
+    """The lowest or highest matching fee of the school of the row (a correlated subquery)."""
+    return (
+        select(aggregate(SchoolFee.yearly_fee))
+        .select_from(SchoolFee)
+        .join(Campus, Campus.id == SchoolFee.campus_id)
+        .where(SchoolFee.school_id == School.id, *fee_rows)
+        .correlate(School)
+        .scalar_subquery()
+    )
+
+
+def _order(sort: str, low, high) -> list:
+    # MariaDB has no NULLS LAST: "no matching fee" is sorted by a flag of its own first.
+    if sort == "fee_asc":
+        return [case((low.is_(None), 1), else_=0), low]
+    if sort == "fee_desc":
+        return [case((high.is_(None), 1), else_=0), high.desc()]
+    return []
+
+
+def cities(session: Session) -> list[str]:
+    """The cities of the published schools' own addresses.
+
+    Not their campuses' too: the list is on every search page, and reading 15,000 campuses
+    for it costs several times the 5,000 schools (the benchmark's data); a campus's district
+    is offered once its city is chosen, and a city filter matches campuses all the same.
+    """
+    query = select(School.city).where(School.is_public).distinct()
+    return sorted(session.scalars(query), key=_city_order)
+
+
+def districts(session: Session, city: str) -> list[str]:
+    """The districts of `city` where a published school is, by its own address or a live
+    campus."""
+    query = _places(School.district, Campus.district, School.city == city, Campus.city == city)
+    return sorted(set(session.scalars(query)), key=_city_order)
+
+
+def _places(school_column, campus_column, school_where, campus_where):
+    schools = select(school_column).where(School.is_public, school_where)
+    campuses = (
+        select(campus_column)
+        .join(School, School.id == Campus.school_id)
+        .where(School.is_public, Campus.deleted_at.is_(None), campus_where)
+    )
+    return union(schools, campuses)
+
+
+def _city_order(name: str) -> tuple:
+    # Turkish alphabetical order for the options, the same on every database: Çanakkale after
+    # Bursa and İzmir after Isparta, where code-point order puts both after Zonguldak.
+    lower = name.translate(_TURKISH_CAPITAL_I).lower()
+    return tuple(_TURKISH_ALPHABET.get(ch, 100 + ord(ch)) for ch in lower), name
+
+
+_TURKISH_CAPITAL_I = str.maketrans({"I": "ı", "İ": "i"})
+_TURKISH_ALPHABET = {ch: i for i, ch in enumerate("abcçdefgğhıijklmnoöpqrsştuüvwxyz")}
+
+
+def budget_of(session: Session, user_id: int) -> tuple[Decimal | None, Decimal | None]:
+    """The school-fee budget a parent saved in their profile (None where not given)."""
+    row = session.execute(
+        select(UserDetail.budget_min, UserDetail.budget_max).where(UserDetail.user_id == user_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
