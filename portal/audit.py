@@ -49,6 +49,14 @@ EVENTS = frozenset(
         "subscription_resumed",
         "subscription_change_scheduled",
         "subscription_change_cancelled",
+        # Leads and offers (portal/leads): the parent's and the staff's steps on a lead.
+        "lead_opened",
+        "lead_ended",
+        "lead_assigned",
+        "offer_made",
+        "offer_accepted",
+        "offer_declined",
+        "lead_digest_sent",
     }
 )
 

@@ -11,6 +11,9 @@ from portal.extensions import db
 
 def register(app: Flask) -> None:
     """Attach the portal's commands to the app's CLI."""
+    from portal.leads.cli import leads_cli
+
+    app.cli.add_command(leads_cli)
 
     @app.cli.command("check-deploy")
     def check_deploy() -> None:

@@ -22,7 +22,7 @@ from portal.models import (
 
 PARENT_EMAIL = "elif.sahin@example.com"
 # The audit trail the product writes as a parent registers with consent, verifies her address,
-# fills in her profile, adds a contact and two favorites, and subscribes.
+# fills in her profile, adds a contact and two favorites, subscribes, and asks two schools.
 PARENT_EVENTS = [
     "registered",
     "consent_given",
@@ -33,6 +33,8 @@ PARENT_EVENTS = [
     "favorite_added",
     "favorite_added",
     "subscription_started",
+    "lead_opened",
+    "lead_opened",
 ]
 
 COUNTED = (
@@ -49,6 +51,10 @@ COUNTED = (
     "schools",
     "campuses",
     "school_levels",
+    "school_fees",
+    "leads",
+    "lead_events",
+    "school_offers",
     "customer_scores",
     "customer_user_daily_activity_logs",
     "agreement_texts",

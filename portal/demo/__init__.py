@@ -11,9 +11,9 @@ missing; rows a demo user has since changed are left as they are.
 from sqlalchemy.orm import Session
 
 from portal.clock import istanbul_today, utcnow
-from portal.demo import agreements, companies, plans, schools
+from portal.demo import agreements, companies, leads, plans, schools
 from portal.demo.accounts import DEMO_PASSWORD, Login, make_operator
-from portal.demo.parents import make_parent
+from portal.demo.parents import PARENT_EMAIL, make_parent
 
 __all__ = ["DEMO_PASSWORD", "Login", "load"]
 
@@ -30,6 +30,7 @@ def load(session: Session) -> list[Login]:
     demo_schools = schools.make_schools(session, customers)
     staff_logins = companies.make_staff(session, customers, demo_schools, today, now)
     parent_login = make_parent(session, demo_schools, today, now)
+    leads.make_leads(session, demo_schools, PARENT_EMAIL, today, now)
     operator_login = make_operator(session, now)
     companies.make_scores(session, customers, today)
     agreements.make_agreement(session, customers["DEMO-BILGE"])

@@ -31,7 +31,7 @@ from werkzeug.routing import RequestRedirect
 
 from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, audiences_of
 from portal.access.permissions import Role
-from portal.models import Payment, UserContact
+from portal.models import Lead, Payment, UserContact
 from tests.browser.conftest import (
     PHONE,
     enter_sign_in_code,
@@ -306,11 +306,23 @@ def test_every_page_of_a_parent_fits_a_phone(phone, live_app, javascript):
     contact_id = read(live_app, select(UserContact.id).where(UserContact.user_id == user_id))
     payment_id = read(live_app, select(Payment.id).where(Payment.user_id == user_id))
     assert contact_id and payment_id
+    # A request to the school, with the consent given on the way and a very long word, and
+    # an offer on it (leads): the lead page with an offer card and its buttons.
+    page.goto(f"/schools/{SCHOOL_SLUG}/ask")
+    page.locator("#message").fill(LONG_WORD)
+    page.locator("#consent").check()
+    page.locator("#ask-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/account/leads/\d+$"))
+    lead_id = read(live_app, select(Lead.id).where(Lead.user_id == user_id))
+    with live_data(live_app) as session:
+        Factories(session).offer(session.get(Lead, lead_id), note=LONG_WORD)
+        session.commit()
 
     arguments = {
         "slug": SCHOOL_SLUG,
         "contact_id": contact_id,
         "payment_id": payment_id,
+        "lead_id": lead_id,
         # With a subscription, the checkout (rendered above) leads to the change preview.
         "price_id": price_id(live_app, "veli-plus", "monthly"),
     }
@@ -358,8 +370,15 @@ def new_company(app) -> dict:
         agent = make.customer_user(customer, Role.AGENT, unique_email("phone-agent"))
         make.grant(admin, school)
         make.grant(agent, school, school.campuses[0])
+        # A parent's lead with a long message, for the staff's lead page.
+        lead = make.lead(make.user("parent"), school, school.campuses[0], message=LONG_WORD)
         session.commit()
-        return {"admin": admin.user.email, "agent": agent.user.email, "id": customer.id}
+        return {
+            "admin": admin.user.email,
+            "agent": agent.user.email,
+            "id": customer.id,
+            "lead": lead.id,
+        }
 
 
 def test_every_page_of_company_staff_fits_a_phone(phone, live_app):
@@ -374,6 +393,7 @@ def test_every_page_of_company_staff_fits_a_phone(phone, live_app):
             live_app, select(Payment.id).where(Payment.customer_id == company["id"])
         ),
         "price_id": price_id(live_app, "okul-temel", "yearly"),
+        "lead_id": company["lead"],
     }
     for url in page_urls(live_app, CUSTOMER_USER, arguments):
         walk.open(url)

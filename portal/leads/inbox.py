@@ -1,0 +1,185 @@
+"""The staff's inbox: the leads a member's grants cover, a page at a time, and one lead.
+
+Every question here goes through `access.grants.covers`, the one grant rule as SQL: a lead to
+a whole school needs a whole-school grant, a campus lead a whole-school grant or a grant
+naming that campus. A lead outside it is, to this module, a lead that does not exist (None),
+so a list, a count, a page and a form all refuse the same leads.
+
+Plain module: the caller passes the session and the member.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, raiseload, selectinload
+
+from portal.access.grants import covers, granted_schools, members_covering
+from portal.access.permissions import Permission, can
+from portal.models import Campus, CustomerUser, School, User, UserConsent
+from portal.models.leads import LEAD_STATES, Lead, LeadEvent, SchoolOffer
+from portal.paging import PER_PAGE, Page, paginate
+
+# The inbox's filters: a state (or all of them) and whose leads.
+INBOX_STATES = (*LEAD_STATES, "all")
+ASSIGNED_FILTERS = ("anyone", "me", "unassigned")
+# An id beyond bigint names nothing (and the databases would refuse to compare it).
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A lead as the inbox lists it: the lead's own columns and the names shown beside it."""
+
+    lead: Lead
+    school_name: str
+    campus_name: str | None
+    parent_name: str | None
+    assignee_name: str | None
+
+
+@dataclass(frozen=True)
+class LeadCounts:
+    """What the staff dashboard shows: the open leads the member may work on."""
+
+    open: int
+    unassigned: int
+
+
+def _covered(customer_user: CustomerUser):
+    return covers(customer_user, Lead.school_id, Lead.campus_id)
+
+
+def inbox_page(
+    session: Session,
+    customer_user: CustomerUser,
+    *,
+    state: str = "open",
+    assigned: str | None = None,
+    school_id: int | None = None,
+    number: int = 1,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """Page `number` of the leads the member's grants cover, newest first; its items are
+    `InboxRow`s. Two statements (the count and the page) however long the list; lazy loads
+    raise.
+
+    `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";
+    `school_id` narrows to one school (a school outside the grants simply lists nothing).
+
+    :raise ValueError: for a state or an assigned filter that is not one of the above.
+    """
+    if state not in INBOX_STATES:
+        raise ValueError(f"unknown inbox state {state!r}")
+    if assigned not in (None, *ASSIGNED_FILTERS):
+        raise ValueError(f"unknown assigned filter {assigned!r}")
+    assignee = aliased(CustomerUser)
+    assignee_user = aliased(User)
+    query = (
+        select(Lead, School.name, Campus.name, User.name, assignee_user.name)
+        .join(School, School.id == Lead.school_id)
+        .outerjoin(Campus, Campus.id == Lead.campus_id)
+        # Outer: a parent who deleted their account leaves the lead, without a name.
+        .outerjoin(User, User.id == Lead.user_id)
+        .outerjoin(assignee, assignee.id == Lead.assigned_customer_user_id)
+        .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
+        .where(_covered(customer_user))
+        .order_by(Lead.created_at.desc(), Lead.id.desc())
+        .options(raiseload("*"))
+    )
+    query = _filtered(query, customer_user, state, assigned, school_id)
+    page = paginate(session, query, number, per_page, scalars=False)
+    rows = [InboxRow(*row) for row in page.items]
+    return Page(items=rows, number=page.number, per_page=page.per_page, total=page.total)
+
+
+def _filtered(
+    query: Select, customer_user: CustomerUser, state: str, assigned: str | None, school_id
+) -> Select:
+    if state != "all":
+        query = query.where(Lead.state == state)
+    if assigned == "me":
+        query = query.where(Lead.assigned_customer_user_id == customer_user.id)
+    elif assigned == "unassigned":
+        query = query.where(Lead.assigned_customer_user_id.is_(None))
+    if school_id is not None:
+        query = query.where(Lead.school_id == school_id)
+    return query
+
+
+def open_lead_counts(session: Session, customer_user: CustomerUser) -> LeadCounts:
+    """How many open leads the member may work on, and how many of them nobody follows
+    (one statement)."""
+    row = session.execute(
+        select(
+            func.count(Lead.id),
+            func.coalesce(
+                func.sum(case((Lead.assigned_customer_user_id.is_(None), 1), else_=0)), 0
+            ),
+        ).where(Lead.state == "open", _covered(customer_user))
+    ).one()
+    return LeadCounts(open=int(row[0]), unassigned=int(row[1]))
+
+
+def inbox_schools(session: Session, customer_user: CustomerUser) -> list[School]:
+    """The schools the inbox may be narrowed to: those the member has a grant on."""
+    return [granted.school for granted in granted_schools(session, customer_user)]
+
+
+def lead_for_staff(session: Session, customer_user: CustomerUser, lead_id: int) -> Lead | None:
+    """The lead with its school, campus, parent (and their details), timeline (with who did
+    each step) and offers, when the member's grants cover it; None otherwise, the same answer
+    as for an id that names no lead."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
+    return session.scalar(
+        select(Lead)
+        .where(Lead.id == lead_id, _covered(customer_user))
+        .options(
+            joinedload(Lead.school),
+            joinedload(Lead.campus),
+            joinedload(Lead.user).joinedload(User.details),
+            joinedload(Lead.assignee).joinedload(CustomerUser.user),
+            selectinload(Lead.events).joinedload(LeadEvent.actor),
+            selectinload(Lead.offers),
+        )
+        # FOR UPDATE is not asked: the domain's steps guard themselves (a conditional UPDATE
+        # ends a lead once), and a page view must not wait on another member's step.
+    )
+
+
+def assignable_members(session: Session, lead: Lead) -> list[CustomerUser]:
+    """The colleagues a lead may be given to: active members of the school's company whose
+    grants cover the lead and who may answer leads, by name."""
+    members = [
+        member
+        for member in members_covering(session, lead.school_id, lead.campus_id)
+        if can(member, Permission.ANSWER_LEADS)
+    ]
+    return sorted(members, key=lambda member: (member.user.name.casefold(), member.id))
+
+
+def offers_of(lead: Lead) -> list[SchoolOffer]:
+    """The lead's offers, newest first."""
+    return sorted(lead.offers, key=lambda offer: (offer.created_at, offer.id), reverse=True)
+
+
+@dataclass(frozen=True)
+class ParentContact:
+    """How the school may reach the parent of a lead."""
+
+    email: str
+    phone: str | None
+
+
+def parent_contact(session: Session, lead: Lead) -> ParentContact | None:
+    """The parent's contact details as the lead's consent and contact preference allow: None
+    once the KVKK consent the lead was sent under is withdrawn (or the account is gone); the
+    e-mail address otherwise, and the phone of the parent's profile only when they asked to
+    be called (preference "phone" or "either")."""
+    consent = session.get(UserConsent, lead.user_consent_id)
+    if consent is None or consent.withdrawn_at is not None or lead.user is None:
+        return None
+    phone = None
+    if lead.contact_preference in ("phone", "either") and lead.user.details is not None:
+        phone = lead.user.details.phone
+    return ParentContact(email=lead.user.email, phone=phone)
