@@ -203,3 +203,55 @@ class Factories:
         self.session.add(subscription)
         self.session.flush()
         return subscription
+
+    def consent(self, user, method="account_page"):
+        """A live explicit KVKK consent of `user` to the current consent text."""
+        from portal.audit import NO_ORIGIN
+        from portal.auth.registration import current_text, give_consent
+
+        text = current_text(self.session, "kvkk_consent")
+        consent = give_consent(self.session, user, text.id, NO_ORIGIN, method, utcnow())
+        self.session.flush()
+        return consent
+
+    def lead(self, user, school, campus=None, level="primary", consent=None, **values):
+        """An open lead from `user` through the domain (counters, event, mails included)."""
+        from portal.audit import NO_ORIGIN
+        from portal.leads.leads import open_lead
+
+        if consent is None:
+            consent = self.consent(user)
+        lead, _ = open_lead(
+            self.session,
+            user,
+            school=school,
+            campus=campus,
+            level=level,
+            school_year=values.pop("school_year", school_year_of(istanbul_today())),
+            message=values.pop("message", "Kızım için bilgi almak istiyoruz."),
+            contact_preference=values.pop("contact_preference", "email"),
+            request_key=values.pop("request_key", f"key-{next(_counter)}"),
+            consent=consent,
+            origin=NO_ORIGIN,
+        )
+        self.session.flush()
+        return lead
+
+    def offer(self, lead, customer_user=None, **values):
+        """An open offer on `lead`, made directly (no grant or mail needed): status, dates and
+        amounts as given."""
+        from datetime import timedelta
+
+        from portal.models import SchoolOffer
+
+        offer = SchoolOffer(
+            lead_id=lead.id,
+            customer_user_id=customer_user.id if customer_user else None,
+            yearly_fee=Decimal(values.pop("yearly_fee", "200000.00")),
+            discount_percent=Decimal(values.pop("discount_percent", "10")),
+            valid_until=values.pop("valid_until", istanbul_today() + timedelta(days=14)),
+            **values,
+        )
+        self.session.add(offer)
+        self.session.flush()
+        return offer

@@ -300,12 +300,24 @@ def world(app, cheap_hashing, make, session):
     price = make.price(plan)
     contact = UserContact(user_id=parent.id, contact_type="phone", value="+905321234567")
     session.add(contact)
+    # A school of the admin's company, and the parent's lead to it with an open offer.
+    school = make.school(customer=admin.customer)
+    make.grant(admin, school)
+    lead = make.lead(parent, school, school.campuses[0])
+    offer = make.offer(lead, admin)
     session.commit()
     return {
         PARENT: parent.email,
         CUSTOMER_USER: admin.user.email,
         OPERATOR: operator.email,
-        "ids": {"contact_id": contact.id, "price_id": price.id, "payment_id": 1},
+        "ids": {
+            "contact_id": contact.id,
+            "price_id": price.id,
+            "payment_id": 1,
+            "slug": school.slug,
+            "lead_id": lead.id,
+            "offer_id": offer.id,
+        },
         "parent_id": parent.id,
     }
 

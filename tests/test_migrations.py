@@ -9,8 +9,8 @@ from sqlalchemy import inspect, text
 
 from portal import create_app
 from portal.database import include_object
-from portal.turkish import make_vkn
 from portal.extensions import db
+from portal.turkish import make_vkn
 from tests import dbutil
 
 
@@ -76,8 +76,9 @@ def test_0010_carries_a_school_fee_range_over_to_fee_rows_and_back(empty_databas
     with db.engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO customers (id, name, customer_type, is_inflation_auto_updated, country_code, is_active, tax_number,"
-                " created_at, updated_at) VALUES (1, 'Bilge', 'company', false, 'TR', true, :vkn, :now, :now)"
+                "INSERT INTO customers (id, name, customer_type, is_inflation_auto_updated,"
+                " country_code, is_active, tax_number, created_at, updated_at)"
+                " VALUES (1, 'Bilge', 'company', false, 'TR', true, :vkn, :now, :now)"
             ),
             {"now": now, "vkn": make_vkn("123456789")},
         )

@@ -88,9 +88,7 @@ class Lead(TimestampMixin, Base):
     # The random key the form carried: one lead per key and parent, however often it is sent.
     request_key: Mapped[str] = mapped_column(String(64))
     # The explicit KVKK consent the parent's details were shared under.
-    user_consent_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("user_consents.id"), index=True
-    )
+    user_consent_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_consents.id"), index=True)
     assigned_customer_user_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("customer_users.id", ondelete="SET NULL"), index=True
     )
@@ -127,9 +125,7 @@ class LeadEvent(Base):
     lead_id: Mapped[int] = mapped_column(BigId, ForeignKey("leads.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     # Who did it: the parent, a staff member, or NULL for the portal itself (an expiry).
-    actor_user_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id"), index=True
-    )
+    actor_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     # Internal notes and assignments are the school's business; the parent never sees them.
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str | None] = mapped_column(Text)

@@ -158,10 +158,41 @@ def own(name):
     return lambda world: world.ids[name]
 
 
+# The staff's leads: the one the agent's campus grant covers, one on the other campus of that
+# school, one on the other company's school (whose admin is granted it).
+_STAFF_LEADS = (
+    ("parent_lead", staff(MISSING, agent=MOVED)),
+    ("other_campus_lead", staff(MISSING)),
+    ("other_school_lead", staff(MISSING, other_staff=MOVED)),
+)
+
+
+def _offer(world) -> dict:
+    until = istanbul_today() + timedelta(days=14)
+    return {"yearly_fee": "150.000", "discount_percent": "5", "valid_until": until.isoformat()}
+
+
 ROUTES: dict[str, list[Ask]] = {
     # Public pages.
     "schools.index": [Ask("GET", everyone(OK))],
     "schools.detail": [Ask("GET", everyone(OK), url=lambda w: {"slug": w.ids["school_a_slug"]})],
+    # The comparison: the parent's plan includes it; the other parent compares on the free
+    # limit. Another parent's rows are never named: a parent only ever adds or removes their own.
+    "schools.compare": [Ask("GET", parents(OK))],
+    "schools.add_to_comparison": [
+        Ask(
+            "POST",
+            parents(MOVED),
+            data=lambda w: {"kind": "campus", "target_id": w.ids["school_a_campus"]},
+        )
+    ],
+    "schools.remove_from_comparison": [
+        Ask(
+            "POST",
+            parents(MOVED),
+            data=lambda w: {"kind": "campus", "target_id": w.ids["school_a_campus"]},
+        )
+    ],
     "static": [Ask("GET", everyone(OK), url={"filename": "css/portal.css"})],
     "core.favicon": [Ask("GET", everyone(ALLOWED))],
     "core.kvkk_notice": [Ask("GET", everyone(OK))],
@@ -374,6 +405,105 @@ ROUTES: dict[str, list[Ask]] = {
         Ask("GET", staff(OK)),
         Ask("POST", staff(FORM, agent=DENIED), data={"name": ""}),
     ],
+    # Leads, the parent's side: a parent asks (the form refused here: no message); the
+    # parent's own lead and its offer, which the other parent cannot name (404).
+    "leads.ask": [
+        Ask(
+            "GET",
+            parents(OK),
+            url=lambda w: {"slug": w.ids["school_a_slug"], "campus": w.ids["school_a_campus"]},
+        ),
+        Ask(
+            "POST",
+            parents(FORM),
+            url=lambda w: {"slug": w.ids["school_a_slug"]},
+            data={"message": ""},
+        ),
+    ],
+    "leads.my_leads": [Ask("GET", parents(OK))],
+    "leads.my_lead": [
+        Ask(
+            "GET",
+            parents(OK, other_parent=MISSING),
+            url=lambda w: {"lead_id": w.ids["parent_lead"]},
+        )
+    ],
+    "leads.offer_answer": [
+        Ask(
+            "POST",
+            parents(MOVED, other_parent=MISSING),
+            url=lambda w: {"lead_id": w.ids["parent_lead"], "offer_id": w.ids["parent_offer"]},
+            data={"action": "decline"},
+        )
+    ],
+    "leads.withdraw": [
+        Ask(
+            "POST",
+            parents(MOVED, other_parent=MISSING),
+            url=lambda w: {"lead_id": w.ids["parent_lead"]},
+        )
+    ],
+    # Leads, the staff's side: the agent is granted the campus of the parent's lead; the other
+    # company's admin the other school; company A's admin holds no grant. A lead outside the
+    # member's grants is a 404 by address, form and htmx alike, and so is an assignee who may
+    # not work on the lead.
+    "leads.inbox": [
+        Ask("GET", staff(OK)),
+        Ask("GET", staff(OK), url=lambda w: {"state": "all", "school": w.ids["school_b"]}),
+    ],
+    "leads.staff_lead": [
+        Ask("GET", staff(MISSING, agent=OK), url=lambda w: {"lead_id": w.ids["parent_lead"]}),
+        Ask("GET", staff(MISSING), url=lambda w: {"lead_id": w.ids["other_campus_lead"]}),
+        Ask(
+            "GET",
+            staff(MISSING, other_staff=OK),
+            url=lambda w: {"lead_id": w.ids["other_school_lead"]},
+        ),
+    ],
+    "leads.staff_offer": [
+        *(
+            Ask("POST", expect, url=lambda w, lead=lead: {"lead_id": w.ids[lead]}, data=_offer)
+            for lead, expect in _STAFF_LEADS
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=FORM),
+            url=lambda w: {"lead_id": w.ids["parent_lead"]},
+            data={"yearly_fee": "", "valid_until": ""},
+        ),
+    ],
+    "leads.staff_note": [
+        Ask("POST", expect, url=lambda w, lead=lead: {"lead_id": w.ids[lead]}, data={"body": "Not"})
+        for lead, expect in _STAFF_LEADS
+    ],
+    "leads.staff_assign": [
+        *(
+            Ask("POST", expect, url=lambda w, lead=lead: {"lead_id": w.ids[lead]}, data={})
+            for lead, expect in _STAFF_LEADS
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=MOVED),
+            url=lambda w: {"lead_id": w.ids["parent_lead"]},
+            data=lambda w: {"assignee": w.ids["agent_member"]},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING),
+            url=lambda w: {"lead_id": w.ids["parent_lead"]},
+            data=lambda w: {"assignee": w.ids["other_staff_member"]},
+            note="a colleague outside the lead's grants, named in a form field, is a 404",
+        ),
+    ],
+    "leads.staff_end": [
+        Ask(
+            "POST",
+            expect,
+            url=lambda w, lead=lead: {"lead_id": w.ids[lead]},
+            data={"state": "lost", "reason": "Başka okul"},
+        )
+        for lead, expect in _STAFF_LEADS
+    ],
     # Operators.
     "operator.index": [Ask("GET", operators(OK)), Ask("GET", operators(OK), url={"q": "Ayla"})],
 }
@@ -519,7 +649,7 @@ def _build(world: World, make: Factories) -> None:
     company_a = make.customer(name="Ata Eğitim")
     company_b = make.customer(name="Bora Eğitim")
     school_a = make.school(customer=company_a, campuses=("Moda", "Kadıköy"))
-    make.school(customer=company_b)
+    school_b = make.school(customer=company_b)
     parent = make.user("parent", name="Ayla Demir")
     other_parent = make.user("parent", name="Burak Şahin")
     agent = make.customer_user(customer=company_a, role=Role.AGENT)
@@ -538,6 +668,7 @@ def _build(world: World, make: Factories) -> None:
     ids["emails"] = {actor: user.email for actor, user in users.items()}
     ids.update({actor: user.id for actor, user in users.items()})
     ids["school_a"], ids["school_a_slug"] = school_a.id, school_a.slug
+    ids["school_a_campus"] = school_a.campuses[0].id
 
     for user in (parent, other_parent):
         session.add(UserContact(user_id=user.id, contact_type="phone", value="+905321234567"))
@@ -550,8 +681,21 @@ def _build(world: World, make: Factories) -> None:
         .where(ConsentText.kind == "kvkk_consent")
         .order_by(ConsentText.id.desc())
     )
+    # The parent's lead to school A's first campus, with an open offer (leads).
+    parent_lead = make.lead(parent, school_a, school_a.campuses[0])
+    ids["parent_lead"] = parent_lead.id
+    ids["parent_offer"] = make.offer(parent_lead).id
+    # The staff's leads (leads.staff_*): one on school A's other campus, one on company B's
+    # school, which B's admin is granted.
+    ids["other_campus_lead"] = make.lead(other_parent, school_a, school_a.campuses[1]).id
+    ids["other_school_lead"] = make.lead(other_parent, school_b).id
+    make.grant(other_staff, school_b)
+    ids["school_b"] = school_b.id
+    ids["agent_member"], ids["other_staff_member"] = agent.id, other_staff.id
 
-    parents_plan = make.plan(audience="parents", features={"favorites": None})
+    parents_plan = make.plan(
+        audience="parents", features={"favorites": None, "school_comparison": None}
+    )
     companies_plan = make.plan(audience="companies")
     prices = {
         "parent_price": make.price(parents_plan),
