@@ -10,14 +10,20 @@ set-based, a few INSERT ... SELECT statements per table:
             1 operator; one argon2 hash, computed once, is every user's password
     2,000 companies (customers), each with 5 staff: an admin granted every school of the
             company, a school manager, an admissions agent (one campus), finance, an agent
-    5,000 schools (4,800 published) with their levels and 15,000 campuses (3 each)
+    5,000 schools (4,800 published) with their levels and 15,000 campuses (3 each), and
+            each campus's fee for each level of its school, this school year and the next
     1,000,000 favorites, 100,000 subscriptions (98,000 parents', 2,000 companies') with a
             saved card each and a payment for every period paid so far
     the demo plan catalogue (portal/demo/plans.py) and two scores per company
+    200,000 leads (about 70,000 parents; 70 % open), each with its "opened" event, a third
+            with an offer (school_offers) and its events, the ended ones with their end;
+            the parents' lead counters (user_details) agreeing with them
 
-and the actors bench/pages.py signs in as (ACTORS below): a parent with 1 favorite, one with
-500 (and Veli Premium), one with a year of monthly Veli Plus payments, the admin of a company
-with 1 school and of one with 200 schools (3 campuses each), and an operator.
+and the actors bench/pages.py signs in as (ACTORS below): a parent with 1 favorite and 3
+leads (who compares 2 schools), one with 500 favorites and 300 leads (and Veli Premium), one
+with a year of monthly Veli Plus payments, the admin of a company with 1 school and of one
+with 200 schools (3 campuses each; about 16,000 leads, which the admin's whole-school grants
+cover), and an operator.
 
 When it is done the database carries a marker (COMMENT ON DATABASE) naming this builder's
 version and the Alembic head it was built at; a later run finds the marker and reuses the
@@ -53,10 +59,15 @@ from portal.billing.money import charge_for  # noqa: E402
 from portal.clock import istanbul_today, utcnow  # noqa: E402
 from portal.demo.plans import make_catalogue  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.models.schools import SCHOOL_LEVELS  # noqa: E402
+from portal.schools.fees import school_year_of  # noqa: E402
 from portal.turkish import make_vkn  # noqa: E402
 
 # Bump when what the builder makes changes: a database built by another version is rebuilt.
-BUILDER_VERSION = 2  # 2: users.name_folded (migration 0009)
+# 2: users.name_folded (migration 0009); 3: school_fees per campus, level and school year,
+# schools.name_folded and contact details (migration 0010); 4: leads, their events and
+# offers, the parents' lead counters, the actors' comparisons (issue 11).
+BUILDER_VERSION = 4
 DEFAULT_DATABASE = "okul_bench"
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -91,6 +102,18 @@ MANY_FAVORITE_CAMPUSES = 100
 SUBSCRIBER_FAVORITES = 5
 SUBSCRIBER_MONTHS_PAID = 12
 FIRST_ORDINARY_PARENT_ID = FIRST_PARENT_ID + 3
+# Leads: the actors' first (parent_1 a few, parent_500 many, so the statement counts of the
+# leads page are compared over 3 and 300), then the rest dealt to LEAD_PARENTS ordinary
+# parents (about 2.9 each; most parents have asked no school).
+LEADS = 200_000
+ONE_FAVORITE_LEADS = 3
+MANY_FAVORITES_LEADS = 300
+LEAD_PARENTS = 70_000
+# One lead in BIG_COMPANY_LEAD_EVERY goes to the big company's schools on top of their share
+# of the rest: a chain's schools are asked more than the average school (about 8 % of the
+# leads, some 80 a school, against some 40 elsewhere). 23 shares no factor with the 4,800
+# published schools, so the rest still reach every one of them (school 1 included).
+BIG_COMPANY_LEAD_EVERY = 23
 
 # customers 1 and 2: the company with one school and the one with 200; their admins are the
 # first staff member of each (customer_users 1 and 6, users 2 and 7).
@@ -110,8 +133,16 @@ class Actor:
 ACTORS = {
     actor.key: actor
     for actor in (
-        Actor("parent_1", f"veli.bir@{DOMAIN}", "parent with 1 favorite, no plan"),
-        Actor("parent_500", f"veli.besyuz@{DOMAIN}", "parent with 500 favorites, Veli Premium"),
+        Actor(
+            "parent_1",
+            f"veli.bir@{DOMAIN}",
+            "parent with 1 favorite, 3 leads, 2 schools compared, no plan",
+        ),
+        Actor(
+            "parent_500",
+            f"veli.besyuz@{DOMAIN}",
+            "parent with 500 favorites, 300 leads, Veli Premium",
+        ),
         Actor(
             "subscriber",
             f"veli.abone@{DOMAIN}",
@@ -447,22 +478,23 @@ def _load(connection: Connection) -> None:
     kind = "(s / :nw) % :nk"
     run(
         "schools",
-        "INSERT INTO schools (id, customer_id, name, slug, city, district, description,"
-        " yearly_fee_min, yearly_fee_max, is_published, created_at, updated_at)"
+        "INSERT INTO schools (id, customer_id, name, name_folded, slug, city, district,"
+        " description, address_line, phone, email, is_published, created_at, updated_at)"
         " SELECT s, CASE WHEN s = 1 THEN :small WHEN s < :first_other THEN :big"
         "  ELSE 3 + (s - :first_other) % :others END,"
-        " (CAST(:words AS text[]))[1 + s % :nw] || ' ' || (CAST(:kinds AS text[]))[1 + "
-        f"{kind}] || ' ' || place.district,"
+        f" named.name, {_folded('named.name')},"
         " 'okul-' || s, place.city, place.district,"
         " (CAST(:words AS text[]))[1 + s % :nw] || ': ' || place.city || ', ' || place.district"
         " || '. Deneyimli öğretmen kadrosu, geniş bahçesi ve zengin kulüp etkinlikleriyle'"
         " || ' öğrencilerini geleceğe hazırlar.',"
-        " fee.low, fee.low + 50000 + (s % 10) * 10000,"
+        " 'Okul Cad. No: ' || s || ', ' || place.district || ' / ' || place.city,"
+        " '+90212' || lpad((3330000 + s)::text, 7, '0'), 'bilgi@okul-' || s || '.example.com',"
         " NOT (s >= :first_other AND s % :unpublished_every = 0), :now, :now"
         " FROM generate_series(1, :count) AS s"
         " CROSS JOIN LATERAL (SELECT (CAST(:cities AS text[]))[1 + (s * 7) % 100] AS city,"
         "  (CAST(:districts AS text[]))[1 + (s * 7) % 100] AS district) AS place"
-        " CROSS JOIN LATERAL (SELECT 80000 + ((s * 7919) % 300) * 1000 AS low) AS fee",
+        " CROSS JOIN LATERAL (SELECT (CAST(:words AS text[]))[1 + s % :nw] || ' '"
+        f"  || (CAST(:kinds AS text[]))[1 + {kind}] || ' ' || place.district AS name) AS named",
         count=SCHOOLS,
         small=SMALL_COMPANY_ID,
         big=BIG_COMPANY_ID,
@@ -499,6 +531,25 @@ def _load(connection: Connection) -> None:
         count=CAMPUSES,
         per=CAMPUSES_PER_SCHOOL,
     )
+    # Fees: every campus, every level of its school, this school year and the next. A school's
+    # base (80,000-379,000) rises by 40,000 a level and 5,000 from one campus to the next, and
+    # next year's are a quarter higher, rounded to the thousand: plausible ascending fees, spread
+    # so that a budget range keeps some schools and drops others.
+    level_steps = " ".join(f"WHEN '{level}' THEN {i}" for i, level in enumerate(SCHOOL_LEVELS))
+    this_year = school_year_of(today)
+    run(
+        "school_fees",
+        "INSERT INTO school_fees (school_id, campus_id, level, school_year, yearly_fee)"
+        " SELECT c.school_id, c.id, l.level, y.school_year,"
+        " round((80000 + ((c.school_id * 7919) % 300) * 1000"
+        f"  + (CASE l.level {level_steps} END) * 40000 + ((c.id - 1) % :per) * 5000)"
+        "  * y.factor, -3)"
+        " FROM campuses AS c JOIN school_levels AS l ON l.school_id = c.school_id"
+        " CROSS JOIN (VALUES (:this_year, 1.0), (:next_year, 1.25)) AS y (school_year, factor)",
+        per=CAMPUSES_PER_SCHOOL,
+        this_year=this_year,
+        next_year=this_year + 1,
+    )
     # Admins: every school of their company; managers: its first school; agents: the first
     # campus of it; finance: no school.
     first_school = "(SELECT min(id) FROM schools WHERE customer_id = cu.customer_id)"
@@ -532,7 +583,8 @@ def _load(connection: Connection) -> None:
     )
     _load_subscriptions(connection, run)
     _load_favorites(run)
-    for table in ("customers", "users", "customer_users", "schools", "campuses"):
+    _load_leads(run)
+    for table in ("customers", "users", "customer_users", "schools", "campuses", "leads"):
         run(
             f"sequence of {table}",
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
@@ -707,11 +759,175 @@ def _load_favorites(run) -> None:
     )
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _load_leads(run) -> None:
+    """200,000 leads with their events and offers, the parents' lead counters, and the
+    comparison parent_1 keeps.
+
+    Lead i (0 is the newest, one every 150 s over the last year): parent_1's are i < 3,
+    parent_500's the next 300, the rest dealt to LEAD_PARENTS ordinary parents; the school is
+    one of the big company's when i % BIG_COMPANY_LEAD_EVERY = 0, else a published school,
+    both picked by a hash of i (md5), so that a school's leads do not share i's residues and
+    with them one state or all or none of the offers; every other lead names a campus of it;
+    the level is one its school teaches.
+    State by i % 20: 14 open, 2 won, 2 lost, 2 closed (ended halfway between asking and now).
+    One in three (i % 3 = 0) has an offer, made a quarter of the way, by the company's admin,
+    who follows the lead; so do the ended ones. Every parent already has the KVKK explicit
+    consent (user_consents, from the registration form): the leads name it.
+    """
+    this_year = school_year_of(istanbul_today())
+    ordinary = USERS - FIRST_ORDINARY_PARENT_ID + 1
+    assert ordinary % 7919 != 0  # 7919 is prime: i % LEAD_PARENTS maps to distinct parents
+    messages = [
+        "Merhaba, kayıt süreci ve ücretler hakkında bilgi almak istiyorum.",
+        "Servis ve yemek hizmetleriniz var mı? Kardeş indirimi uyguluyor musunuz?",
+        "Okulunuzu ziyaret etmek istiyoruz, uygun bir gün önerebilir misiniz?",
+        "Burs ve erken kayıt indirimi koşullarını öğrenebilir miyim?",
+    ]
+    state = (
+        "CASE WHEN i % 20 < 14 THEN 'open' WHEN i % 20 < 16 THEN 'won'"
+        " WHEN i % 20 < 18 THEN 'lost' ELSE 'closed' END"
+    )
+    parent = (
+        "CASE WHEN i < :one_n THEN :one WHEN i < :one_n + :many_n THEN :many"
+        " ELSE :first + ((i % :spread) * 7919) % :ordinary END"
+    )
+    run(
+        "leads",
+        "WITH published AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n"
+        "  FROM schools WHERE is_published),"
+        " levels AS (SELECT school_id, array_agg(level ORDER BY level) AS levels"
+        "  FROM school_levels GROUP BY school_id)"
+        " INSERT INTO leads (id, user_id, school_id, campus_id, level, school_year, message,"
+        " contact_preference, state, request_key, user_consent_id, assigned_customer_user_id,"
+        " first_response_at, ended_at, created_at, updated_at)"
+        " SELECT i + 1, x.u, sc.id,"
+        " CASE WHEN i % 2 = 0 THEN 3 * sc.id - 2 + (i / 2) % 3 END,"
+        " lv.levels[1 + i % cardinality(lv.levels)],"
+        " CASE WHEN i % 3 = 1 THEN :this_year ELSE :next_year END,"
+        " (CAST(:messages AS text[]))[1 + i % :nm],"
+        " (CAST(:preferences AS text[]))[1 + (i / 3) % 3], x.state, 'bench-' || i, consent.id,"
+        " CASE WHEN i % 3 = 0 OR x.state <> 'open' THEN 1 + (sc.customer_id - 1) * :per END,"
+        " t.responded, t.ended, x.created, coalesce(t.ended, t.responded, x.created)"
+        " FROM generate_series(0, :count - 1) AS i"
+        " CROSS JOIN LATERAL (SELECT ('x' || left(md5(i::text), 7))::bit(28)::int AS h) AS h"
+        f" CROSS JOIN LATERAL (SELECT {parent} AS u, {state} AS state,"
+        "  :now - make_interval(secs => i * 150) AS created,"
+        "  CASE WHEN i % :big_every = 0 THEN 2 + (h.h / 4800) % :big_schools END AS big,"
+        "  h.h % (SELECT count(*) FROM published) AS pick) AS x"
+        " JOIN published AS pub ON pub.n = x.pick"
+        " JOIN schools AS sc ON sc.id = coalesce(x.big, pub.id)"
+        " JOIN levels AS lv ON lv.school_id = sc.id"
+        " JOIN user_consents AS consent ON consent.user_id = x.u"
+        " CROSS JOIN LATERAL (SELECT"
+        "  CASE WHEN i % 3 = 0 THEN x.created + (:now - x.created) / 4 END AS responded,"
+        "  CASE WHEN x.state <> 'open' THEN x.created + (:now - x.created) / 2 END AS ended) AS t",
+        count=LEADS,
+        one=ONE_FAVORITE_ID,
+        one_n=ONE_FAVORITE_LEADS,
+        many=MANY_FAVORITES_ID,
+        many_n=MANY_FAVORITES_LEADS,
+        first=FIRST_ORDINARY_PARENT_ID,
+        spread=LEAD_PARENTS,
+        ordinary=ordinary,
+        big_every=BIG_COMPANY_LEAD_EVERY,
+        big_schools=BIG_COMPANY_SCHOOLS,
+        per=STAFF_PER_CUSTOMER,
+        this_year=this_year,
+        next_year=this_year + 1,
+        messages=messages,
+        nm=len(messages),
+        preferences=["email", "phone", "either"],
+    )
+    # The offer: the campus's fee (the first campus's for a whole-school lead) for the level
+    # and year asked, a discount of 0-15 %, valid for 30 days; accepted when the lead was
+    # won, declined when it was lost, else still open (expired when 30 days have passed).
+    run(
+        "school_offers",
+        "INSERT INTO school_offers (lead_id, customer_user_id, yearly_fee, discount_percent,"
+        " valid_until, note, status, answered_at, created_at, updated_at)"
+        " SELECT l.id, l.assigned_customer_user_id, fee.yearly_fee, (l.id % 4) * 5,"
+        " CAST(l.first_response_at AS date) + 30,"
+        " CASE WHEN l.id % 2 = 0 THEN 'Peşin ödemede ek indirim uygulanır.' END,"
+        " CASE l.state WHEN 'won' THEN 'accepted' WHEN 'lost' THEN 'declined' ELSE 'open' END,"
+        " CASE WHEN l.state IN ('won', 'lost') THEN a.answered END,"
+        " l.first_response_at, coalesce(CASE WHEN l.state IN ('won', 'lost') THEN a.answered END,"
+        "  l.first_response_at)"
+        " FROM leads AS l"
+        " JOIN school_fees AS fee ON fee.campus_id = coalesce(l.campus_id, 3 * l.school_id - 2)"
+        "  AND fee.level = l.level AND fee.school_year = l.school_year"
+        " CROSS JOIN LATERAL (SELECT l.ended_at - (l.ended_at - l.first_response_at) / 2"
+        "  AS answered) AS a"
+        " WHERE l.first_response_at IS NOT NULL"
+        " ORDER BY l.id",
+    )
+    # The timeline, oldest first: opened (the parent), assigned (internal, by the admin, who
+    # is named in it; halfway to the offer or the end), offer_sent (the admin), the parent's
+    # answer to it, then the end (won or lost by the admin, closed: withdrawn by the parent).
+    run(
+        "lead_events",
+        "WITH l AS (SELECT lead.id, lead.user_id, lead.state, lead.created_at,"
+        "  lead.first_response_at, lead.ended_at, lead.assigned_customer_user_id,"
+        "  staff.user_id AS staff_user, staff_user.name AS staff_name"
+        "  FROM leads AS lead"
+        "  LEFT JOIN customer_users AS staff ON staff.id = lead.assigned_customer_user_id"
+        "  LEFT JOIN users AS staff_user ON staff_user.id = staff.user_id)"
+        " INSERT INTO lead_events (lead_id, kind, actor_user_id, is_internal, body, created_at)"
+        " SELECT lead_id, kind, actor, internal, body, at FROM ("
+        " SELECT l.id AS lead_id, 'opened' AS kind, l.user_id AS actor, false AS internal,"
+        "  CAST(NULL AS text) AS body, l.created_at AS at, 0 AS step FROM l"
+        " UNION ALL"
+        " SELECT l.id, 'assigned', l.staff_user, true, l.staff_name,"
+        "  l.created_at + (coalesce(l.first_response_at, l.ended_at) - l.created_at) / 2, 1"
+        " FROM l WHERE l.assigned_customer_user_id IS NOT NULL"
+        " UNION ALL"
+        " SELECT l.id, 'offer_sent', l.staff_user, false, NULL, l.first_response_at, 2"
+        " FROM l WHERE l.first_response_at IS NOT NULL"
+        " UNION ALL"
+        " SELECT o.lead_id, CASE o.status WHEN 'accepted' THEN 'offer_accepted'"
+        "  ELSE 'offer_declined' END, l.user_id, false, NULL, o.answered_at, 3"
+        " FROM school_offers AS o JOIN l ON l.id = o.lead_id"
+        " WHERE o.answered_at IS NOT NULL"
+        " UNION ALL"
+        " SELECT l.id, l.state, CASE l.state WHEN 'closed' THEN l.user_id"
+        "  ELSE l.staff_user END, false, NULL, l.ended_at, 4"
+        " FROM l WHERE l.ended_at IS NOT NULL"
+        " ) AS e ORDER BY lead_id, step",
+    )
+    counts = ", ".join(
+        f"{column} = c.{state}"
+        for state, column in (
+            ("open", "lead_open_count"),
+            ("won", "lead_won_count"),
+            ("lost", "lead_lost_count"),
+            ("closed", "lead_closed_count"),
+        )
+    )
+    run(
+        "user_details: lead counters",
+        f"UPDATE user_details AS d SET {counts}"
+        " FROM (SELECT user_id, count(*) FILTER (WHERE state = 'open') AS open,"
+        "  count(*) FILTER (WHERE state = 'won') AS won,"
+        "  count(*) FILTER (WHERE state = 'lost') AS lost,"
+        "  count(*) FILTER (WHERE state = 'closed') AS closed"
+        "  FROM leads GROUP BY user_id) AS c"
+        " WHERE d.user_id = c.user_id",
+    )
+    # parent_1 compares the school they keep (1, the small company's) with school 2 (the big
+    # company's) as wholes.
+    run(
+        "user_comparisons",
+        "INSERT INTO user_comparisons (user_id, school_id, campus_id, target_key, created_at)"
+        " SELECT :one, s, NULL, 'school:' || s, :now - make_interval(mins => s)"
+        " FROM generate_series(1, 2) AS s",
+        one=ONE_FAVORITE_ID,
+    )
 
 
 def _folded(name_sql: str) -> str:
     """SQL for portal.search_text.fold() of a generated name: the names here are Turkish
     letters only, for which dropping the marks, i for ı and lower case are the whole rule."""
     return f"lower(translate({name_sql}, 'ÇĞİIÖŞÜçğıöşü', 'CGIIOSUcgiosu'))"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
