@@ -25,9 +25,45 @@ from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.paging import PER_PAGE, Page, paginate
 from portal.schools.fees import FeeRange
+from portal.search_text import fold
 
 # How results may be ordered; the first is the default.
 SORTS = ("name", "fee_asc", "fee_desc")
+
+# Words that name a level, as parents type them into the search box, folded
+# (portal.search_text.fold) and matched as the start of a typed word: "ilkokul",
+# "ilkokulları", "İLKOKUL" all mean the level primary, whatever the schools are called.
+LEVEL_WORDS = {
+    "anaokul": "preschool",
+    "anasinif": "preschool",
+    "kres": "preschool",
+    "preschool": "preschool",
+    "kindergarten": "preschool",
+    "ilkokul": "primary",
+    "primary": "primary",
+    "ortaokul": "middle",
+    "middle": "middle",
+    "lise": "high",
+}
+
+
+def level_words(q: str) -> tuple[str, str | None]:
+    """`q` without the words that name a level, and the level the first of them names.
+
+    A parent looking for "ilkokul Kadıköy" wants schools that teach primary, not schools
+    with "ilkokul" in their names; a school whose name says "İlkokulu" teaches primary and
+    is found all the same.
+    """
+    kept, level = [], None
+    for word in q.split():
+        named = next(
+            (lvl for start, lvl in LEVEL_WORDS.items() if fold(word).startswith(start)), None
+        )
+        if named is None:
+            kept.append(word)
+        elif level is None:
+            level = named
+    return " ".join(kept), level
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,13 @@ from sqlalchemy.exc import InvalidRequestError
 from portal.clock import istanbul_today
 from portal.models import Campus
 from portal.schools.fees import FeeRange, school_year_of
-from portal.schools.search import SchoolSearch, cities, districts, search_schools
+from portal.schools.search import (
+    SchoolSearch,
+    cities,
+    districts,
+    level_words,
+    search_schools,
+)
 
 THIS_YEAR = school_year_of(istanbul_today())
 
@@ -330,3 +336,34 @@ def test_a_page_loads_levels_and_refuses_every_other_lazy_load(session, make):
     assert (only.school.name, only.campus_count, only.school.levels) == ("Okul", 2, ["high"])
     with pytest.raises(InvalidRequestError):
         len(only.school.campuses)  # an N+1 fails here rather than running a query per school
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "level"),
+    [
+        ("ilkokul", "", "primary"),
+        ("İLKOKULLARI", "", "primary"),
+        ("Kadıköy anaokulu", "Kadıköy", "preschool"),
+        ("Bilge Fen Lisesi", "Bilge Fen", "high"),
+        ("ortaokul lise", "", "middle"),
+        ("Bilge", "Bilge", None),
+    ],
+)
+def test_words_naming_a_level_are_read_as_the_level(typed, name, level):
+    assert level_words(typed) == (name, level)
+
+
+def test_typing_ilkokul_finds_the_schools_teaching_primary_whatever_their_names(
+    client, session, make
+):
+    make.school(name="Deniz Koleji", levels=("primary", "middle"))
+    make.school(name="Güneş Lisesi", levels=("high",))
+    make.school(name="Yıldız Anaokulu", levels=("preschool",))
+    session.commit()
+
+    html = client.get("/?q=ilkokul").get_data(as_text=True)
+
+    assert "Deniz Koleji" in html
+    assert "Güneş Lisesi" not in html and "Yıldız Anaokulu" not in html
+    # "Level: Primary school, read from the words you typed." in the default language
+    assert "Kademe: İlkokul (yazdığınız sözcüklerden anlaşıldı)" in html

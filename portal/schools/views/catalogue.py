@@ -119,13 +119,16 @@ def index():
 
     valid = form.validate()
     page = None
+    # "ilkokul" typed into the name box is the level primary (the level list, when chosen,
+    # wins); the page says how it read the words.
+    name, level_in_q = search.level_words(form.q.data or "")
     if valid:
         filters = search.SchoolSearch(
             school_year=int(form.school_year.data),
-            q=form.q.data or "",
+            q=name,
             city=form.city.data or None,
             district=form.district.data or None,
-            level=form.level.data or None,
+            level=form.level.data or level_in_q,
             fee_min=form.fee_min.data,
             fee_max=form.fee_max.data,
             sort=form.sort.data,
@@ -142,6 +145,7 @@ def index():
         args=args,
         loosen=_loosen(form, args) if page is not None and not page.total else [],
         using_budget=bool(budget),
+        level_in_q=None if form.level.data else level_in_q,
         # The results block carries the field messages and district options out of band.
         fragment=htmx.wants_fragment(),
         favorite_keys=favorite_keys_of_page(schools=school_ids),
