@@ -22,7 +22,7 @@ from portal.access import PARENT, allow
 from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.forms import Form
-from portal.schools import bp, catalogue, comparison
+from portal.schools import bp, comparison
 from portal.schools.fees import school_year_label, school_years_offered
 from portal.urls import safe_next
 
@@ -68,7 +68,7 @@ def add_to_comparison():
     :raise 404: when the school or campus is unknown, unpublished or deleted.
     """
     form = _submitted_form()
-    target = catalogue.public_target(db.session, form.kind.data, form.target_id.data)
+    target = comparison.comparison_target(db.session, form.kind.data, form.target_id.data)
     try:
         comparison.add_to_comparison(db.session, current_user, form.kind.data, form.target_id.data)
     except comparison.ComparisonTargetNotFound:
@@ -157,7 +157,7 @@ def _toggle(
     """
     kind, target_id = form.kind.data, form.target_id.data
     if target is None:
-        target = catalogue.public_target(db.session, kind, target_id)
+        target = comparison.comparison_target(db.session, kind, target_id)
     if target is None:
         body = ""  # withdrawn since the page was shown: there is nothing left to toggle
     else:
