@@ -71,6 +71,8 @@ class Lead(TimestampMixin, Base):
         ForeignKeyConstraint(["campus_id", "school_id"], ["campuses.id", "campuses.school_id"]),
         # The staff inbox: a school's leads by state, newest first.
         Index(None, "school_id", "state", "created_at"),
+        # The inbox's counts (open, unassigned) answered from the index alone.
+        Index(None, "school_id", "state", "campus_id", "assigned_customer_user_id"),
         # The parent's own leads, newest first.
         Index(None, "user_id", "created_at"),
     )
