@@ -1,0 +1,86 @@
+"""Where a page's time goes: its CPU per request in this process, and a profile of it.
+
+    .venv/bin/python bench/costs.py                       # every page, CPU per request
+    .venv/bin/python bench/costs.py home_parent inbox_200 --profile 25
+
+The same database, settings, actors and pages as bench/pages.py (page keys from its table),
+without gunicorn or wrk: each page is asked --requests times by the actor's in-process test
+client, and the process's own CPU time per request is printed beside the reference page's
+(served to the same visitor). With --profile N, a cProfile of the page's requests prints the
+N functions with the most time of their own and the N with the most cumulative time. A
+quick way to see what a change does to a page before the full run of bench/pages.py, whose
+figures under load are the ones the targets are checked against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import build  # noqa: E402  (bench/build.py)
+import pages as bench_pages  # noqa: E402  (bench/pages.py)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("keys", nargs="*", help="page keys of bench/pages.py (default: all)")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--database", default=build.DEFAULT_DATABASE)
+    parser.add_argument("--server-url", default=build.DEFAULT_SERVER_URL)
+    args = parser.parse_args(argv)
+    built = build.ensure(args.server_url, args.database)
+    app = bench_pages._in_process_app(bench_pages._settings(built.url))
+    with app.app_context():
+        arguments = bench_pages._page_arguments()
+    every = {page.key: page for page in bench_pages.pages(arguments)}
+    every["reference"] = bench_pages.REFERENCE
+    unknown = set(args.keys) - set(every)
+    if unknown:
+        print(f"unknown pages: {sorted(unknown)}", file=sys.stderr)
+        return 2
+    chosen = [every[key] for key in args.keys] or list(every.values())
+    clients = bench_pages._sign_in(app, sorted({p.actor for p in chosen if p.actor}))
+    anonymous = app.test_client()
+    reference_cost: dict[str | None, float] = {}
+    print(f"{'page':40} {'CPU/req':>9} {'x ref':>6}")
+    for page in chosen:
+        client = clients[page.actor] if page.actor else anonymous
+        if page.actor not in reference_cost:
+            reference = bench_pages._reference_for(page.actor)
+            reference_cost[page.actor] = _cpu_per_request(client, reference, args.requests)
+        cost = _cpu_per_request(client, page, args.requests)
+        ratio = cost / reference_cost[page.actor]
+        print(f"{page.title[:40]:40} {cost * 1000:7.2f} ms {ratio:6.2f}", flush=True)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.requests):
+                bench_pages._request(client, page)
+            profiler.disable()
+            stats = pstats.Stats(profiler).strip_dirs()
+            stats.sort_stats("tottime").print_stats(args.profile)
+            stats.sort_stats("cumulative").print_stats(args.profile)
+    return 0
+
+
+def _cpu_per_request(client, page, requests: int) -> float:
+    """The process's CPU seconds per request, after ten warm-up requests."""
+    for _ in range(10):
+        answer = bench_pages._request(client, page)
+    if answer.status_code != page.expected_status:
+        raise SystemExit(f"{page.key}: {page.path} answered {answer.status_code}")
+    started = time.process_time()
+    for _ in range(requests):
+        bench_pages._request(client, page)
+    return (time.process_time() - started) / requests
+
+
+if __name__ == "__main__":
+    sys.exit(main())
