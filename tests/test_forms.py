@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import Form, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from portal.access.permissions import Role
@@ -136,3 +137,24 @@ def test_the_company_page_stores_the_cleaned_values(client, session, make, auth)
     session.expire_all()
     customer = session.scalar(select(Customer).where(Customer.id == admin.customer_id))
     assert (customer.tax_number, customer.tc_no, customer.phone) == (VKN, TCKN, "+902325550202")
+
+
+class SchoolFilter(Form):
+    school = SelectField(
+        choices=[
+            SelectChoice("", "All schools"),
+            SelectChoice("7", 'Ayşe & "Ali" <Koleji>'),
+            SelectChoice("9", "Işık"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("chosen", ["", "7", "9", "not a choice"])
+def test_long_select_writes_what_the_wtforms_widget_writes(app, chosen):
+    # The macro replaces the widget on selects of many options (a company's schools): a
+    # browser, a screen reader and the form's validation must not tell them apart.
+    with app.test_request_context():
+        form = SchoolFilter(MultiDict({"school": chosen}))
+        long_select = app.jinja_env.get_template("_macros.html").module.long_select
+        assert str(long_select(form.school)) == str(form.school())
+        assert 'aria-label="Okul"' in str(long_select(form.school, **{"aria-label": "Okul"}))

@@ -8,14 +8,14 @@ so a list, a count, a page and a form all refuse the same leads.
 Plain module: the caller passes the session and the member.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, raiseload, selectinload
 
-from portal.access.grants import covers, granted_schools, members_covering
+from portal.access.grants import covers, members_covering
 from portal.access.permissions import Permission, can
-from portal.models import Campus, CustomerUser, School, User, UserConsent
+from portal.models import Campus, CustomerUser, CustomerUserSchool, School, User, UserConsent
 from portal.models.leads import LEAD_STATES, Lead, LeadEvent, SchoolOffer
 from portal.paging import PER_PAGE, Page, paginate
 
@@ -60,8 +60,8 @@ def inbox_page(
     per_page: int = PER_PAGE,
 ) -> Page:
     """Page `number` of the leads the member's grants cover, newest first; its items are
-    `InboxRow`s. Two statements (the count and the page) however long the list; lazy loads
-    raise.
+    `InboxRow`s. Three statements (the count, the page's ids, their rows) however long the
+    list; lazy loads raise.
 
     `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";
     `school_id` narrows to one school (a school outside the grants simply lists nothing).
@@ -72,22 +72,14 @@ def inbox_page(
         raise ValueError(f"unknown inbox state {state!r}")
     if assigned not in (None, *ASSIGNED_FILTERS):
         raise ValueError(f"unknown assigned filter {assigned!r}")
-    assignee = aliased(CustomerUser)
-    assignee_user = aliased(User)
-    query = (
-        select(Lead, School.name, Campus.name, User.name, assignee_user.name)
-        .join(School, School.id == Lead.school_id)
-        .outerjoin(Campus, Campus.id == Lead.campus_id)
-        # Outer: a parent who deleted their account leaves the lead, without a name.
-        .outerjoin(User, User.id == Lead.user_id)
-        .outerjoin(assignee, assignee.id == Lead.assigned_customer_user_id)
-        .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
-        .where(_covered(customer_user))
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .options(raiseload("*"))
-    )
-    query = _filtered(query, customer_user, state, assigned, school_id)
-    # Counted on leads alone (no joins, no columns): an index-only count.
+    # The page is chosen on leads alone (ids, in order), and the names beside them are joined
+    # to those twenty rows only: joined first, the planner read the names of every covered
+    # lead (11,700 for 200 schools) before sorting, 73 ms against 5 ms. The index on
+    # (school_id, state, created_at, id, campus_id, assigned_customer_user_id) answers the
+    # count and the page's ids without reading the rows.
+    ids = _filtered(
+        select(Lead.id).where(_covered(customer_user)), customer_user, state, assigned, school_id
+    ).order_by(Lead.created_at.desc(), Lead.id.desc())
     total = _filtered(
         select(func.count()).select_from(Lead).where(_covered(customer_user)),
         customer_user,
@@ -95,9 +87,27 @@ def inbox_page(
         assigned,
         school_id,
     )
-    page = paginate(session, query, number, per_page, scalars=False, total=total)
-    rows = [InboxRow(*row) for row in page.items]
-    return Page(items=rows, number=page.number, per_page=page.per_page, total=page.total)
+    page = paginate(session, ids, number, per_page, total=total)
+    if not page.items:
+        return page
+    assignee = aliased(CustomerUser)
+    assignee_user = aliased(User)
+    rows = session.execute(
+        select(Lead, School.name, Campus.name, User.name, assignee_user.name)
+        .join(School, School.id == Lead.school_id)
+        .outerjoin(Campus, Campus.id == Lead.campus_id)
+        # Outer: a parent who deleted their account leaves the lead, without a name.
+        .outerjoin(User, User.id == Lead.user_id)
+        .outerjoin(assignee, assignee.id == Lead.assigned_customer_user_id)
+        .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
+        .where(Lead.id.in_(page.items))
+        .options(raiseload("*"))
+    ).all()
+    by_id = {row[0].id: InboxRow(*row) for row in rows}
+    # A lead ended or reassigned between the two statements is still listed as it is now;
+    # one deleted in between (never done today) would drop out of this page.
+    items = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]
+    return replace(page, items=items)
 
 
 def _filtered(
@@ -131,9 +141,22 @@ def open_lead_counts(session: Session, customer_user: CustomerUser) -> LeadCount
     return LeadCounts(open=int(row[0]), unassigned=int(row[1]))
 
 
-def inbox_schools(session: Session, customer_user: CustomerUser) -> list[School]:
-    """The schools the inbox may be narrowed to: those the member has a grant on."""
-    return [granted.school for granted in granted_schools(session, customer_user)]
+def inbox_schools(session: Session, customer_user: CustomerUser) -> list[tuple[int, str]]:
+    """The schools the inbox may be narrowed to, as (id, name) by name: those the member has
+    a grant on (one statement; the filter needs no campus or other column)."""
+    if not customer_user.is_active:
+        return []
+    granted = select(CustomerUserSchool.school_id).where(
+        CustomerUserSchool.customer_user_id == customer_user.id
+    )
+    return [
+        (school_id, name)
+        for school_id, name in session.execute(
+            select(School.id, School.name)
+            .where(School.customer_id == customer_user.customer_id, School.id.in_(granted))
+            .order_by(School.name, School.id)
+        )
+    ]
 
 
 def lead_for_staff(session: Session, customer_user: CustomerUser, lead_id: int) -> Lead | None:

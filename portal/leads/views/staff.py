@@ -103,7 +103,7 @@ def inbox_list():
     schools = inbox.inbox_schools(db.session, customer_user)
     form = InboxFilterForm(request.args)
     form.school.choices = [SelectChoice("", _("All schools"))] + [
-        SelectChoice(str(school.id), school.name) for school in schools
+        SelectChoice(str(school_id), name) for school_id, name in schools
     ]
     for select in (form.state, form.assigned, form.school):
         if select.data not in {choice.value for choice in select.choices}:
