@@ -87,6 +87,16 @@ def period_end(anchor: date, cycle: str, n: int) -> date | None:
     return period_start(anchor, cycle, n + 1)
 
 
+def charged_period_end(anchor: date | None, cycle: str, start: date) -> date | None:
+    """The first day after the period a charge that starts on `start` paid for (None for
+    lifetime), counted from the subscription's anchor as the charge was: a month from Feb 28
+    of a subscription anchored on Jan 31 ends on Mar 31, not Mar 28. Without an anchor on or
+    before `start` (a change of plan anchored the subscription anew after this charge), from
+    `start` itself."""
+    anchor = anchor if anchor is not None and anchor <= start else start
+    return period_end(anchor, cycle, period_index_on(anchor, cycle, start))
+
+
 def period_index_on(anchor: date, cycle: str, day: date) -> int:
     """The index n of the period that contains `day` (on or after the anchor)."""
     _check(anchor, cycle)

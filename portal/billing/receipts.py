@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from portal import mail
 from portal.access.permissions import Permission, roles_with
-from portal.billing.periods import period_end, period_index_on
+from portal.billing.periods import charged_period_end
 from portal.clock import utcnow
 from portal.database import insert_many
 from portal.i18n import BILLING_CYCLE_NAMES, business_date, local_datetime, money
@@ -298,10 +298,7 @@ class _Text:
     def _period(self, start: date | None, anchor: date | None, cycle: str, paid_at) -> str:
         if start is None:  # not a period's charge: only the day it was paid
             return local_datetime(paid_at)
-        # Counted from the anchor, as the charge was: a month from Feb 28 of a subscription
-        # anchored on Jan 31 ends on Mar 31, not Mar 28.
-        anchor = anchor if anchor is not None and anchor <= start else start
-        end = period_end(anchor, cycle, period_index_on(anchor, cycle, start))
+        end = charged_period_end(anchor, cycle, start)
         if end is None:
             return _("From %(date)s, for good", date=business_date(start))
         # Periods are half-open; a receipt names the last day covered, as people read it.

@@ -228,3 +228,22 @@ def test_resuming_after_the_paid_period_mails_a_receipt(app, session, make):
     assert len(receipts) == 2  # the checkout's, then the resume's
     assert receipt_link(resumed) in receipts[-1].body
     assert "1 Mart 2027 – 31 Mart 2027" in receipts[-1].body
+
+
+def test_the_receipt_page_counts_a_month_end_period_from_the_anchor_as_the_mail_does(
+    app, client, session, make, auth
+):
+    # Anchored on Jan 31, the period charged on Feb 28 runs to Mar 30 inclusive (the next
+    # starts on Mar 31); counted from Feb 28 itself it would end on Mar 27.
+    parent = make.user("parent")
+    subscription = start(session, make, make.price(), date(2027, 1, 31), user=parent)
+    run(session, date(2027, 2, 28))
+    renewal = payments(session, subscription)[-1]
+    assert renewal.charged_period == date(2027, 2, 28)
+    (mail_row,) = queued(session, parent.email)
+    auth.login(parent.email)
+
+    page = client.get(f"/payments/{renewal.id}/receipt").get_data(as_text=True)
+
+    assert "28 Şubat 2027 – 30 Mart 2027" in mail_row.body
+    assert "28 Şubat 2027" in page and "30 Mart 2027" in page and "27 Mart 2027" not in page

@@ -8,7 +8,7 @@ from portal import htmx
 from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.billing import bp
 from portal.billing.payments import paid_payment
-from portal.billing.periods import period_end
+from portal.billing.periods import charged_period_end
 from portal.billing.views.common import current_subscriber, subscription_page_url
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
@@ -36,7 +36,11 @@ def receipt(payment_id: int):
         payment=payment,
         subscription=subscription,
         price=price,
-        period_last_day=_last_day(period_end(payment.charged_period, price.billing_cycle, 0)),
+        period_last_day=_last_day(
+            charged_period_end(
+                subscription.anchor_date, price.billing_cycle, payment.charged_period
+            )
+        ),
         customer=(
             db.session.get(Customer, subscriber.customer_id) if subscriber.customer_id else None
         ),
