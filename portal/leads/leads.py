@@ -21,10 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.audit import Origin, log_event
+from portal.auth import registration
 from portal.clock import utcnow
 from portal.leads import notifications
 from portal.models import (
     Campus,
+    ConsentText,
     CustomerUser,
     School,
     User,
@@ -51,6 +53,8 @@ COUNTER_OF_STATE = {
     "closed": "lead_closed_count",
 }
 REQUEST_KEY_LENGTH = Lead.__table__.c.request_key.type.length
+# user_consents.method of a consent given on the form asking a school.
+LEAD_FORM_CONSENT = "lead_form"
 
 
 class LeadError(Exception):
@@ -68,8 +72,9 @@ def open_lead(
     message: str,
     contact_preference: str,
     request_key: str,
-    consent: UserConsent,
+    consent: UserConsent | None,
     origin: Origin,
+    accepted_text: ConsentText | None = None,
 ) -> tuple[Lead, bool]:
     """Open a lead from `user` to `school` (or one `campus` of it): (the lead, True), or
     (the lead this parent already opened with `request_key`, False), so that a form sent
@@ -78,13 +83,22 @@ def open_lead(
     Moves lead_open_count up, adds the "opened" event, queues the staff's new-lead mail
     (portal.leads.notifications) and the audit row, all in the caller's transaction.
 
+    `consent` is the parent's live KVKK consent; a parent without one gives it on the form:
+    `accepted_text` is then the consent text the form showed them and they ticked, recorded
+    as their consent (method "lead_form") in the same transaction, before a new lead only.
+
     :raise LeadError: the school is not public, the campus is not a live campus of it, the
-        level, contact preference or key is not valid, or `consent` is not a live consent of
-        this user.
+        level, contact preference or key is not valid, or there is neither a live consent of
+        this user nor an accepted text.
     """
     existing = _lead_with_key(session, user.id, request_key)
     if existing is not None:
         return existing, False
+    if consent is None and accepted_text is not None:
+        consent = registration.give_consent(
+            session, user, accepted_text.id, origin, LEAD_FORM_CONSENT, utcnow()
+        )
+        session.flush()
     _check_new_lead(user, school, campus, level, contact_preference, request_key, consent)
     lead = Lead(
         user_id=user.id,

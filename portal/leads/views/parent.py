@@ -21,7 +21,7 @@ from portal import htmx
 from portal.access import PARENT, allow
 from portal.account.forms import MAX_ID
 from portal.auth import registration
-from portal.clock import istanbul_today, utcnow
+from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
 from portal.forms import EmptyForm
@@ -71,11 +71,6 @@ def ask(slug: str):
         if consent is None:
             valid = _check_consent(form, shown_text) and valid
         if valid:
-            if consent is None:
-                consent = registration.give_consent(
-                    db.session, current_user, shown_text.id, current_origin(), "lead_form", utcnow()
-                )
-                db.session.flush()
             try:
                 lead, created = leads.open_lead(
                     db.session,
@@ -88,6 +83,7 @@ def ask(slug: str):
                     contact_preference=form.contact_preference.data,
                     request_key=form.request_key.data,
                     consent=consent,
+                    accepted_text=shown_text,
                     origin=current_origin(),
                 )
             except leads.LeadError as refused:
