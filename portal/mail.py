@@ -28,6 +28,7 @@ from werkzeug.wsgi import ClosingIterator
 
 from portal import outbox
 from portal.clock import utcnow
+from portal.database import insert_many
 from portal.extensions import db
 from portal.models import MailOutbox
 
@@ -64,6 +65,32 @@ def send(to: str, subject: str, body: str) -> Mail:
     session.add(row)
     session.info.setdefault(_ADDED, []).append(row)
     return mail
+
+
+def send_many(session: Session, mails: list[Mail]) -> int:
+    """Queue many messages in `session` with one INSERT (a renewal batch's thousand receipts),
+    where send() would add a thousand ORM rows; returns how many.
+
+    They leave with the outbox worker (`flask mail deliver`), not right after the commit as
+    send()'s do: a batch job has no response to wait for, and the worker is what it runs
+    beside.
+    """
+    mails = [Mail(to=m.to, subject=str(m.subject), body=str(m.body)) for m in mails]
+    captured = _CAPTURED.get()
+    if captured is not None:
+        captured.extend(mails)
+        return len(mails)
+    # mail_outbox's defaults are Python-side: PostgreSQL's batched INSERT needs every column.
+    now = utcnow()
+    insert_many(
+        session,
+        MailOutbox,
+        [{"recipient": m.to, "subject": m.subject, "body": m.body} for m in mails],
+        created_at=now,
+        next_try_at=now,
+        attempts=0,
+    )
+    return len(mails)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 
 from portal import mail, outbox
@@ -275,3 +275,34 @@ def test_the_worker_purges_delivered_rows_after_the_keeping_time(app, session, r
 
     assert "0 sent, 0 failed (will retry), 1 delivered rows purged" in result.output
     assert {row.recipient for row in rows(session)} == {"yeni@example.com", "bekleyen@example.com"}
+
+
+def test_send_many_writes_a_batch_in_one_statement_and_leaves_it_to_the_worker(app, session):
+    batch = [mail.Mail(f"veli{n}@example.com", f"Makbuz {n}", f"Gövde {n}") for n in range(3)]
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        assert mail.send_many(session, batch) == 3
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+    session.commit()
+
+    assert len(statements) == 1
+    assert delivered(app) == []  # not after the commit, as send()'s: the worker's
+    assert [(r.recipient, r.subject, r.sent_at) for r in rows(session)] == [
+        (f"veli{n}@example.com", f"Makbuz {n}", None) for n in range(3)
+    ]
+    mail.deliver()
+    assert [(m.to, m.body) for m in delivered(app)] == [(m.to, m.body) for m in batch]
+
+
+def test_send_many_in_a_capture_writes_no_row(app, session):
+    with mail.captured() as kept:
+        mail.send_many(session, [mail.Mail("veli@example.com", "Konu", "Gövde")])
+    session.commit()
+
+    assert [m.to for m in kept] == ["veli@example.com"] and rows(session) == []

@@ -13,7 +13,8 @@ back mails nothing. Two ways in, one text:
 - mail_receipt(): one flushed Payment (checkout, resume): queued through mail.send(), so it
   leaves right after the request's response.
 - mail_renewal_receipts(): a renewal batch, whose payments insert_many() wrote without ids and
-  without objects. They are read back in one query and their mails written with one INSERT,
+  without objects. They are read back in one query and their mails written with one INSERT
+  (mail.send_many()),
   left for `flask mail deliver`: a mapped object per mail, and mail.send()'s delivery right
   after each batch's commit, would have the run wait on the SMTP server for every mail
   (100,000 of them on a busy day) and undo what docs/benchmarks.md measured.
@@ -35,14 +36,11 @@ from sqlalchemy.orm import Session
 from portal import mail
 from portal.access.permissions import Permission, roles_with
 from portal.billing.periods import charged_period_end
-from portal.clock import utcnow
-from portal.database import insert_many
 from portal.i18n import BILLING_CYCLE_NAMES, business_date, local_datetime, money
 from portal.models import (
     Customer,
     CustomerUser,
     CustomerUserRole,
-    MailOutbox,
     Payment,
     PlanPrice,
     SubscriptionPlan,
@@ -118,16 +116,9 @@ def mail_renewal_receipts(
         )
         if receipt.idempotency_key in keys
     ]
-    mails = [
-        {"recipient": to, "subject": subject, "body": body}
-        for to, subject, body in _compose(session, receipts)
-    ]
-    # Queued when written, as mail.send() stamps it (`now` is the business moment of the run,
-    # which a run for another day sets apart from the clock). mail_outbox's defaults are
-    # Python-side: PostgreSQL's batched INSERT needs every column.
-    queued_at = utcnow()
-    insert_many(session, MailOutbox, mails, created_at=queued_at, next_try_at=queued_at, attempts=0)
-    return len(mails)
+    return mail.send_many(
+        session, [mail.Mail(to, subject, body) for to, subject, body in _compose(session, receipts)]
+    )
 
 
 def _read(session: Session, *where) -> list[_Receipt]:
