@@ -11,6 +11,7 @@ from wtforms.widgets import TextInput
 
 from portal import turkish
 from portal.email_address import normalize_email
+from portal.models.base import MAX_ID
 
 # --- Text that a form or a query string may carry ------------------------------------------
 # What a browser sends from a keyboard or a paste is printable text. Control characters (NUL
@@ -118,6 +119,17 @@ class Form(FlaskForm):
 
 class EmptyForm(Form):
     """A form with no fields, so that a bare POST button still carries a CSRF token."""
+
+
+def posted_id(value: object) -> int | None:
+    """The id a form or an address sent, or None: ASCII digits making a number from 1 to
+    MAX_ID. int() alone would take " 3 ", "1_000", "²" and Arabic-Indic digits, and an id
+    beyond bigint makes the database refuse the comparison instead of finding no row."""
+    text = str(value) if value is not None else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def strip_or_none(value):

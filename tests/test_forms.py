@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Optional
 
 from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
-from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField
+from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField, posted_id
 from portal.models import Customer
 from portal.turkish import make_tc_kimlik_no, make_vkn, phone_error, tc_kimlik_no_error, vkn_error
 from tests.helpers import post
@@ -158,3 +158,26 @@ def test_long_select_writes_what_the_wtforms_widget_writes(app, chosen):
         long_select = app.jinja_env.get_template("_macros.html").module.long_select
         assert str(long_select(form.school)) == str(form.school())
         assert 'aria-label="Okul"' in str(long_select(form.school, **{"aria-label": "Okul"}))
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ("7", 7),
+        ("007", 7),
+        (42, 42),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),  # beyond bigint: the databases would refuse the comparison
+        ("9" * 40, None),
+        ("0", None),
+        ("", None),
+        (None, None),
+        (" 3 ", None),
+        ("1_000", None),
+        ("²", None),
+        ("٣", None),  # an Arabic-Indic three: int() reads it, an id is ASCII
+        ("-1", None),
+    ],
+)
+def test_posted_id_reads_ascii_digits_within_bigint_and_nothing_else(sent, expected):
+    assert posted_id(sent) == expected

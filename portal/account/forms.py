@@ -25,11 +25,9 @@ from wtforms.widgets import HiddenInput
 
 from portal.auth.forms import code_field
 from portal.forms import AmountField, Form, PhoneField, strip_or_none
+from portal.models.base import MAX_ID
 from portal.models.users import FAVORITABLE_TYPES
 from portal.turkish import phone_error
-
-# Ids are bigint: a larger number names nothing, and PostgreSQL would refuse to compare it.
-MAX_ID = 2**63 - 1
 
 
 class FavoriteForm(Form):

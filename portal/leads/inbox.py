@@ -16,14 +16,13 @@ from sqlalchemy.orm import Session, aliased, joinedload, raiseload, selectinload
 from portal.access.grants import covers, members_covering
 from portal.access.permissions import Permission, can
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School, User, UserConsent
+from portal.models.base import MAX_ID
 from portal.models.leads import LEAD_STATES, Lead, LeadEvent, SchoolOffer
 from portal.paging import PER_PAGE, Page, paginate
 
 # The inbox's filters: a state (or all of them) and whose leads.
 INBOX_STATES = (*LEAD_STATES, "all")
 ASSIGNED_FILTERS = ("anyone", "me", "unassigned")
-# An id beyond bigint names nothing (and the databases would refuse to compare it).
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,9 @@ class UTCDateTime(TypeDecorator):
 
 # bigint keys everywhere, except that SQLite only autoincrements an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id: a larger number names no row, and PostgreSQL and MariaDB refuse to compare
+# a bigint column with it (an error, not "no row"), so input is checked against it first.
+MAX_ID = 2**63 - 1
 
 bigint_pk = Annotated[int, mapped_column(BigId, primary_key=True)]
 money = Annotated[Decimal, mapped_column(Numeric(12, 2))]

@@ -12,10 +12,11 @@ from flask_login import current_user
 from portal import htmx
 from portal.access import PARENT, allow
 from portal.account import bp, contacts
-from portal.account.forms import CONTACT_TYPE_NAMES, MAX_ID, ContactForm
+from portal.account.forms import CONTACT_TYPE_NAMES, ContactForm
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
 from portal.models import UserContact
+from portal.models.base import MAX_ID
 from portal.origin import current_origin
 
 TEMPLATE = "account/contacts.html"

@@ -11,7 +11,7 @@ from portal.account import bp
 from portal.auth import registration
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, posted_id
 from portal.models import ConsentText, UserConsent
 from portal.origin import current_origin
 
@@ -43,10 +43,8 @@ def give_consent():
     :raise 400: when the form's token is missing or the text is not a consent text.
     """
     form = EmptyForm()
-    shown = request.form.get("consent_text_id", "")
-    # ASCII digits only ("²" is a digit to isdigit but not to int), and within a bigint.
-    valid_id = shown.isascii() and shown.isdigit() and len(shown) <= 18
-    text = db.session.get(ConsentText, int(shown)) if valid_id else None
+    shown = posted_id(request.form.get("consent_text_id"))
+    text = db.session.get(ConsentText, shown) if shown is not None else None
     if not form.validate_on_submit() or text is None or text.kind != "kvkk_consent":
         abort(400)
     already = db.session.scalar(

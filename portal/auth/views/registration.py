@@ -14,6 +14,7 @@ from portal.auth.forms import (
 )
 from portal.clock import utcnow
 from portal.extensions import db, limiter
+from portal.forms import posted_id
 from portal.models import ConsentText
 from portal.origin import current_origin
 from portal.sealing import seal, unseal
@@ -59,10 +60,10 @@ def register():
 
 def _shown_consent_text(value: str | int | None) -> ConsentText | None:
     # The version the form displayed, so consent names what the visitor actually read.
-    value = str(value or "")
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # "²", beyond bigint
+    shown = posted_id(value)
+    if shown is None:
         return None
-    text = db.session.get(ConsentText, int(value))
+    text = db.session.get(ConsentText, shown)
     return text if text is not None and text.kind == "kvkk_consent" else None
 
 

@@ -19,16 +19,16 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import htmx
 from portal.access import PARENT, allow
-from portal.account.forms import MAX_ID
 from portal.auth import registration
 from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, posted_id
 from portal.i18n import LEVEL_NAMES
 from portal.leads import bp, leads, offers
 from portal.leads.forms import NAMES, AskForm, OfferAnswerForm
 from portal.models import Campus, ConsentText, Lead, School, SchoolOffer
+from portal.models.base import MAX_ID
 from portal.models.schools import SCHOOL_LEVELS
 from portal.origin import current_origin
 from portal.paging import page_number
@@ -266,10 +266,10 @@ def _check_contact(form: AskForm) -> bool:
 
 
 def _shown_consent_text(form: AskForm) -> ConsentText | None:
-    shown = form.consent_text_id.data or ""
-    if not (shown.isascii() and shown.isdigit() and len(shown) <= 18):
+    shown = posted_id(form.consent_text_id.data)
+    if shown is None:
         return None
-    text = db.session.get(ConsentText, int(shown))
+    text = db.session.get(ConsentText, shown)
     return text if text is not None and text.kind == CONSENT_KIND else None
 
 

@@ -30,6 +30,7 @@ from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
 from portal.customer import activity
 from portal.extensions import db
+from portal.forms import posted_id
 from portal.leads import bp, inbox, leads, offers
 from portal.leads.staff_forms import (
     CONTACT_PREFERENCE_NAMES,
@@ -220,23 +221,20 @@ def staff_assign(lead_id: int):
     members = inbox.assignable_members(db.session, lead)
     form = _assign_form(members)
     raw = (request.form.get("assignee") or "").strip()
-    assignee = None
-    if raw.isascii() and raw.isdigit():
-        assignee = next((m for m in members if str(m.id) == raw.lstrip("0")), None)
-        if assignee is None:
-            _refuse("customer_user", raw[:20], customer_user)
-    elif raw:
+    wanted = posted_id(raw)
+    if raw and wanted is None:  # not an id at all: the form's error, not another's object
         form.validate_on_submit()  # the CSRF check and the base form's refusals
         form.assignee.errors = [*form.assignee.errors, _("Choose a colleague from the list.")]
         return _refused(customer_user, lead, assign_form=form)
+    assignee = next((m for m in members if m.id == wanted), None)
+    if wanted is not None and assignee is None:
+        _refuse("customer_user", wanted, customer_user)
     if not form.validate_on_submit():
         return _refused(customer_user, lead, assign_form=form)
     if not lead.is_open:
         form.form_errors.append(_("This request is no longer open."))
         return _refused(customer_user, lead, assign_form=form)
-    if assignee is None and lead.assigned_customer_user_id is None:
-        return _done(customer_user, lead, _("Nothing changed."))
-    if assignee is not None and assignee.id == lead.assigned_customer_user_id:
+    if wanted == lead.assigned_customer_user_id:
         return _done(customer_user, lead, _("Nothing changed."))
     leads.assign(
         db.session, lead, assignee, actor_user_id=customer_user.user_id, origin=current_origin()

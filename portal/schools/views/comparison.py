@@ -22,11 +22,10 @@ from portal.access import PARENT, allow
 from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.forms import Form
+from portal.models.base import MAX_ID
 from portal.schools import bp, comparison
 from portal.schools.fees import school_year_label, school_years_offered
 from portal.urls import safe_next
-
-MAX_ID = 2**63 - 1
 
 
 class CompareForm(Form):
