@@ -343,3 +343,44 @@ class CustomerCreditCard(CardTokenMixin, TimestampMixin, SoftDeleteMixin, Base):
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
     holder_name: Mapped[str | None] = mapped_column(String(255))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CustomerUserInvitation(Base):
+    """customer_user_invitations: a company member's invitation of a person to the team.
+
+    The link's token is never stored, only its SHA-256 (token_hash). An invitation is pending
+    until it is accepted, revoked or past expires_at; it can be accepted once.
+    """
+
+    __tablename__ = "customer_user_invitations"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint("expires_at > created_at", name="expiry_after_creation"),
+        # The team page lists a company's pending invitations, and an invitation to an address
+        # replaces the pending one before it.
+        Index(None, "customer_id", "email"),
+    )
+
+    id: Mapped[bigint_pk]
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
+    email: Mapped[str] = mapped_column(String(255))
+    role_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("customer_user_roles.id"), index=True
+    )
+    title_id: Mapped[int | None] = mapped_column(
+        SmallInteger, ForeignKey("customer_user_titles.id"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_customer_user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("customer_users.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    role: Mapped[CustomerUserRole] = relationship()
+    title: Mapped[CustomerUserTitle | None] = relationship()
+    invited_by: Mapped[CustomerUser] = relationship()
