@@ -29,6 +29,7 @@ from portal.billing.views.common import (
     subscription_page_url,
 )
 from portal.clock import istanbul_today, utcnow
+from portal.customer import school_pages
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.i18n import BILLING_CYCLE_NAMES, business_date
@@ -252,6 +253,15 @@ def change(price_id: int):
         subscriber=subscriber,
         preview=preview,
         form=form,
+        # A company listing more schools than the new plan allows is told before confirming
+        # (school_pages is imported as a module: it reads plan limits, so it imports billing).
+        listed_shortfall=(
+            school_pages.listed_shortfall(
+                db.session, subscriber.customer_id, preview.price.subscription_plan_id
+            )
+            if subscriber.customer_id
+            else None
+        ),
     )
 
 
