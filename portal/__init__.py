@@ -135,5 +135,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from portal import cli
+    from portal.customer.cli import customers_cli
 
     cli.register(app)
+    app.cli.add_command(customers_cli)

@@ -13,18 +13,27 @@ leaves each racing transaction holding a shared lock on the row, and their UPDAT
 on one another: InnoDB kills all but one as deadlocked (19 of 20 racing requests failed in
 tests/customer/test_activity.py). The single upsert takes the exclusive lock at once.
 
-The caller commits, with the change the activity is about.
+The caller commits, with the change the activity is about: a sign-in with its session row
+(portal.auth.views.sign_in), a lead step with the step (portal.leads.views.staff).
+
+Agreements signed have no counter yet: there is no agreements feature and no column. When
+signing comes, it adds an `agreement_sign_count` column (a migration), a keyword here
+(`agreements_signed`) that adds to it, and a call beside the customer_user_agreement_signs
+row it writes; `days_of_members` and the activity page then show it like the others.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.clock import istanbul_today, utcnow
-from portal.models import CustomerUser, CustomerUserDailyActivityLog
+from portal.models import CustomerUser, CustomerUserDailyActivityLog, User
+from portal.paging import Page, paginate
 
 _TABLE = CustomerUserDailyActivityLog.__table__
 
@@ -33,6 +42,7 @@ def record(
     session: Session,
     customer_user: CustomerUser,
     *,
+    sign_ins: int = 0,
     lead_views: int = 0,
     lead_replies: int = 0,
     offers: int = 0,
@@ -42,10 +52,11 @@ def record(
 
     :raise ValueError: for a negative count (counters only grow).
     """
-    if min(lead_views, lead_replies, offers) < 0:
+    if min(sign_ins, lead_views, lead_replies, offers) < 0:
         raise ValueError("activity counts only grow")
     now = now or utcnow()
     counts = {
+        "sign_in_count": sign_ins,
         "lead_view_count": lead_views,
         "lead_reply_count": lead_replies,
         "offer_count": offers,
@@ -53,7 +64,6 @@ def record(
     values = {
         "customer_user_id": customer_user.id,
         "activity_date": istanbul_today(now),
-        "sign_in_count": 0,
         **counts,
         "last_activity_at": now,
     }
@@ -77,3 +87,99 @@ def record(
             .on_duplicate_key_update(**added, last_activity_at=now)
         )
     session.execute(statement)
+
+
+# --- Reading it: the activity page (portal.customer.views.activity) -------------------------
+
+DAYS_SHOWN = 30
+MEMBERS_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class Day:
+    """One member's counters on one Istanbul date (zeros for a day without a row)."""
+
+    on: date
+    sign_ins: int = 0
+    lead_views: int = 0
+    lead_replies: int = 0
+    offers: int = 0
+
+    @property
+    def lead_work(self) -> int:
+        """Everything done on leads that day: views, replies and offers."""
+        return self.lead_views + self.lead_replies + self.offers
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.sign_ins or self.lead_work)
+
+
+@dataclass(frozen=True)
+class MemberActivity:
+    """A member of the company and their last DAYS_SHOWN days, oldest first."""
+
+    customer_user_id: int
+    name: str
+    is_active: bool
+    days: list[Day]
+
+    @property
+    def totals(self) -> Day:
+        """The days added up (dated the last day)."""
+        return Day(
+            on=self.days[-1].on,
+            sign_ins=sum(d.sign_ins for d in self.days),
+            lead_views=sum(d.lead_views for d in self.days),
+            lead_replies=sum(d.lead_replies for d in self.days),
+            offers=sum(d.offers for d in self.days),
+        )
+
+
+def team_activity_page(session: Session, customer_id: int, today: date, number: int) -> Page:
+    """A page of the company's members (active first, then by name), each with their last
+    DAYS_SHOWN days up to `today`: three statements whatever the team's size or history."""
+    members = paginate(
+        session,
+        select(CustomerUser.id, User.name, CustomerUser.is_active)
+        .join(User, User.id == CustomerUser.user_id)
+        .where(CustomerUser.customer_id == customer_id)
+        .order_by(CustomerUser.is_active.desc(), User.name, CustomerUser.id),
+        number,
+        MEMBERS_PER_PAGE,
+        scalars=False,
+        total=select(func.count())
+        .select_from(CustomerUser)
+        .where(CustomerUser.customer_id == customer_id),
+    )
+    first = today - timedelta(days=DAYS_SHOWN - 1)
+    log = CustomerUserDailyActivityLog
+    by_member: dict[int, dict[date, Day]] = {member_id: {} for member_id, _, _ in members.items}
+    if by_member:
+        rows = session.execute(
+            select(
+                log.customer_user_id,
+                log.activity_date,
+                log.sign_in_count,
+                log.lead_view_count,
+                log.lead_reply_count,
+                log.offer_count,
+            ).where(
+                log.customer_user_id.in_(list(by_member)),
+                log.activity_date >= first,
+                log.activity_date <= today,
+            )
+        )
+        for member_id, on, sign_ins, views, replies, offers in rows:
+            by_member[member_id][on] = Day(on, sign_ins, views, replies, offers)
+    dates = [first + timedelta(days=n) for n in range(DAYS_SHOWN)]
+    items = [
+        MemberActivity(
+            customer_user_id=member_id,
+            name=name,
+            is_active=is_active,
+            days=[by_member[member_id].get(on, Day(on)) for on in dates],
+        )
+        for member_id, name, is_active in members.items
+    ]
+    return Page(items=items, number=members.number, per_page=members.per_page, total=members.total)

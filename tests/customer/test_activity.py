@@ -1,6 +1,7 @@
 """A staff member's activity of the day: one row per member and Istanbul date, counters that
 only add up, even when requests race."""
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -104,3 +105,61 @@ def test_twenty_requests_at_once_make_one_row_and_lose_no_count(app, session, me
     assert results == [True] * 20, [r for r in results if r is not True]
     (row,) = rows(session, member)
     assert (row.lead_view_count, row.offer_count) == (20, 40)
+
+
+def test_sign_ins_are_counted_beside_the_lead_work(session, member):
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    activity.record(session, member, sign_ins=1, now=now)
+    activity.record(session, member, lead_views=1, now=now)
+    activity.record(session, member, sign_ins=1, now=now)
+    session.commit()
+
+    (row,) = rows(session, member)
+    assert (row.sign_in_count, row.lead_view_count) == (2, 1)
+
+
+def test_sign_ins_and_lead_views_at_once_make_one_row_with_both_counts(app, session, member):
+    member_id = member.id
+    now = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    kinds = ["sign_ins", "lead_views"] * 10  # ten of each, twenty requests at once
+    lock = threading.Lock()
+
+    def work():
+        from portal.extensions import db
+
+        with lock:
+            kind = kinds.pop()
+        own = db.session.get(CustomerUser, member_id)
+        activity.record(db.session, own, now=now, **{kind: 1})
+        return kind
+
+    results = in_parallel(app, work, times=20)
+
+    assert sorted(results) == ["lead_views"] * 10 + ["sign_ins"] * 10, results
+    (row,) = rows(session, member)
+    assert (row.sign_in_count, row.lead_view_count) == (10, 10)
+
+
+def test_completing_a_sign_in_counts_it_for_an_active_member_only(make, session, client, auth):
+    active = make.customer_user(role=Role.AGENT)
+    parent = make.user("parent")
+    session.commit()
+
+    auth.login(active.user.email)
+    auth.logout()
+    auth.login(active.user.email)
+    auth.logout()
+    auth.login(parent.email)
+
+    (row,) = rows(session, active)
+    assert row.sign_in_count == 2
+    assert session.scalars(select(CustomerUserDailyActivityLog)).all() == [row]
+
+
+def test_a_deactivated_members_sign_in_is_not_counted(make, session, auth):
+    gone = make.customer_user(role=Role.AGENT, is_active=False)
+    session.commit()
+
+    auth.login(gone.user.email)
+
+    assert rows(session, gone) == []

@@ -253,6 +253,11 @@ def _complete_sign_in(
     if new_device and device_id:
         sessions.remember_device(db.session, user.id, device_id, origin, now)
     log_event(db.session, "sign_in", user.id, origin)
+    if user.customer_id is not None and user.customer_user and user.customer_user.is_active:
+        # Imported here: portal.customer's views import much of the portal, auth among it.
+        from portal.customer import activity
+
+        activity.record(db.session, user.customer_user, sign_ins=1, now=now)  # the day's row
     db.session.commit()
     login_user(user, remember=bool(remember))
     response = htmx.redirect_to(safe_next(next_url) or _home_url())
