@@ -49,6 +49,9 @@ EVENT_LABELS = {
     "subscription_resumed": _l("Subscription resumed"),
     "subscription_change_scheduled": _l("Plan change planned"),
     "subscription_change_cancelled": _l("Planned plan change dropped"),
+    "card_added": _l("Card added"),
+    "card_default_changed": _l("Card for renewals changed"),
+    "card_removed": _l("Card removed"),
 }
 
 # The names profile_changed may list, as the profile page calls them.

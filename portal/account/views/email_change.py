@@ -1,5 +1,7 @@
 """The e-mail address page: ask for a change, then confirm it with the code from the new address."""
 
+from dataclasses import dataclass
+
 from flask import flash, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
@@ -22,6 +24,19 @@ TEMPLATE = "account/email.html"
 PENDING_KEY = "email_change"
 
 
+@dataclass(frozen=True)
+class EmailPages:
+    """The endpoints of one audience's e-mail page and of its code form: the parent's here,
+    the staff member's in the company portal (portal.customer.views.account), which runs the
+    same two steps through change_email() and verify_email()."""
+
+    page: str
+    verify: str
+
+
+PARENT_PAGES = EmailPages("account.email", "account.verify_email_change")
+
+
 @bp.route("/email", methods=["GET", "POST"])
 @allow(PARENT)
 @limiter.limit("10 per hour", methods=["POST"])
@@ -30,6 +45,20 @@ def email():
 
     Whether the new address is free or not, the answer is the same.
     """
+    return change_email(PARENT_PAGES)
+
+
+@bp.route("/email/verify", methods=["POST"])
+@allow(PARENT)
+@limiter.limit("20 per hour")
+def verify_email_change():
+    """Confirm the change with the code; wrong, used, expired or never sent look alike."""
+    return verify_email(PARENT_PAGES)
+
+
+def change_email(pages: EmailPages):
+    """The e-mail page, and its request form posted: the password checked, then the code
+    mailed to the new address."""
     form = EmailChangeForm()
     if form.validate_on_submit():
         if not reauth.confirm_password(
@@ -57,16 +86,14 @@ def email():
                 ),
                 "info",
             )
-            return htmx.redirect_to(url_for("account.email"))
+            return htmx.redirect_to(url_for(pages.page))
     status = htmx.form_status(form)
-    return _page("email_form", status=status, form=form)
+    return _page(pages, "email_form", status=status, form=form)
 
 
-@bp.route("/email/verify", methods=["POST"])
-@allow(PARENT)
-@limiter.limit("20 per hour")
-def verify_email_change():
-    """Confirm the change with the code; wrong, used, expired or never sent look alike."""
+def verify_email(pages: EmailPages):
+    """The code form posted: the address changes, and every other session of the account
+    ends; wrong, used, expired or never sent look alike."""
     code_form = EmailCodeForm()
     pending = _pending()
     if code_form.validate_on_submit():
@@ -86,11 +113,11 @@ def verify_email_change():
         if changed:
             browser_session.pop(PENDING_KEY, None)
             flash(_("Your e-mail address is changed. Sign in with it from now on."), "success")
-            return htmx.redirect_to(url_for("account.email"))
+            return htmx.redirect_to(url_for(pages.page))
         code_form.code.errors.append(
             _("The code is wrong, used or expired. You can ask for a new one above.")
         )
-    return _page("code_form", status=422, code_form=code_form)
+    return _page(pages, "code_form", status=422, code_form=code_form)
 
 
 def _pending() -> str | None:
@@ -101,11 +128,12 @@ def _pending() -> str | None:
     return None
 
 
-def _page(block: str, status: int = 200, form=None, code_form=None):
+def _page(pages: EmailPages, block: str, status: int = 200, form=None, code_form=None):
     return htmx.render(
         TEMPLATE,
         block,
         status=status,
+        pages=pages,
         form=form or EmailChangeForm(formdata=None),
         code_form=code_form or EmailCodeForm(formdata=None),
         pending=_pending(),

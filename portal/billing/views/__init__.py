@@ -4,4 +4,10 @@ receipts; common.py holds what they share.
 Importing the modules registers their routes on the blueprint.
 """
 
-from portal.billing.views import checkout, plans, receipts, subscription  # noqa: F401
+from portal.billing.views import (  # noqa: F401
+    cards,  # noqa: F401
+    checkout,
+    plans,
+    receipts,
+    subscription,
+)
