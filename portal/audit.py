@@ -49,6 +49,10 @@ EVENTS = frozenset(
         "subscription_resumed",
         "subscription_change_scheduled",
         "subscription_change_cancelled",
+        # Saved cards (portal/billing/cards.py): added, chosen for renewals, removed.
+        "card_added",
+        "card_default_changed",
+        "card_removed",
         # Leads and offers (portal/leads): the parent's and the staff's steps on a lead.
         "lead_opened",
         "lead_ended",
@@ -57,6 +61,20 @@ EVENTS = frozenset(
         "offer_accepted",
         "offer_declined",
         "lead_digest_sent",
+        # The schools' own pages (portal/customer/school_pages.py).
+        "school_page_changed",
+        "school_fees_changed",
+        "school_listed",
+        "school_unlisted",
+        # The company's team (portal/customer/team.py, invitations.py): who changed whom.
+        "team_invitation_sent",
+        "team_invitation_revoked",
+        "team_invitation_accepted",
+        "team_member_changed",
+        "team_member_deactivated",
+        "team_member_reactivated",
+        "team_grant_added",
+        "team_grant_revoked",
     }
 )
 

@@ -48,6 +48,7 @@ from portal.models import (
     UserNotificationId,
     UserSessionHash,
 )
+from portal.schools.fees import school_year_of
 from tests import dbutil
 from tests.conftest import IsolatedClient
 from tests.factories import Factories
@@ -165,6 +166,23 @@ _STAFF_LEADS = (
     ("other_campus_lead", staff(MISSING)),
     ("other_school_lead", staff(MISSING, other_staff=MOVED)),
 )
+
+
+def _member_url(world) -> dict:
+    """Company A's agent, as the team pages name a member."""
+    return {"member_id": world.ids["agent_member"]}
+
+
+def _agent_grant(world) -> int:
+    """The id of the agent's campus grant (customer_user_schools)."""
+    from portal.models import CustomerUserSchool
+
+    with world.app.app_context():
+        return db.session.scalar(
+            select(CustomerUserSchool.id).where(
+                CustomerUserSchool.customer_user_id == world.ids["agent_member"]
+            )
+        )
 
 
 def _offer(world) -> dict:
@@ -399,11 +417,145 @@ ROUTES: dict[str, list[Ask]] = {
         Ask("GET", subscribers(OK, MISSING, DENIED, MISSING, OK)),
         Ask("POST", subscribers(MOVED, MISSING, DENIED, MISSING, MOVED)),
     ],
+    # Saved cards (issue 12): the parent's own; the company's for staff with SEE_BILLING (list)
+    # and MANAGE_BILLING (changes; the agent has neither). A card id names only the caller's own
+    # card: anyone else's, or a removed one, is the same 404 as an unknown id. The card renewals
+    # charge is not removed (refused on the page: 303 with a message, htmx 422). A deactivated
+    # member: tests/billing/test_saved_cards.py.
+    "billing.cards": [Ask("GET", parents(OK))],
+    "billing.company_cards": [Ask("GET", staff(OK, agent=DENIED))],
+    "billing.add_card": [Ask("POST", subscribers(MOVED, MOVED, DENIED, MOVED, MOVED))],
+    "billing.card_return": [
+        Ask(
+            "GET",
+            subscribers(400, 400, DENIED, 400, 400),
+            note="without the provider's sealed answer there is nothing to keep: 400",
+        )
+    ],
+    "billing.make_default_card": [
+        Ask(
+            "POST",
+            subscribers(MOVED, MISSING, DENIED, MISSING, MISSING),
+            data=lambda w: {"card": w.ids["parent_spare_card"]},
+        ),
+        Ask(
+            "POST",
+            subscribers(MISSING, MISSING, DENIED, MISSING, MOVED),
+            data=lambda w: {"card": w.ids["company_spare_card"]},
+        ),
+        Ask("POST", subscribers(FORM, FORM, DENIED, FORM, FORM), data={"card": "abc"}),
+    ],
+    "billing.remove_card": [
+        Ask(
+            "POST",
+            subscribers(MOVED, MISSING, DENIED, MISSING, MISSING),
+            data=lambda w: {"card": w.ids["parent_spare_card"]},
+        ),
+        Ask(
+            "POST",
+            subscribers(ALLOWED, MISSING, DENIED, MISSING, MISSING),
+            data=lambda w: {"card": w.ids["parent_card"]},
+            note="the card the parent's renewals charge: refused with what to do instead",
+        ),
+        Ask(
+            "POST",
+            subscribers(MISSING, MISSING, DENIED, MISSING, MOVED),
+            data=lambda w: {"card": w.ids["company_spare_card"]},
+        ),
+        Ask(
+            "POST",
+            subscribers(MISSING, MISSING, DENIED, MISSING, ALLOWED),
+            data=lambda w: {"card": w.ids["company_card"]},
+        ),
+        Ask("POST", subscribers(FORM, FORM, DENIED, FORM, FORM), data={"card": ""}),
+    ],
+    # The staff member's own account (issue 12): each member their own; the parent's area stays
+    # the parents' (account.*). Password, sessions and two-step: auth.security, above.
+    "customer.account": [
+        Ask("GET", staff(OK)),
+        Ask("POST", staff(MOVED), data={"name": "Ada Yıldız", "phone": ""}),
+        Ask("POST", staff(FORM), data={"name": ""}),
+    ],
+    "customer.account_email": [Ask("GET", staff(OK)), Ask("POST", staff(FORM))],
+    "customer.account_verify_email": [Ask("POST", staff(ALLOWED))],
     # The customer portal: each member sees their own company; editing it needs EDIT_COMPANY.
     "customer.index": [Ask("GET", staff(OK))],
     "customer.company": [
         Ask("GET", staff(OK)),
         Ask("POST", staff(FORM, agent=DENIED), data={"name": ""}),
+    ],
+    # Issue 12: the team's activity needs MANAGE_TEAM (the agent has not); the scores are every
+    # member's. Neither names an object: each member sees their own company's (the other
+    # company's admin included); a deactivated member is refused by the audience hook
+    # (tests/customer/test_activity_page.py, test_scores.py).
+    "customer.activity": [
+        Ask("GET", staff(OK, agent=DENIED)),
+        Ask("GET", staff(OK, agent=DENIED), url={"page": "2"}),
+    ],
+    "customer.scores": [Ask("GET", staff(OK))],
+    # Issue 12, the schools' own pages: EDIT_SCHOOL_PAGES (the agent has not: 403), then the
+    # grant: company A's admin holds none (404), B's admin is granted school B, whole. A campus
+    # outside the grants named in the form is a 404 too. Campus-only and deactivated members:
+    # tests/customer/test_school_pages.py.
+    "customer.schools": [Ask("GET", staff(OK, agent=DENIED))],
+    "customer.school_edit": [
+        Ask("GET", staff(MISSING, agent=DENIED), url=lambda w: {"slug": w.ids["school_a_slug"]}),
+        Ask(
+            "GET",
+            staff(MISSING, agent=DENIED, other_staff=OK),
+            url=lambda w: {"slug": w.ids["school_b_slug"]},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED),
+            url=lambda w: {"slug": w.ids["school_a_slug"]},
+            data={"email": "not-an-address"},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, other_staff=FORM),
+            url=lambda w: {"slug": w.ids["school_b_slug"]},
+            data={"email": "not-an-address"},
+        ),
+    ],
+    "customer.save_campus_fees": [
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED),
+            url=lambda w: {"slug": w.ids["school_a_slug"]},
+            data=lambda w: {"campus_id": w.ids["school_a_campus"], "school_year": "2026"},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, other_staff=MOVED),
+            url=lambda w: {"slug": w.ids["school_b_slug"]},
+            data=lambda w: {
+                "campus_id": w.ids["school_b_campus"],
+                "school_year": str(school_year_of(istanbul_today())),
+                "primary_this": "123.000",
+            },
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED),
+            url=lambda w: {"slug": w.ids["school_b_slug"]},
+            data=lambda w: {"campus_id": w.ids["school_a_campus"], "primary_this": "1"},
+            note="another company's campus named in the form of one's own school is a 404",
+        ),
+    ],
+    "customer.set_school_listing": [
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED),
+            url=lambda w: {"slug": w.ids["school_a_slug"]},
+            data={"listed": "no"},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, other_staff=MOVED),
+            url=lambda w: {"slug": w.ids["school_b_slug"]},
+            data={"listed": "no"},
+        ),
     ],
     # Leads, the parent's side: a parent asks (the form refused here: no message); the
     # parent's own lead and its offer, which the other parent cannot name (404).
@@ -503,6 +655,63 @@ ROUTES: dict[str, list[Ask]] = {
             data={"state": "lost", "reason": "Başka okul"},
         )
         for lead, expect in _STAFF_LEADS
+    ],
+    # The team (MANAGE_TEAM: company A's admin; the agent may not; company B's admin meets
+    # company A's members as unknown ids). Company A's plan carries no "team_members" feature,
+    # so its admin's invitation is refused as over the limit (422); company B is on the free
+    # limit and may invite. An unknown invitation link is a 404 for everyone.
+    "customer.team_list": [Ask("GET", staff(OK))],
+    "customer.member": [
+        Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_member_url),
+        Ask("GET", staff(MISSING, agent=DENIED), url={"member_id": "abc"}),
+    ],
+    "customer.member_role": [
+        Ask("POST", staff(MISSING, agent=DENIED, admin=MOVED), url=_member_url, data={"role": 3}),
+        Ask("POST", staff(MISSING, agent=DENIED, admin=FORM), url=_member_url, data={"role": ""}),
+    ],
+    "customer.member_grant": [
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=MOVED),
+            url=_member_url,
+            data=lambda w: {"target": f"school:{w.ids['school_a']}"},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=FORM),
+            url=_member_url,
+            data=lambda w: {"target": f"school:{w.ids['school_b']}"},
+            note="another company's school is not a choice",
+        ),
+    ],
+    "customer.member_revoke_grant": [
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=MOVED),
+            url=_member_url,
+            data=lambda w: {"grant": _agent_grant(w)},
+        )
+    ],
+    "customer.member_deactivate": [
+        Ask("POST", staff(MISSING, agent=DENIED, admin=MOVED), url=_member_url)
+    ],
+    "customer.member_reactivate": [
+        Ask("POST", staff(MISSING, agent=DENIED, admin=MOVED), url=_member_url)
+    ],
+    "customer.invite": [
+        Ask(
+            "POST",
+            staff(MOVED, agent=DENIED, admin=FORM),
+            data={"email": "davet@example.com", "role": 3, "title": ""},
+        ),
+        Ask("POST", staff(FORM, agent=DENIED), data={"email": "", "role": 3}),
+    ],
+    "customer.revoke_invitation": [
+        Ask("POST", staff(MISSING, agent=DENIED), data={"invitation": "999999"})
+    ],
+    "customer.accept_invitation": [
+        Ask("GET", everyone(MISSING), url={"token": "no-such-invitation"}),
+        Ask("POST", everyone(MISSING), url={"token": "no-such-invitation"}),
     ],
     # Operators.
     "operator.index": [Ask("GET", operators(OK)), Ask("GET", operators(OK), url={"q": "Ayla"})],
@@ -691,6 +900,7 @@ def _build(world: World, make: Factories) -> None:
     ids["other_school_lead"] = make.lead(other_parent, school_b).id
     make.grant(other_staff, school_b)
     ids["school_b"] = school_b.id
+    ids["school_b_slug"], ids["school_b_campus"] = school_b.slug, school_b.campuses[0].id
     ids["agent_member"], ids["other_staff_member"] = agent.id, other_staff.id
 
     parents_plan = make.plan(
@@ -734,6 +944,51 @@ def _build(world: World, make: Factories) -> None:
         session.add(payment)
         session.flush()
         ids[name] = payment.id
+        if name == "parent_payment":
+            parent_subscription = subscription
+        else:
+            company_subscription = subscription
+    _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b)
+
+
+def _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b):
+    """Saved cards (issue 12): the other parent's, the parent's two (renewals charge the
+    first), company A's two (the same). A card id names a row of its own table, so company
+    cards are numbered above every parent card (company B's removed cards fill the gap): no
+    parent's card id is ever also a live company card's, and the other way round."""
+    from portal.billing.cards import attach_card
+    from portal.models import CustomerCreditCard, UserPaymentCard
+
+    def card(model, last4, **owner):
+        row = model(
+            gateway="sandbox",
+            token=f"sbx_ok_matrix{uuid.uuid4().hex}",
+            brand="visa",
+            last4=last4,
+            exp_month=12,
+            exp_year=2031,
+            **owner,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    card(UserPaymentCard, "1111", user_id=other_parent.id)
+    parent_card = card(UserPaymentCard, "2222", user_id=parent_subscription.user_id)
+    ids["parent_spare_card"] = card(UserPaymentCard, "3333", user_id=parent_subscription.user_id).id
+    attach_card(parent_subscription, parent_card)
+    ids["parent_card"] = parent_card.id
+    while True:
+        pad = card(CustomerCreditCard, "0000", customer_id=company_b.id)
+        pad.deleted_at = utcnow()
+        if pad.id > ids["parent_spare_card"]:
+            break
+    company_card = card(CustomerCreditCard, "4444", customer_id=company_subscription.customer_id)
+    attach_card(company_subscription, company_card)
+    ids["company_card"] = company_card.id
+    spare = card(CustomerCreditCard, "5555", customer_id=company_subscription.customer_id)
+    ids["company_spare_card"] = spare.id
+    session.flush()
 
 
 def url_of(app, endpoint: str, ask: Ask, world: World) -> str:

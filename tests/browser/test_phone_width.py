@@ -31,6 +31,9 @@ from werkzeug.routing import RequestRedirect
 
 from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, audiences_of
 from portal.access.permissions import Role
+from portal.audit import NO_ORIGIN
+from portal.clock import utcnow
+from portal.customer import invitations
 from portal.models import Lead, Payment, UserContact
 from tests.browser.conftest import (
     PHONE,
@@ -56,6 +59,8 @@ NOT_PAGES = {
     "core.favicon": "an icon; asked for by browsers on their own, checked on its own below",
     "billing.checkout_return": "where the hosted payment page sends the buyer back, with its"
     " signed answer; pay() passes through it",
+    "billing.card_return": "where the hosted payment page sends the subscriber back after"
+    " saving a card, with its sealed answer (tests/browser/test_saved_cards.py)",
     "sandbox_provider.checkout": "the sandbox provider's hosted page opens only for a checkout"
     " the portal signed; pay() checks it at phone width",
 }
@@ -260,7 +265,8 @@ JAVASCRIPT = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no
 @JAVASCRIPT
 def test_every_public_page_fits_a_phone(phone, live_app, javascript):
     walk = phone("anonymous", javascript)
-    for url in page_urls(live_app, ANONYMOUS, {"slug": SCHOOL_SLUG}):
+    token = new_company(live_app)["token"]
+    for url in page_urls(live_app, ANONYMOUS, {"slug": SCHOOL_SLUG, "token": token}):
         walk.open(url)
     walk.open("/?city=Ankara")
     walk.open("/plans?audience=companies")
@@ -325,6 +331,8 @@ def test_every_page_of_a_parent_fits_a_phone(phone, live_app, javascript):
         "lead_id": lead_id,
         # With a subscription, the checkout (rendered above) leads to the change preview.
         "price_id": price_id(live_app, "veli-plus", "monthly"),
+        # An invitation to a company's team: a parent opening it is told why they cannot join.
+        "token": new_company(live_app)["token"],
     }
     for url in page_urls(live_app, PARENT, arguments):
         walk.open(url)
@@ -372,12 +380,25 @@ def new_company(app) -> dict:
         make.grant(agent, school, school.campuses[0])
         # A parent's lead with a long message, for the staff's lead page.
         lead = make.lead(make.user("parent"), school, school.campuses[0], message=LONG_WORD)
+        # A colleague invited, for the accept page a link from the mail opens.
+        _, token = invitations.invite(
+            session,
+            admin,
+            unique_email("phone-invited"),
+            agent.role_id,
+            None,
+            NO_ORIGIN,
+            utcnow(),
+        )
         session.commit()
         return {
             "admin": admin.user.email,
             "agent": agent.user.email,
             "id": customer.id,
             "lead": lead.id,
+            "member": admin.id,
+            "school_slug": school.slug,
+            "token": token,
         }
 
 
@@ -388,7 +409,10 @@ def test_every_page_of_company_staff_fits_a_phone(phone, live_app):
     enter_sign_in_code(walk.page, live_app, company["admin"])
     pay(walk, price_id(live_app, "okul-temel", "quarterly"))  # no trial: paid at once
     arguments = {
-        "slug": SCHOOL_SLUG,
+        # The company's own school: public, so the school page opens too, and its editor.
+        "slug": company["school_slug"],
+        "member_id": company["member"],
+        "token": company["token"],
         "payment_id": read(
             live_app, select(Payment.id).where(Payment.customer_id == company["id"])
         ),
@@ -424,6 +448,7 @@ def test_every_page_of_an_operator_fits_a_phone(phone, live_app):
         walk.open(url)
     walk.open("/operator/?q=Telefonda")
     assert walk.page.locator("#user-results").inner_text().count("Telefonda") >= 1
-    for url in page_urls(live_app, ANONYMOUS, {"slug": SCHOOL_SLUG}):
+    token = new_company(live_app)["token"]
+    for url in page_urls(live_app, ANONYMOUS, {"slug": SCHOOL_SLUG, "token": token}):
         walk.open(url)
     walk.finish(required=set(page_routes(live_app, OPERATOR)))

@@ -39,7 +39,9 @@ def cards(html: str) -> list[tuple[str, list[str]]]:
     return [
         (name, re.findall(r"<li>([^<(]+) \(", campuses))
         for name, campuses in re.findall(
-            r'<li class="card">\s*<h3>([^<]*)</h3>.*?<ul>(.*?)</ul>', html, re.S
+            r'<li class="card">\s*<h3>(?:<a [^>]*>)?([^<]*)(?:</a>)?</h3>.*?<ul>(.*?)</ul>',
+            html,
+            re.S,
         )
     ]
 
@@ -132,3 +134,81 @@ def test_a_member_without_grants_is_told_whom_to_ask(client, staff):
 
     assert "No school has been granted to you yet." in html
     assert "You may work on" not in html
+
+
+def panel(html: str, panel_id: str) -> str:
+    found = re.search(rf'<section class="panel" id="{panel_id}".*?</section>', html, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))) if found else ""
+
+
+def test_the_plan_and_its_limits_in_use_are_shown_with_the_upgrade_link_at_a_limit(
+    client, session, make, staff
+):
+    plan = make.plan(audience="companies", features={"team_members": 2, "schools_listed": None})
+    plan.name = "Okul Temel"
+    make.subscription(make.price(plan), customer=staff.customer)
+    make.customer_user(customer=staff.customer)  # a colleague: 2 of 2 places
+    make.school(customer=staff.customer)  # listed: the factory publishes it
+    session.commit()
+
+    html = client.get(HOME).get_data(as_text=True)
+
+    shown = panel(html, "plan-in-use")
+    assert "Okul Temel" in shown
+    assert "Team members 2 / 2" in shown and "Listed schools 1 (no limit)" in shown
+    assert (
+        'href="/customer/subscription"' in html.split('id="plan-in-use"')[1].split("</section>")[0]
+    )
+    assert_valid_html(html, "staff dashboard")
+
+
+def test_without_a_plan_the_free_limits_are_shown_and_nothing_is_full(client, session, make, staff):
+    html = client.get(HOME).get_data(as_text=True)
+
+    shown = panel(html, "plan-in-use")
+    assert "No plan: the free limits apply." in shown
+    assert "Team members 1 / 3" in shown and "Listed schools 0 / 1" in shown
+    assert "A larger plan gives more room" not in shown
+
+
+def test_each_school_links_to_its_requests_its_public_page_and_its_editor(
+    client, session, make, staff
+):
+    school = make.school(customer=staff.customer, name="Işık Koleji")
+    make.grant(staff, school)
+    make.lead(make.user("parent"), school)
+    session.commit()
+
+    html = client.get(HOME).get_data(as_text=True)
+
+    assert f'href="/schools/{school.slug}"' in html
+    assert f'href="/customer/leads?school={school.id}"' in html
+    assert f'href="/customer/schools/{school.slug}"' in html
+    assert "1 open" in panel(html, "lead-inbox-link") and "1 unassigned" in panel(
+        html, "lead-inbox-link"
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "requests", "editor"),
+    [("agent", True, False), ("manager", True, True), ("finance", False, False)],
+)
+def test_each_role_gets_the_links_its_permissions_allow(
+    client, session, make, auth, role, requests, editor
+):
+    from portal.access.permissions import Role
+
+    company = make.customer()
+    school = make.school(customer=company)
+    member = make.customer_user(customer=company, role=Role(role))
+    member.user.locale = "en"
+    make.grant(member, school)
+    session.commit()
+    auth.login(member.user.email)
+
+    html = client.get(HOME).get_data(as_text=True)
+
+    assert (f'href="/customer/leads?school={school.id}"' in html) is requests
+    assert ('id="lead-inbox-link"' in html) is requests
+    assert (f'href="/customer/schools/{school.slug}"' in html) is editor
+    assert 'id="plan-in-use"' in html

@@ -3,4 +3,13 @@
 Importing the modules registers their routes on the blueprint.
 """
 
-from portal.customer.views import company, home  # noqa: F401
+from portal.customer.views import (  # noqa: F401
+    account,
+    activity,
+    company,
+    home,
+    invitations,
+    schools,
+    scores,
+    team,
+)

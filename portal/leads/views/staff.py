@@ -351,14 +351,3 @@ def _lead_page(
         offer_status_names=OFFER_STATUS_NAMES,
         contact_preference_names=CONTACT_PREFERENCE_NAMES,
     )
-
-
-@bp.app_template_global("staff_lead_counts")
-def staff_lead_counts():
-    """For the staff dashboard: the signed-in member's open and unassigned open leads, or None
-    when they may not answer leads (the dashboard then offers no inbox). A template global, so
-    the query runs only on the page that asks."""
-    customer_user = current_user.customer_user
-    if not can(customer_user, Permission.ANSWER_LEADS):
-        return None
-    return inbox.open_lead_counts(db.session, customer_user)
