@@ -69,10 +69,18 @@ class Lead(TimestampMixin, Base):
         UniqueConstraint("user_id", "request_key"),
         # A campus lead must name a campus of the school it names.
         ForeignKeyConstraint(["campus_id", "school_id"], ["campuses.id", "campuses.school_id"]),
-        # The staff inbox: a school's leads by state, newest first.
-        Index(None, "school_id", "state", "created_at"),
-        # The inbox's counts (open, unassigned) answered from the index alone.
-        Index(None, "school_id", "state", "campus_id", "assigned_customer_user_id"),
+        # The staff inbox: its counts (open, unassigned) and its page's ids (a school's leads
+        # by state, newest first, with what the grant and the filters read) from the index
+        # alone (migration 0013).
+        Index(
+            "ix_leads_inbox",
+            "school_id",
+            "state",
+            "created_at",
+            "id",
+            "campus_id",
+            "assigned_customer_user_id",
+        ),
         # The parent's own leads, newest first.
         Index(None, "user_id", "created_at"),
     )
