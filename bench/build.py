@@ -6,15 +6,19 @@ The database (okul_bench by default, on postgres@127.0.0.1:5432 with trust authe
 or --server-url / OKUL_BENCH_POSTGRESQL_URL) is made by the Alembic migrations and filled
 set-based, a few INSERT ... SELECT statements per table:
 
-    210,000 users: 199,999 parents (with details and the KVKK consent), 10,000 staff,
+    210,045 users: 199,999 parents (with details and the KVKK consent), 10,045 staff,
             1 operator; one argon2 hash, computed once, is every user's password
     2,000 companies (customers), each with 5 staff: an admin granted every school of the
-            company, a school manager, an admissions agent (one campus), finance, an agent
+            company, a school manager, an admissions agent (one campus), finance, an agent;
+            the big company 45 more (50: agents with a campus each, managers with 3
+            schools, finance), 3 pending invitations, and 30 days of activity per member of
+            it and of the small company
     5,000 schools (4,800 published) with their levels and 15,000 campuses (3 each), and
             each campus's fee for each level of its school, this school year and the next
     1,000,000 favorites, 100,000 subscriptions (98,000 parents', 2,000 companies') with a
             saved card each and a payment for every period paid so far
-    the demo plan catalogue (portal/demo/plans.py) and two scores per company
+    the demo plan catalogue (portal/demo/plans.py) and 13 scores per company (weekly over
+            12 weeks, and 30 days ago)
     200,000 leads (about 70,000 parents; 70 % open), each with its "opened" event, a third
             with an offer (school_offers) and its events, the ended ones with their end;
             the parents' lead counters (user_details) agreeing with them
@@ -23,7 +27,8 @@ and the actors bench/pages.py signs in as (ACTORS below): a parent with 1 favori
 leads (who compares 2 schools), one with 500 favorites and 300 leads (and Veli Premium), one
 with a year of monthly Veli Plus payments, the admin of a company with 1 school and of one
 with 200 schools (3 campuses each; about 16,000 leads, which the admin's whole-school grants
-cover), and an operator.
+cover; a team of 50 on okul-pro), and an operator; and an invitation whose link carries
+BENCH_INVITATION_TOKEN, for its accept page.
 
 When it is done the database carries a marker (COMMENT ON DATABASE) naming this builder's
 version and the Alembic head it was built at; a later run finds the marker and reuses the
@@ -57,6 +62,7 @@ from portal.access.permissions import Role  # noqa: E402
 from portal.auth.passwords import hash_password  # noqa: E402
 from portal.billing.money import charge_for  # noqa: E402
 from portal.clock import istanbul_today, utcnow  # noqa: E402
+from portal.customer.invitations import token_hash  # noqa: E402
 from portal.demo.plans import make_catalogue  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models.schools import SCHOOL_LEVELS  # noqa: E402
@@ -66,8 +72,10 @@ from portal.turkish import make_vkn  # noqa: E402
 # Bump when what the builder makes changes: a database built by another version is rebuilt.
 # 2: users.name_folded (migration 0009); 3: school_fees per campus, level and school year,
 # schools.name_folded and contact details (migration 0010); 4: leads, their events and
-# offers, the parents' lead counters, the actors' comparisons (issue 11).
-BUILDER_VERSION = 4
+# offers, the parents' lead counters, the actors' comparisons (issue 11); 5: the big
+# company's team of 50 with grants, 30 days of team activity, pending invitations, 12 weeks of
+# scores for every company, the big company on okul-pro (issue 12).
+BUILDER_VERSION = 5
 DEFAULT_DATABASE = "okul_bench"
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -89,6 +97,15 @@ FAVORITES = 1_000_000
 SUBSCRIPTIONS = 100_000
 COMPANY_SUBSCRIPTIONS = CUSTOMERS  # every company has one; the rest are parents'
 BIG_COMPANY_SCHOOLS = 200
+# The big company's team: its 5 staff and BIG_COMPANY_EXTRA_STAFF more (users after the
+# parents, customer_users after the others), so the team and activity pages list 50 members.
+BIG_COMPANY_EXTRA_STAFF = 45
+ACTIVITY_DAYS = 30  # of customer_user_daily_activity_logs, the two actors' companies
+SCORE_WEEKS = 12  # weekly customer_scores, what the scores page's trend shows
+# The link of one of the big company's pending invitations (the row keeps only its hash), so
+# bench/pages.py can ask for its accept page; two more are pending beside it.
+BENCH_INVITATION_TOKEN = "okul-bench-invitation-2026-team-of-fifty"
+BENCH_INVITATIONS = 3
 
 OPERATOR_ID = 1
 FIRST_STAFF_ID = 2
@@ -119,6 +136,8 @@ BIG_COMPANY_LEAD_EVERY = 23
 # first staff member of each (customer_users 1 and 6, users 2 and 7).
 SMALL_COMPANY_ID = 1
 BIG_COMPANY_ID = 2
+FIRST_EXTRA_STAFF_USER_ID = USERS + 1  # 210,001 .. 210,045
+FIRST_EXTRA_CUSTOMER_USER_ID = STAFF + 1  # 10,001 .. 10,045
 
 
 @dataclass(frozen=True)
@@ -572,18 +591,23 @@ def _load(connection: Connection) -> None:
         manager=str(Role.MANAGER),
         agent=str(Role.AGENT),
     )
+    # Every company's scores once a week for SCORE_WEEKS weeks (today, 7 days ago, ...: one in
+    # each week of the scores page's trend), plus the one of 30 days ago kept from before.
     run(
         "customer_scores",
         "INSERT INTO customer_scores (customer_id, scored_on, demand, communication,"
         " responsiveness, payment, total)"
         " SELECT c.id, :today - ago.days, 100 + (c.id * 7 + ago.days) % 150,"
-        " 90 + (c.id * 11) % 160, 80 + (c.id * 13) % 170, 120 + (c.id * 3) % 130,"
-        " 100 + (c.id * 5 + ago.days) % 150"
-        " FROM customers AS c CROSS JOIN (VALUES (0), (30)) AS ago (days)",
+        " 90 + (c.id * 11 + ago.days / 7) % 160, 80 + (c.id * 13 + ago.days / 7 * 3) % 170,"
+        " 120 + (c.id * 3) % 130, 100 + (c.id * 5 + ago.days) % 150"
+        " FROM customers AS c CROSS JOIN (SELECT 7 * w FROM generate_series(0, :weeks - 1) AS w"
+        "  UNION SELECT 30) AS ago (days)",
+        weeks=SCORE_WEEKS,
     )
     _load_subscriptions(connection, run)
     _load_favorites(run)
     _load_leads(run)
+    _load_team(run, password_hash, full_name, people)
     for table in ("customers", "users", "customer_users", "schools", "campuses", "leads"):
         run(
             f"sequence of {table}",
@@ -673,6 +697,9 @@ def _load_subscriptions(connection: Connection, run) -> None:
         nc=len(chosen),
         months_paid=SUBSCRIBER_MONTHS_PAID,
     )
+    # The big company is on okul-pro monthly, like the small one (customer 1's turn of
+    # COMPANY_PRICES): a plan with room for its team of 50, and the same plan on both sides of
+    # the pages compared over the two companies.
     chosen = [prices[key][0] for key in COMPANY_PRICES]
     run(
         "user_subscriptions: companies",
@@ -680,10 +707,13 @@ def _load_subscriptions(connection: Connection, run) -> None:
         f" SELECT card.customer_id, card.id, {values}"
         " FROM customer_credit_cards AS card"
         " CROSS JOIN LATERAL (SELECT card.customer_id AS n) AS o"
-        " JOIN plan_prices AS price ON price.id = (CAST(:chosen AS bigint[]))[1 + o.n % :nc]"
+        " JOIN plan_prices AS price ON price.id = CASE WHEN o.n = :big THEN :pro_monthly"
+        "  ELSE (CAST(:chosen AS bigint[]))[1 + o.n % :nc] END"
         " CROSS JOIN LATERAL (SELECT :today - (o.n * 53 % 500)::int AS anchor) AS a" + lateral,
         chosen=chosen,
         nc=len(chosen),
+        big=BIG_COMPANY_ID,
+        pro_monthly=prices[("okul-pro", "monthly")][0],
     )
     months = CYCLE_MONTHS.format("s.billing_cycle")
     run(
@@ -920,6 +950,120 @@ def _load_leads(run) -> None:
         " SELECT :one, s, NULL, 'school:' || s, :now - make_interval(mins => s)"
         " FROM generate_series(1, 2) AS s",
         one=ONE_FAVORITE_ID,
+    )
+
+
+def _load_team(run, password_hash: str, full_name: str, people: dict) -> None:
+    """The big company's team of 5 + BIG_COMPANY_EXTRA_STAFF with their grants, the activity
+    of the two actors' companies' members over ACTIVITY_DAYS days, and the big company's
+    pending invitations.
+
+    The extra staff are users FIRST_EXTRA_STAFF_USER_ID.. (after the parents, so the ranges
+    the steps before count as parents hold none of them) and customer_users
+    FIRST_EXTRA_CUSTOMER_USER_ID..; member k's role by k % 5: agents (0, 1, 3) granted one
+    campus each, managers (2) three whole schools each, finance (4) no school.
+    """
+    count = BIG_COMPANY_EXTRA_STAFF
+    user_columns = (
+        "INSERT INTO users (id, name, name_folded, email, password_hash, email_verified_at,"
+        " customer_id, user_type_id, locale, two_step_enabled, created_at, updated_at)"
+    )
+    name = full_name.format(n="(k * 13 + 3)")
+    run(
+        "users: team of 50",
+        f"{user_columns} SELECT :first_id + k, {name}, {_folded(name)},"
+        " 'ekip' || (k + 1) || '.ikiyuz@' || :domain, :hash, :now, :big,"
+        " (SELECT id FROM users_types WHERE code = 'customer_staff'), 'tr', false,"
+        " :now - make_interval(days => k * 11), :now"
+        " FROM generate_series(0, :count - 1) AS k",
+        first_id=FIRST_EXTRA_STAFF_USER_ID,
+        count=count,
+        big=BIG_COMPANY_ID,
+        domain=DOMAIN,
+        hash=password_hash,
+        **people,
+    )
+    roles = [str(r) for r in (Role.AGENT, Role.AGENT, Role.MANAGER, Role.AGENT, Role.FINANCE)]
+    run(
+        "customer_users: team of 50",
+        "INSERT INTO customer_users (id, customer_id, user_id, role_id, title_id, is_active,"
+        " created_at, updated_at)"
+        " SELECT :first_id + k, :big, :first_user_id + k, role.id, title.id, true,"
+        " :now - make_interval(days => k * 11), :now"
+        " FROM generate_series(0, :count - 1) AS k"
+        " JOIN customer_user_roles AS role ON role.code = (CAST(:roles AS text[]))[1 + k % 5]"
+        " LEFT JOIN customer_user_titles AS title"
+        "  ON title.code = (CAST(:titles AS text[]))[1 + k % 5]",
+        first_id=FIRST_EXTRA_CUSTOMER_USER_ID,
+        first_user_id=FIRST_EXTRA_STAFF_USER_ID,
+        count=count,
+        big=BIG_COMPANY_ID,
+        roles=roles,
+        titles=["registrar", "teacher", "principal", "registrar", "accountant"],
+    )
+    # The big company's schools are 2 .. 201 (campuses 3s - 2 .. 3s): a manager (k % 5 = 2)
+    # gets 3 neighbouring schools, an agent one campus of a school spread over the 200.
+    run(
+        "customer_user_schools: team of 50",
+        "INSERT INTO customer_user_schools (customer_user_id, school_id, campus_id, created_at)"
+        " SELECT :first_id + k, 2 + (k * 3 + j) % :schools, CAST(NULL AS bigint), :now"
+        " FROM generate_series(0, :count - 1) AS k CROSS JOIN generate_series(0, 2) AS j"
+        " WHERE k % 5 = 2"
+        " UNION ALL"
+        " SELECT :first_id + k, g.school, 3 * g.school - 2 + k % 3, :now"
+        " FROM generate_series(0, :count - 1) AS k"
+        " CROSS JOIN LATERAL (SELECT 2 + (k * 37) % :schools AS school) AS g"
+        " WHERE k % 5 IN (0, 1, 3)",
+        first_id=FIRST_EXTRA_CUSTOMER_USER_ID,
+        count=count,
+        schools=BIG_COMPANY_SCHOOLS,
+    )
+    # Every member of the two companies every day of the last ACTIVITY_DAYS (Istanbul dates),
+    # with counts that vary by member and day (a quiet day is all zeros); the last activity
+    # in the working day, UTC (Istanbul is UTC+3), never after now.
+    run(
+        "customer_user_daily_activity_logs",
+        "INSERT INTO customer_user_daily_activity_logs (customer_user_id, activity_date,"
+        " sign_in_count, lead_view_count, lead_reply_count, offer_count, last_activity_at)"
+        " SELECT cu.id, :today - d, v.quiet * (1 + (cu.id + d) % 3),"
+        " v.quiet * ((cu.id * 7 + d * 3) % 25), v.quiet * ((cu.id * 5 + d) % 9),"
+        " v.quiet * ((cu.id + d * 7) % 4),"
+        " CASE WHEN v.quiet = 1 THEN least(:now, CAST(:today - d AS timestamp)"
+        "  + make_interval(hours => 6 + ((cu.id + d) % 9)::int,"
+        "  mins => ((cu.id * 7 + d) % 60)::int)) END"
+        " FROM customer_users AS cu CROSS JOIN generate_series(0, :days - 1) AS d"
+        " CROSS JOIN LATERAL (SELECT CASE WHEN (cu.id * 3 + d) % 7 = 6 THEN 0 ELSE 1 END"
+        "  AS quiet) AS v"
+        " WHERE cu.customer_id IN (:small, :big)"
+        " ORDER BY cu.id, d DESC",
+        days=ACTIVITY_DAYS,
+        small=SMALL_COMPANY_ID,
+        big=BIG_COMPANY_ID,
+    )
+    # Pending invitations of the big company, sent by its admin; the first one's link is
+    # BENCH_INVITATION_TOKEN. They expire in a year, not in the portal's 7 days, so a database
+    # reused for longer than a week still has them pending (the accept page answers 200).
+    run(
+        "customer_user_invitations",
+        "INSERT INTO customer_user_invitations (customer_id, email, role_id, title_id,"
+        " token_hash, invited_by_customer_user_id, created_at, expires_at)"
+        " SELECT :big, 'davetli' || i || '.ikiyuz@' || :domain, role.id, title.id,"
+        " (CAST(:hashes AS text[]))[i], :admin, :now - make_interval(hours => i * 5),"
+        " :now + interval '365 days'"
+        " FROM generate_series(1, :count) AS i"
+        " JOIN customer_user_roles AS role ON role.code = CASE WHEN i = 1 THEN :agent"
+        "  ELSE :manager END"
+        " LEFT JOIN customer_user_titles AS title ON title.code = 'registrar'",
+        big=BIG_COMPANY_ID,
+        domain=DOMAIN,
+        hashes=[
+            token_hash(BENCH_INVITATION_TOKEN if i == 0 else f"{BENCH_INVITATION_TOKEN}-{i}")
+            for i in range(BENCH_INVITATIONS)
+        ],
+        admin=1 + (BIG_COMPANY_ID - 1) * STAFF_PER_CUSTOMER,
+        count=BENCH_INVITATIONS,
+        agent=str(Role.AGENT),
+        manager=str(Role.MANAGER),
     )
 
 

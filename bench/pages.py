@@ -125,6 +125,8 @@ class Arguments:
     favorite_school_id: int
     parent_lead_id: int  # parent_1's newest lead with an offer
     staff_lead_id: int  # the newest open lead with an offer of the big company's schools
+    agent_member_id: int  # customer_users.id of the big company's first agent (a campus grant)
+    big_school_slug: str  # the big company's first school, which its admin may edit
 
 
 def pages(arguments: Arguments) -> list[Page]:
@@ -186,6 +188,28 @@ def pages(arguments: Arguments) -> list[Page]:
         Page("staff_lead", "staff lead page with an offer, 200 schools",
              f"/customer/leads/{arguments.staff_lead_id}", "admin_200"),
         Page("operator", "operator page", "/operator/", "operator"),
+        # The company portal (issue 12): the small company has 5 members and 1 school, the
+        # big one 50 members and 200 schools.
+        Page("team_1", "company team, 5 members", "/customer/team", "admin_1"),
+        Page("team_50", "company team, 50 members, 200 schools", "/customer/team",
+             "admin_200"),
+        Page("member", "team member's page (an agent), 200 schools",
+             f"/customer/team/{arguments.agent_member_id}", "admin_200"),
+        Page("school_pages", "schools' own pages, 200 schools", "/customer/schools",
+             "admin_200"),
+        Page("school_edit", "school page editing, 200 schools",
+             f"/customer/schools/{arguments.big_school_slug}", "admin_200"),
+        Page("scores", "company scores, 12 weeks", "/customer/scores", "admin_200"),
+        Page("activity_5", "team activity, 5 members", "/customer/activity", "admin_1"),
+        Page("activity_50", "team activity, 50 members", "/customer/activity", "admin_200"),
+        Page("activity_page", "team activity fragment ?page=2, 50 members",
+             "/customer/activity?page=2", "admin_200", fragment=True, swaps_list=True),
+        Page("cards", "saved cards, parent", "/account/cards", "subscriber"),
+        Page("company_cards", "company's saved cards, 200 schools", "/customer/cards",
+             "admin_200"),
+        Page("staff_account", "staff member's own account", "/customer/account", "admin_1"),
+        Page("invitation", "team invitation's accept page, signed out",
+             f"/customer/invitations/{build.BENCH_INVITATION_TOKEN}"),
     ]  # fmt: skip
 
 
@@ -196,6 +220,8 @@ SAME_STATEMENTS = [
     ("customer_1", "customer_200"),
     ("leads_1", "leads_300"),
     ("inbox_1", "inbox_200"),
+    ("team_1", "team_50"),
+    ("activity_5", "activity_50"),
 ]
 REFERENCE = Page("reference", "reference page, signed out", "/_bench/reference", targets=False)
 HELLO = Page("hello", "hello", "/_bench/hello", targets=False)
@@ -335,7 +361,8 @@ def _in_process_app(settings: dict[str, str]):
 
 def _page_arguments() -> Arguments:
     """A city with a mid-sized share of the schools, the school page, the school the parent
-    with one favorite keeps (what the toggle posts), and the leads shown on their own page."""
+    with one favorite keeps (what the toggle posts), the leads shown on their own page, and
+    the big company's agent and school shown on theirs."""
     connection = db.session.connection()
     city = connection.scalar(
         text(
@@ -368,10 +395,25 @@ def _page_arguments() -> Arguments:
         ),
         dict(big=build.BIG_COMPANY_ID),
     )
+    agent = connection.scalar(
+        text(
+            "SELECT cu.id FROM customer_users AS cu"
+            " JOIN customer_user_roles AS role ON role.id = cu.role_id"
+            " WHERE cu.customer_id = :big AND role.code = 'agent' AND cu.is_active"
+            " ORDER BY cu.id LIMIT 1"
+        ),
+        dict(big=build.BIG_COMPANY_ID),
+    )
+    big_school = connection.scalar(
+        text("SELECT slug FROM schools WHERE customer_id = :big ORDER BY id LIMIT 1"),
+        dict(big=build.BIG_COMPANY_ID),
+    )
     db.session.rollback()
     if parent_lead is None or staff_lead is None:
         raise SystemExit("the benchmark database holds no leads with offers: --rebuild it")
-    return Arguments(city, slug, kept, parent_lead, staff_lead)
+    if agent is None or big_school is None:
+        raise SystemExit("the benchmark database holds no big company's team: --rebuild it")
+    return Arguments(city, slug, kept, parent_lead, staff_lead, agent, big_school)
 
 
 def _free_port() -> int:
