@@ -92,7 +92,8 @@ def record(
 # --- Reading it: the activity page (portal.customer.views.activity) -------------------------
 
 DAYS_SHOWN = 30
-MEMBERS_PER_PAGE = 10
+# Five a page: a member's 30 days, as a chart and a table, are about 8 KB.
+MEMBERS_PER_PAGE = 5
 
 
 @dataclass(frozen=True)

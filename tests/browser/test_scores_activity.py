@@ -90,7 +90,12 @@ def test_an_admin_reads_the_scores_and_the_teams_activity(
     bora = page.locator("section").filter(has=page.get_by_role("heading", name="Bora Grafik"))
     chart = bora.get_by_role("img", name="Bora Grafik: activity per day, last 30 days")
     expect(chart).to_be_visible()
-    expect(chart.locator("rect")).to_have_count(8)  # 3 sign-ins, 3 view bars, 2 offer bars
+    # A path per kind drawn: sign-ins, views and offers; a rectangle per day in each.
+    expect(chart.locator("path")).to_have_count(3)
+    shapes = " ".join(
+        chart.locator("path").evaluate_all("paths => paths.map(p => p.getAttribute('d'))")
+    )
+    assert shapes.count("z") == 8  # 3 sign-in bars, 3 view bars, 2 offer bars
     table = bora.get_by_role("table", name="Bora Grafik: the days with activity")
     expect(table.locator("tbody tr")).to_have_count(3)
     expect(table.locator("tfoot")).to_contain_text("13")  # requests viewed in all

@@ -31,7 +31,7 @@ CHART_WIDTH, CHART_HEIGHT = 300, 60
 @bp.route("/activity")
 @allow(CUSTOMER_USER)
 def activity():
-    """The company's members, ten a page (`?page=N`), each with their last 30 days.
+    """The company's members, five a page (`?page=N`), each with their last 30 days.
 
     :raise 403: for a member who may not manage the team.
     """
