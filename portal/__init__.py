@@ -123,7 +123,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
-    from portal import access, i18n
+    from portal import access, i18n, turkish
     from portal.access import permissions
 
     i18n.register_filters(app)
@@ -131,6 +131,7 @@ def register_template_helpers(app: Flask) -> None:
     # Templates ask the same question as views: can(customer_user, "see_billing").
     app.add_template_global(permissions.can, "can")
     app.add_template_global(permissions.role_name, "role_name")
+    app.add_template_filter(turkish.masked, "masked")  # a TC Kimlik No, but its last digits
 
 
 def register_commands(app: Flask) -> None:

@@ -236,3 +236,28 @@ def format_amount(amount: Decimal) -> str:
     """An amount as a form shows it again: no thousands dots, a comma before any kuruş."""
     text = f"{amount:.2f}".replace(".", ",")
     return text.removesuffix(",00")
+
+
+# Türkiye's 81 provinces, in Turkish alphabetical order (ı before i, ç after c, ...): the
+# cities an address may name (a company's invoice address chooses from them).
+PROVINCES = (
+    "Adana", "Adıyaman", "Afyonkarahisar", "Ağrı", "Aksaray", "Amasya", "Ankara", "Antalya",
+    "Ardahan", "Artvin", "Aydın", "Balıkesir", "Bartın", "Batman", "Bayburt", "Bilecik",
+    "Bingöl", "Bitlis", "Bolu", "Burdur", "Bursa", "Çanakkale", "Çankırı", "Çorum", "Denizli",
+    "Diyarbakır", "Düzce", "Edirne", "Elazığ", "Erzincan", "Erzurum", "Eskişehir", "Gaziantep",
+    "Giresun", "Gümüşhane", "Hakkari", "Hatay", "Iğdır", "Isparta", "İstanbul", "İzmir",
+    "Kahramanmaraş", "Karabük", "Karaman", "Kars", "Kastamonu", "Kayseri", "Kırıkkale",
+    "Kırklareli", "Kırşehir", "Kilis", "Kocaeli", "Konya", "Kütahya", "Malatya", "Manisa",
+    "Mardin", "Mersin", "Muğla", "Muş", "Nevşehir", "Niğde", "Ordu", "Osmaniye", "Rize",
+    "Sakarya", "Samsun", "Siirt", "Sinop", "Sivas", "Şanlıurfa", "Şırnak", "Tekirdağ", "Tokat",
+    "Trabzon", "Tunceli", "Uşak", "Van", "Yalova", "Yozgat", "Zonguldak",
+)  # fmt: skip
+
+
+def masked(identifier: str | None, shown: int = 2) -> str:
+    """An identifier as a page may show it: every digit hidden but the last `shown`
+    ("•••••••••46"), so its owner recognises it and a reader over their shoulder learns
+    nothing."""
+    if not identifier:
+        return ""
+    return "•" * max(len(identifier) - shown, 0) + identifier[-shown:]

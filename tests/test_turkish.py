@@ -269,3 +269,19 @@ def test_other_numbers_are_refused_with_a_reason(typed):
     assert phone_error(typed) is not None
     with pytest.raises(ValueError):
         normalize_phone(typed)
+
+
+def test_masked_hides_every_digit_but_the_last_two():
+    from portal.turkish import masked
+
+    assert masked("28461937546") == "•" * 9 + "46"
+    assert masked("12") == "12" and masked(None) == "" and masked("") == ""
+
+
+def test_the_provinces_are_turkiyes_81_in_turkish_alphabetical_order():
+    from portal.schools.search import _city_order
+    from portal.turkish import PROVINCES
+
+    assert len(set(PROVINCES)) == 81
+    assert list(PROVINCES) == sorted(PROVINCES, key=_city_order)
+    assert PROVINCES.index("Iğdır") < PROVINCES.index("İstanbul") < PROVINCES.index("Kahramanmaraş")

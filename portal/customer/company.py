@@ -33,7 +33,9 @@ class CompanyDetails:
     phone: str | None
     address_line: str | None
     district: str | None
-    city: str | None
+    city: str | None  # one of portal.turkish.PROVINCES, or what an older record holds
+    # Renewals of the company's agreements follow inflation (its terms are issue 13's).
+    is_inflation_auto_updated: bool
 
 
 def company_details_of(customer: Customer) -> CompanyDetails:

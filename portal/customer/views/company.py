@@ -1,6 +1,6 @@
 """The company's invoice and contact details."""
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -39,9 +39,16 @@ def company():
             shows_tax_identity=can(customer_user, Permission.SEE_BILLING),
             editors=members_who_can(db.session, customer.id, Permission.EDIT_COMPANY),
         )
-    form = CompanyForm(obj=company_details_of(customer))
+    stored = company_details_of(customer)
+    form = CompanyForm(obj=stored)
+    # The TC Kimlik No is shown masked, never as the field's value; left empty, it is kept.
+    form.stored_tc_no = stored.tc_no
+    if not form.is_submitted():
+        form.tc_no.data = None
     if form.validate_on_submit():
         details = CompanyDetails(**{f.name: form[f.name].data for f in fields(CompanyDetails)})
+        if details.customer_type == "sole_proprietor" and not details.tc_no:
+            details = replace(details, tc_no=stored.tc_no)
         changed = change_company_details(db.session, customer_user, details, current_origin())
         db.session.commit()
         flash(_("Company details saved.") if changed else _("Nothing changed."), "success")
