@@ -165,6 +165,16 @@ def test_long_select_writes_what_the_wtforms_widget_writes(app, chosen):
         described = {"aria-describedby": "target-hint", "aria-invalid": "true"}
         assert str(macros.long_select(form.target, **described)) == str(form.target(**described))
         assert 'selected value="42"' in str(macros.field(form.target))
+        form.target.choices = {
+            'Ayşe & "Ali"': [
+                SelectChoice("school:7", "Bütün okul"),
+                SelectChoice("campus:9", "<Moda>"),
+            ],
+            "Işık": [SelectChoice("school:8", "Bütün okul")],
+        }
+        form.target.data = "campus:9"
+        assert str(macros.long_select(form.target)) == str(form.target())
+        assert "<optgroup" in str(macros.field(form.target))
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,10 @@ and grants from the database on every request, never from the browser session.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, delete, func, literal, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload, raiseload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portal.access.permissions import ROLE_PERMISSIONS, Permission, Role, can, roles_with
 from portal.audit import Origin, log_event
@@ -315,31 +316,39 @@ def member_grants(session: Session, member: CustomerUser) -> list[GrantLabel]:
 class GrantTarget:
     """A school of the company with its live campuses: what the grant form offers."""
 
-    school: School
-    campuses: list[Campus]
+    school: "Named"
+    campuses: list["Named"]
+
+
+class Named(NamedTuple):
+    """A school or a campus as the grant form names it: its id and name, no more (a company
+    of 200 schools offers 800 choices, too many to load as ORM objects for one select)."""
+
+    id: int
+    name: str
 
 
 def grant_targets(session: Session, customer_id: int) -> list[GrantTarget]:
-    """The company's schools and their campuses, by name (two statements)."""
-    schools = list(
-        session.scalars(
-            select(School)
-            .where(School.customer_id == customer_id)
+    """The company's schools and their live campuses, by name (two statements)."""
+    schools = [
+        Named(*row)
+        for row in session.execute(
+            select(School.id, School.name)
+            .where(School.customer_id == customer_id, School.deleted_at.is_(None))
             .order_by(School.name, School.id)
-            .options(raiseload("*"))
         )
-    )
-    by_school: dict[int, list[Campus]] = {school.id: [] for school in schools}
+    ]
+    by_school: dict[int, list[Named]] = {school.id: [] for school in schools}
     if schools:
-        campuses = session.scalars(
-            select(Campus)
+        campuses = session.execute(
+            select(Campus.id, Campus.name, Campus.school_id)
             .join(School, School.id == Campus.school_id)
-            .where(School.customer_id == customer_id)
+            .where(School.customer_id == customer_id, Campus.deleted_at.is_(None))
             .order_by(Campus.name, Campus.id)
-            .options(raiseload("*"))
         )
-        for campus in campuses:
-            by_school.setdefault(campus.school_id, []).append(campus)
+        for campus_id, name, school_id in campuses:
+            if school_id in by_school:
+                by_school[school_id].append(Named(campus_id, name))
     return [GrantTarget(school, by_school[school.id]) for school in schools]
 
 
