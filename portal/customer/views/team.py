@@ -222,23 +222,11 @@ def member_deactivate(member_id):
 
     :raise 403, 404: as member().
     """
-    actor = _manager()
-    member = _member(actor, member_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    name = member.user.name
-    try:
-        changed = team.deactivate(db.session, actor, member, current_origin())
-    except team.TeamError as error:
-        db.session.rollback()
-        member = _member(actor, member_id)
-        return _member_page(actor, member, status=422, refusal=_refusal_message(error))
-    db.session.commit()
-    if changed:
-        flash(_("%(name)s is deactivated.", name=name), "success")
-    if member.id == actor.id:  # they no longer reach the company portal
-        return htmx.redirect_to(url_for("schools.index"))
-    return htmx.redirect_to(url_for("customer.member", member_id=member_id))
+    return _switch(
+        member_id,
+        lambda actor, member: team.deactivate(db.session, actor, member, current_origin()),
+        lambda name: _("%(name)s is deactivated.", name=name),
+    )
 
 
 @bp.route("/team/<member_id>/reactivate", methods=["POST"])
@@ -248,18 +236,32 @@ def member_reactivate(member_id):
 
     :raise 403, 404: as member().
     """
+    return _switch(
+        member_id,
+        lambda actor, member: team.reactivate(
+            db.session, actor, member, current_origin(), utcnow()
+        ),
+        lambda name: _("%(name)s is active again.", name=name),
+    )
+
+
+def _switch(member_id, step, done):
+    """Deactivate or reactivate: `step(actor, member)` changes the member (False when it was
+    so already); a refusal of the domain comes back on the member's page (422)."""
     actor = _manager()
     member = _member(actor, member_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     name = member.user.name
     try:
-        changed = team.reactivate(db.session, actor, member, current_origin(), utcnow())
+        changed = step(actor, member)
     except team.TeamError as error:
         db.session.rollback()
         member = _member(actor, member_id)
         return _member_page(actor, member, status=422, refusal=_refusal_message(error))
     db.session.commit()
     if changed:
-        flash(_("%(name)s is active again.", name=name), "success")
+        flash(done(name), "success")
+    if member.id == actor.id and not member.is_active:  # they no longer reach the portal
+        return htmx.redirect_to(url_for("schools.index"))
     return _back_to(member_id)
