@@ -312,7 +312,12 @@ def test_two_managers_demoting_each_other_at_once_leave_one(app, session, make):
 
     results = in_parallel(app, demote_the_other, times=2)
 
-    assert sorted(type(r).__name__ for r in results) == ["LastManager", "bool"]
+    # One demotion wins. The other is refused as leaving nobody to manage the team, or, when
+    # its request read its actor after the winner committed, because that actor is no longer
+    # a manager: which one depends on timing, and both leave the team with its manager.
+    changed = [r for r in results if r is True]
+    refused = [type(r).__name__ for r in results if r is not True]
+    assert len(changed) == 1 and refused in (["LastManager"], ["PermissionError"]), results
     session.commit()  # a new transaction: MariaDB would show the old snapshot
     codes = [fresh(session, m).role.code for m in (first.id, second.id)]
     assert sorted(codes) == sorted([Role.ADMIN, Role.AGENT])
