@@ -18,6 +18,7 @@ from portal.billing.limits import limit_for
 from portal.models import Campus, School, User, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import PER_PAGE, Page, paginate
+from portal.places import public_target
 
 FAVORITES = "favorites"  # the plan_features code of this feature
 
@@ -52,24 +53,6 @@ def favorites_limit(session: Session, user: User) -> int | None:
         {FAVORITES: current_app.config.get("FAVORITES_LIMIT_DEFAULT")},
         user_id=user.id,
     )
-
-
-def favorite_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
-    """The public school or campus a favorite would name, or None.
-
-    Through the session's identity map: the toggle asks once to check the favorite and once
-    more to draw itself, and the second time costs no query.
-    """
-    if kind == "school":
-        school = session.get(School, target_id)
-        return school if school is not None and school.is_public else None
-    if kind == "campus":
-        campus = session.get(Campus, target_id, options=[joinedload(Campus.school)])
-        if campus is None or campus.deleted_at is not None:
-            return None
-        # A deleted school is not loaded at all (the soft-delete criteria): None here.
-        return campus if campus.school is not None and campus.school.is_public else None
-    return None
 
 
 def is_favorite(session: Session, user_id: int, kind: str, target_id: int) -> bool:
@@ -150,7 +133,7 @@ def add_favorite(session: Session, user: User, kind: str, target_id: int, origin
     :raise FavoriteTargetNotFound: the target is unknown, unpublished or deleted.
     :raise FavoritesLimitReached: the user keeps as many favorites as they may.
     """
-    if kind not in FAVORITABLE_TYPES or favorite_target(session, kind, target_id) is None:
+    if kind not in FAVORITABLE_TYPES or public_target(session, kind, target_id) is None:
         raise FavoriteTargetNotFound(f"{kind} {target_id}")
     if is_favorite(session, user.id, kind, target_id):
         return False

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 from portal.billing.limits import limit_for
 from portal.models import Campus, School, SchoolFee, User, UserComparison
 from portal.models.schools import SCHOOL_LEVELS
+from portal.places import public_target
 
 COMPARISON = "school_comparison"  # the plan_features code of this feature
 KINDS = ("school", "campus")
@@ -72,23 +73,6 @@ def comparison_limit(session: Session, user_id: int) -> int | None:
     )
 
 
-def comparison_target(session: Session, kind: str, target_id: int) -> School | Campus | None:
-    """The public school or live campus (of a public school) a comparison would name, or None.
-
-    Through the session's identity map, so a second call for the same target costs nothing.
-    """
-    if kind == "school":
-        school = session.get(School, target_id)
-        return school if school is not None and school.is_public else None
-    if kind == "campus":
-        campus = session.get(Campus, target_id, options=[joinedload(Campus.school)])
-        if campus is None or campus.deleted_at is not None:
-            return None
-        # A deleted school is not loaded at all (the soft-delete criteria): None here.
-        return campus if campus.school is not None and campus.school.is_public else None
-    return None
-
-
 def _visible() -> ColumnElement[bool]:
     """A comparison row whose school is public and whose campus, when it names one, is live."""
     school_public = exists().where(School.id == UserComparison.school_id, School.is_public)
@@ -113,7 +97,7 @@ def add_to_comparison(session: Session, user: User, kind: str, target_id: int) -
     :raise ComparisonTargetNotFound: the target is unknown, unpublished or deleted.
     :raise ComparisonLimitReached: the user compares as many as they may.
     """
-    target = comparison_target(session, kind, target_id) if kind in KINDS else None
+    target = public_target(session, kind, target_id) if kind in KINDS else None
     if target is None:
         raise ComparisonTargetNotFound(f"{kind} {target_id}")
     key = target_key(kind, target_id)

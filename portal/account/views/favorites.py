@@ -12,6 +12,7 @@ from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.origin import current_origin
 from portal.paging import page_number
+from portal.places import public_target
 from portal.schools.comparison import compared_keys
 from portal.schools.fees import fee_ranges, school_year_of
 from portal.urls import safe_next
@@ -40,7 +41,7 @@ def add_favorite():
     # Looked up here and held: the session keeps a loaded object only while something refers
     # to it, so add_favorite()'s own check then finds it without a query; the toggle is drawn
     # from it too.
-    target = favorites.favorite_target(db.session, form.kind.data, form.target_id.data)
+    target = public_target(db.session, form.kind.data, form.target_id.data)
     try:
         favorites.add_favorite(
             db.session, current_user, form.kind.data, form.target_id.data, current_origin()
@@ -130,7 +131,7 @@ def _toggle(
     """
     kind, target_id = form.kind.data, form.target_id.data
     if target is None:
-        target = favorites.favorite_target(db.session, kind, target_id)
+        target = public_target(db.session, kind, target_id)
     if target is None:
         body = ""  # withdrawn since the page was shown: there is nothing left to toggle
     else:

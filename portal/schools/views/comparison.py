@@ -23,6 +23,7 @@ from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.forms import Form
 from portal.models.base import MAX_ID
+from portal.places import public_target
 from portal.schools import bp, comparison
 from portal.schools.fees import school_year_label, school_years_offered
 from portal.urls import safe_next
@@ -67,7 +68,7 @@ def add_to_comparison():
     :raise 404: when the school or campus is unknown, unpublished or deleted.
     """
     form = _submitted_form()
-    target = comparison.comparison_target(db.session, form.kind.data, form.target_id.data)
+    target = public_target(db.session, form.kind.data, form.target_id.data)
     try:
         comparison.add_to_comparison(db.session, current_user, form.kind.data, form.target_id.data)
     except comparison.ComparisonTargetNotFound:
@@ -156,7 +157,7 @@ def _toggle(
     """
     kind, target_id = form.kind.data, form.target_id.data
     if target is None:
-        target = comparison.comparison_target(db.session, kind, target_id)
+        target = public_target(db.session, kind, target_id)
     if target is None:
         body = ""  # withdrawn since the page was shown: there is nothing left to toggle
     else:
