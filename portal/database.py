@@ -182,6 +182,22 @@ def insert_many(session: Session, model, rows: list[dict], **same) -> None:
     )
 
 
+def update_if(session: Session, row, condition: ColumnElement[bool], **values) -> bool:
+    """UPDATE `row` with `values` only while `condition` holds on it: a state moving on once
+    (a lead out of "open", an offer answered), whichever of two requests at once comes second.
+    True when it moved; otherwise the row is read again, as the winner left it, and False."""
+    model = type(row)
+    moved = session.execute(
+        update(model)
+        .where(model.id == row.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if moved != 1:
+        session.refresh(row)
+    return moved == 1
+
+
 def update_many(session: Session, model, rows: list[dict], **same) -> None:
     """UPDATE rows of a model's table by id: each dict holds the id and new values, `same`
     holds values for every row.

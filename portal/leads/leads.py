@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 from portal.audit import Origin, log_event
 from portal.auth import registration
 from portal.clock import utcnow
+from portal.database import update_if
 from portal.leads import notifications
 from portal.models import (
     Campus,
@@ -192,14 +193,10 @@ def end_lead(
     if state not in LEAD_END_STATES:
         raise LeadError(_("A lead ends as won, lost or closed."))
     now = utcnow()
-    moved = session.execute(
-        update(Lead)
-        .where(Lead.id == lead.id, Lead.state == "open")
-        .values(state=state, ended_at=now, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
-    if moved != 1:
-        session.refresh(lead)
+    ended = update_if(
+        session, lead, Lead.state == "open", state=state, ended_at=now, updated_at=now
+    )
+    if not ended:
         raise LeadError(_("This request is no longer open."))
     _move_counters(session, lead.user_id, up=state, down="open")
     add_event(session, lead, state, actor_user_id=actor_user_id, body=body)

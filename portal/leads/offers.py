@@ -20,6 +20,7 @@ from portal.access import grants
 from portal.access.permissions import Permission, can
 from portal.audit import Origin, log_event
 from portal.clock import istanbul_today, utcnow
+from portal.database import update_if
 from portal.leads import notifications
 from portal.leads.leads import LeadError, add_event, end_lead
 from portal.models import CustomerUser, Lead, SchoolOffer, User
@@ -172,12 +173,7 @@ def _parents_lead(offer: SchoolOffer, user: User) -> Lead:
 def _answer(session: Session, offer: SchoolOffer, status: str) -> None:
     """Answer by a conditional UPDATE: of two answers at once only one lands."""
     now = utcnow()
-    answered = session.execute(
-        update(SchoolOffer)
-        .where(SchoolOffer.id == offer.id, SchoolOffer.status == "open")
-        .values(status=status, answered_at=now, updated_at=now)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
-    if answered != 1:
-        session.refresh(offer)
+    if not update_if(
+        session, offer, SchoolOffer.status == "open", status=status, answered_at=now, updated_at=now
+    ):
         raise OfferError(_("This offer has already been answered."))
