@@ -57,7 +57,7 @@ def _finish_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, database, i18n, mail  # database: its connect hook
+    from portal import access, caching, database, i18n, mail  # database: its connect hook
     from portal.auth import login
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     mail.init_app(app)  # mail a request commits leaves after its response
+    caching.init_app(app)
     app.before_request(access.enforce_access)
 
 

@@ -41,6 +41,10 @@ class Config:
     # only the benchmark turns them on, and `flask check-deploy` refuses them.
     BENCH_ROUTES = os.environ.get("PORTAL_BENCH_ROUTES", "false") == "true"
 
+    # How long the search's city and district lists and its result counts may lag the
+    # database (portal/caching.py); 0: not kept.
+    SEARCH_CACHE_SECONDS = float(os.environ.get("SEARCH_CACHE_SECONDS", "60"))
+
     BABEL_DEFAULT_LOCALE = "tr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
     LANGUAGES = ("tr", "en")
@@ -177,6 +181,8 @@ class DevelopmentConfig(Config):
     DEVICE_COOKIE_NAME = "okul_device"
     RATELIMIT_SINGLE_PROCESS = True  # `flask run` is one process
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
+    # A school edited by hand shows in the search's lists at once.
+    SEARCH_CACHE_SECONDS = float(os.environ.get("SEARCH_CACHE_SECONDS", "0"))
 
 
 class TestConfig(DevelopmentConfig):

@@ -72,18 +72,19 @@ def paginate(
     per_page: int = PER_PAGE,
     *,
     scalars: bool = True,
-    total: Select | None = None,
+    total: Select | int | None = None,
 ) -> Page:
     """Count `query`'s rows, then load page `number` of it (the last page when past the end).
 
     Two statements whatever the list's length. `query` must be ordered by a unique key, or
     rows may repeat or vanish between pages. With `scalars=False` the items are rows (tuples).
     `total`, a SELECT of one count, replaces counting `query` itself when that is cheaper
-    (the rows of a list whose joins only add columns).
+    (the rows of a list whose joins only add columns); an int is a count already made.
     """
     if total is None:
         total = select(func.count()).select_from(query.order_by(None).subquery())
-    total = session.scalar(total)
+    if not isinstance(total, int):
+        total = session.scalar(total)
     last = max(1, ceil(total / per_page))
     number = min(max(number, 1), last)
     limited = query.limit(per_page).offset((number - 1) * per_page)

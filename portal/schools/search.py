@@ -10,8 +10,9 @@ A parent looks for "a primary school in Kadıköy within 150,000–300,000 ₺ a
   the range. The card's range is the lowest and highest of exactly those rows, so what the
   card says is what the filters matched.
 
-One statement for the count, one for the page (each school's campus count and fee range are
-correlated subqueries of it) and one for the page's levels, however many schools match;
+One statement for the count and one for the page (each school's levels, campus count and
+fee range are correlated subqueries of it), however many schools match (the
+view keeps the count, and the city and district lists, for a minute: portal/caching.py);
 anything else touched on the schools raises instead of loading one by one.
 """
 
@@ -19,10 +20,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import and_, case, exists, func, or_, select, union
-from sqlalchemy.orm import Session, raiseload, selectinload
+from sqlalchemy.orm import Session, raiseload
 
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
+from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import PER_PAGE, Page, paginate
 from portal.schools.fees import FeeRange
 from portal.search_text import fold
@@ -87,47 +89,45 @@ class SchoolSearch:
 
 @dataclass(frozen=True)
 class FoundSchool:
-    """A result: the school (levels loaded), its live campuses' count, and the range of the
-    fee rows that matched the filters (None when no fee row did)."""
+    """A result: the school (no relationship loaded), the levels it teaches (youngest
+    first), its live campuses' count, and the range of the fee rows that matched the
+    filters (None when no fee row did)."""
 
     school: School
+    levels: list[str]
     campus_count: int
     fee_range: FeeRange | None
 
 
 def search_schools(
-    session: Session, search: SchoolSearch, number: int = 1, per_page: int = PER_PAGE
+    session: Session,
+    search: SchoolSearch,
+    number: int = 1,
+    per_page: int = PER_PAGE,
+    *,
+    total: int | None = None,
 ) -> Page:
     """Page `number` of the published schools matching `search`, as FoundSchool items.
 
     By name (the id breaks ties, so no school repeats or vanishes across pages), or by fee:
     ascending by the lowest matching fee, descending by the highest; schools with no matching
-    fee come last. Three statements whatever the number of results.
+    fee come last. Two statements whatever the number of results, one when the caller
+    knows the `total` already (count_schools(), kept for a while: counting every school
+    with a fee in range is most of the search's database time).
     """
-    dialect = session.get_bind().dialect.name
-    conditions = [School.is_public]
-    if search.q:
-        query = name_query(dialect, search.q)
-        if query is None:
-            # Only punctuation typed: nothing to look for, so nothing matches.
-            conditions.append(School.id.is_(None))
-        else:
-            conditions.append(
-                name_matches(dialect, School.name_folded, School.id, "schools_name_fts", query)
-            )
-    if search.city:
-        conditions.append(_located_in(search.city, search.district))
-    if search.level:
-        conditions.append(School.level_rows.any(SchoolLevel.level == search.level))
+    conditions = _conditions(session, search)
     fee_rows = _matching_fee_rows(search)
-    if search.has_fee_range:
-        conditions.append(
-            exists().where(SchoolFee.school_id == School.id, *fee_rows).correlate(School)
-        )
-
     campus_count = (
         select(func.count(Campus.id))
         .where(Campus.school_id == School.id, Campus.deleted_at.is_(None))
+        .correlate(School)
+        .scalar_subquery()
+    )
+    # The levels as one string a row ("high,primary"): a correlated aggregate is cheaper than
+    # loading the page's level rows as objects with a statement of their own.
+    levels = (
+        select(func.aggregate_strings(SchoolLevel.level, ","))
+        .where(SchoolLevel.school_id == School.id)
         .correlate(School)
         .scalar_subquery()
     )
@@ -136,7 +136,7 @@ def search_schools(
         # (index on school_id, school_year), never an aggregate over every school's fees.
         low = _fee_of(func.min, fee_rows)
         high = _fee_of(func.max, fee_rows)
-        rows = select(School, campus_count, low, high)
+        rows = select(School, levels, campus_count, low, high)
         order = []
     else:
         # Sorted by fee, every matching school's range is needed before the first row: one
@@ -153,22 +153,55 @@ def search_schools(
             .subquery()
         )
         low, high = fees.c.low, fees.c.high
-        rows = select(School, campus_count, low, high).outerjoin(
+        rows = select(School, levels, campus_count, low, high).outerjoin(
             fees, fees.c.school_id == School.id
         )
         order = _order(search.sort, low, high)
-    rows = (
-        rows.where(*conditions)
-        .options(raiseload("*"), selectinload(School.level_rows))
-        .order_by(*order, School.name, School.id)
-    )
-    total = select(func.count(School.id)).where(*conditions)
+    rows = rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
+    if total is None:
+        total = count_schools(session, search)
     page = paginate(session, rows, number, per_page, scalars=False, total=total)
     found = [
-        FoundSchool(school, count, FeeRange(lo, hi) if lo is not None else None)
-        for school, count, lo, hi in page.items
+        FoundSchool(school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None)
+        for school, taught, count, lo, hi in page.items
     ]
     return replace(page, items=found)
+
+
+def _in_order(levels: str | None) -> list[str]:
+    present = set(levels.split(",")) if levels else set()
+    return [level for level in SCHOOL_LEVELS if level in present]
+
+
+def count_schools(session: Session, search: SchoolSearch) -> int:
+    """How many published schools match `search` (one statement)."""
+    return session.scalar(select(func.count(School.id)).where(*_conditions(session, search)))
+
+
+def _conditions(session: Session, search: SchoolSearch) -> list:
+    """The WHERE of the search: which schools match, whatever the order."""
+    dialect = session.get_bind().dialect.name
+    conditions = [School.is_public]
+    if search.q:
+        query = name_query(dialect, search.q)
+        if query is None:
+            # Only punctuation typed: nothing to look for, so nothing matches.
+            conditions.append(School.id.is_(None))
+        else:
+            conditions.append(
+                name_matches(dialect, School.name_folded, School.id, "schools_name_fts", query)
+            )
+    if search.city:
+        conditions.append(_located_in(search.city, search.district))
+    if search.level:
+        conditions.append(School.level_rows.any(SchoolLevel.level == search.level))
+    if search.has_fee_range:
+        conditions.append(
+            exists()
+            .where(SchoolFee.school_id == School.id, *_matching_fee_rows(search))
+            .correlate(School)
+        )
+    return conditions
 
 
 def _located_in(city: str, district: str | None):

@@ -153,7 +153,9 @@ def test_the_list_query_counts_campuses_and_refuses_lazy_loads(session, make):
     page = search_schools(session, SchoolSearch(school_year=school_year_of(istanbul_today())))
 
     (only,) = page.items
-    assert (only.school.name, only.campus_count, only.school.levels) == ("Okul", 2, ["high"])
+    assert (only.school.name, only.campus_count, only.levels) == ("Okul", 2, ["high"])
+    with pytest.raises(InvalidRequestError):
+        len(only.school.level_rows)  # the levels come with the row, not one by one
     with pytest.raises(InvalidRequestError):
         len(only.school.campuses)  # an N+1 fails here rather than running a query per school
 

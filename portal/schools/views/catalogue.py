@@ -11,6 +11,7 @@ from wtforms.validators import AnyOf, Length, Optional
 from portal import htmx
 from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
 from portal.account.favorites import favorite_keys
+from portal.caching import short_lived
 from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.forms import AmountField, Form, strip_or_none
@@ -105,11 +106,18 @@ def index():
         budget = {k: v for k, v in (("fee_min", low), ("fee_max", high)) if v is not None}
     form = SearchForm(request.args, years, **budget)
 
-    cities = search.cities(db.session)
+    # The lists and the count may lag the database by SEARCH_CACHE_SECONDS (portal/caching.py):
+    # on every search they were most of its database time; the results themselves never do.
+    cities = short_lived("search-cities", None, lambda: tuple(search.cities(db.session)))
     form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
     if form.city.data not in cities:
         form.city.data = ""
-    districts = search.districts(db.session, form.city.data) if form.city.data else []
+    city = form.city.data
+    districts = (
+        short_lived("search-districts", city, lambda: tuple(search.districts(db.session, city)))
+        if city
+        else ()
+    )
     form.district.choices = [
         SelectChoice("", _("All districts")),
         *(SelectChoice(d, d) for d in districts),
@@ -133,7 +141,12 @@ def index():
             fee_max=form.fee_max.data,
             sort=form.sort.data,
         )
-        page = search.search_schools(db.session, filters, page_number(request.args.get("page")))
+        total = short_lived(
+            "search-count", filters, lambda: search.count_schools(db.session, filters)
+        )
+        page = search.search_schools(
+            db.session, filters, page_number(request.args.get("page")), total=total
+        )
     args = _filter_args(form, years[0])
     school_ids = [found.school.id for found in page.items] if page else []
     return htmx.render(
@@ -148,6 +161,14 @@ def index():
         level_in_q=None if form.level.data else level_in_q,
         # The results block carries the field messages and district options out of band.
         fragment=htmx.wants_fragment(),
+        # Everything the form's markup follows from: it is kept rendered under this key.
+        form_key=(
+            tuple(request.args.items(multi=True)),
+            tuple(budget.items()),
+            tuple(years),
+            cities,
+            districts,
+        ),
         favorite_keys=favorite_keys_of_page(schools=school_ids),
         compared_keys=(
             compared_keys(db.session, current_user.id, school_ids) if is_parent else set()

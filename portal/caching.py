@@ -1,0 +1,101 @@
+"""Two process-local caches for what every search page would otherwise redo.
+
+- **Rendered fragments** (`cached_html`): a piece of a page that is a pure function of the
+  values it is keyed by, kept as HTML. A school's card on the search, the favorites and the
+  comparison is the same markup for every visitor who reads that language; rendering twenty
+  of them through Jinja, Babel and `url_for` cost more than the rest of the page together
+  (docs/performance.md). The key holds every value the fragment shows, plus the language and
+  the script root, so an entry can never be stale: a changed school is a new key, and the
+  old one falls out of the LRU. Always on.
+- **Short-lived lookups** (`short_lived`): read-mostly answers that may lag the database by
+  `SEARCH_CACHE_SECONDS` (the cities and districts offered by the search, and how many
+  schools match a search). A school published now shows in those lists within that time;
+  the search's results themselves are never cached. 0 turns them off (tests, unless a test
+  turns them on to check them).
+
+Per process, per app (`app.extensions`): gunicorn's workers each keep their own, which costs
+memory, not correctness, and nothing here needs a server. Bounded in entries, so a crawler
+asking for every search cannot grow a worker without limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+
+from cachetools import LRUCache, TTLCache
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from jinja2 import Undefined
+from markupsafe import Markup
+
+# About 600 bytes a card: a few MB a worker at most.
+RENDERED_ENTRIES = 5_000
+LOOKUP_ENTRIES = 2_000
+
+
+class _Caches:
+    def __init__(self, seconds: float, timer: Callable[[], float]):
+        self.lock = threading.Lock()  # `flask run` serves with threads
+        self.rendered: LRUCache = LRUCache(RENDERED_ENTRIES)
+        self.lookups: TTLCache | None = (
+            TTLCache(LOOKUP_ENTRIES, ttl=seconds, timer=timer) if seconds > 0 else None
+        )
+
+
+def init_app(app: Flask, timer: Callable[[], float] = time.monotonic) -> None:
+    """Give `app` empty caches (`timer` lets a test move time on); `cached_html` for templates."""
+    app.extensions["portal.caches"] = _Caches(app.config["SEARCH_CACHE_SECONDS"], timer)
+    app.add_template_global(cached_html, "cached_html")
+
+
+def _caches() -> _Caches:
+    return current_app.extensions["portal.caches"]
+
+
+def cached_html(*key: Hashable, caller: Callable[[], str]) -> Markup:
+    """The HTML `caller` renders, kept under `key` (with the language and script root).
+
+    Used as a Jinja call block whose body shows only what the key holds:
+
+        {% call cached_html("school-card", school.id, school.name, ...) %}...{% endcall %}
+
+    Lists in the key are taken as tuples. A part the template does not have (Jinja's Undefined,
+    which equals every other) is refused: it would give every page the same entry.
+    """
+    if any(isinstance(part, Undefined) for part in key):
+        raise ValueError(f"cached_html: a part of the key {key!r} is undefined")
+    full_key = (
+        str(get_locale()),
+        request.script_root,
+        *(tuple(part) if isinstance(part, list) else part for part in key),
+    )
+    caches = _caches()
+    html = caches.rendered.get(full_key)
+    if html is None:
+        html = Markup(caller())
+        with caches.lock:
+            caches.rendered[full_key] = html
+    return html
+
+
+def short_lived(namespace: str, key: Hashable, compute: Callable[[], object]):
+    """`compute()`, or its answer of less than SEARCH_CACHE_SECONDS ago for the same key.
+
+    The answer must not be changed by the caller (lists are kept as they are returned).
+    """
+    caches = _caches()
+    if caches.lookups is None:
+        return compute()
+    full_key = (namespace, key)
+    with caches.lock:
+        found = caches.lookups.get(full_key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        with caches.lock:
+            caches.lookups[full_key] = found
+    return found
+
+
+_MISSING = object()

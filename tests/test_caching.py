@@ -1,0 +1,90 @@
+"""What the search's caches (portal/caching.py) let a visitor see: lists and counts that lag
+the database by at most SEARCH_CACHE_SECONDS, and kept fragments that never show old facts."""
+
+from decimal import Decimal
+
+import pytest
+
+from portal import caching
+from tests.helpers import csrf_token
+
+
+class Clock:
+    """A monotonic clock a test moves on by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(app):
+    clock = Clock()
+    caching.init_app(app, timer=clock)  # fresh caches that read this clock
+    return clock
+
+
+def city_options(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return page[page.index('id="city"') : page.index("</select>", page.index('id="city"'))]
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_a_new_citys_school_is_offered_once_the_cached_list_expires(client, make, session, clock):
+    make.school(name="Ankara Koleji", city="Ankara")
+    session.commit()
+    assert "Ankara" in city_options(client)
+
+    make.school(name="Bursa Koleji", city="Bursa")
+    session.commit()
+    assert "Bursa" not in city_options(client)  # the list of a minute ago
+    # The results themselves are never kept: the new school is found at once.
+    assert "Bursa Koleji" in client.get("/?q=bursa").get_data(as_text=True)
+
+    clock.now += 61
+    assert "Bursa" in city_options(client)
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_the_result_count_is_kept_for_its_search_only(client, make, session, clock):
+    make.school(name="Ankara Koleji", city="Ankara")
+    make.school(name="Bursa Koleji", city="Bursa")
+    session.commit()
+    assert "2 okul" in client.get("/").get_data(as_text=True)
+    assert "1 okul" in client.get("/?city=Ankara").get_data(as_text=True)
+
+    make.school(name="Ankara Lisesi", city="Ankara")
+    session.commit()
+    assert "1 okul" in client.get("/?city=Ankara").get_data(as_text=True)
+    assert "1 okul" not in client.get("/?city=Ankara&level=primary").get_data(as_text=True)
+
+    clock.now += 61
+    assert "2 okul" in client.get("/?city=Ankara").get_data(as_text=True)
+
+
+def test_without_a_lifetime_nothing_is_kept(client, make, session):
+    # The test settings (and development): SEARCH_CACHE_SECONDS = 0.
+    make.school(name="Ankara Koleji", city="Ankara")
+    session.commit()
+    client.get("/")
+    make.school(name="Bursa Koleji", city="Bursa")
+    session.commit()
+    assert "Bursa" in city_options(client)
+    assert "2 okul" in client.get("/").get_data(as_text=True)
+
+
+def test_a_kept_card_shows_a_changed_fee_at_once_and_in_each_language(client, make, session):
+    school = make.school(name="Ankara Koleji", city="Ankara", fees={"primary": Decimal(100000)})
+    session.commit()
+    assert "100.000,00\u00a0₺" in client.get("/").get_data(as_text=True)
+
+    school.campuses[0].fees[0].yearly_fee = Decimal(120000)
+    session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "120.000,00\u00a0₺" in page and "100.000,00\u00a0₺" not in page
+
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+    page = client.get("/").get_data(as_text=True)
+    assert "120,000.00\u00a0₺" in page and "Yearly fee" in page
