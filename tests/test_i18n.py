@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from portal.clock import ISTANBUL
 from portal.i18n import local_datetime, money
-from tests.helpers import csrf_token
+from tests.helpers import AuthActions, csrf_token
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "portal" / "translations"
 
@@ -35,6 +35,18 @@ def test_language_switch_changes_the_page_and_returns_to_it(client):
     assert response.headers["Location"] == "/?city=Ankara"
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in html and "<h1>Find a school</h1>" in html
+
+
+def test_a_signed_in_users_choice_is_kept_on_the_account_for_their_other_browsers(
+    app, client, signed_in, session
+):
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
+
+    session.refresh(signed_in)
+    assert signed_in.locale == "en"
+    other_browser = app.test_client()
+    AuthActions(other_browser).login(signed_in.email)
+    assert '<html lang="en">' in other_browser.get("/account/").get_data(as_text=True)
 
 
 def test_language_switch_refuses_an_unknown_language(client):

@@ -72,3 +72,13 @@ def update_profile(session: Session, user: User, profile: Profile, origin: Origi
     details.budget_max = wanted.budget_max
     log_event(session, "profile_changed", user.id, origin, fields=changed)
     return changed
+
+
+def remember_language(user: User, language: str) -> bool:
+    """Keep the language the user chose on their account: what they are mailed later (a lead
+    for the staff, a receipt from the renewal run) and what another browser of theirs shows
+    once signed in come in it. Returns whether it changed. Not audited: a preference, not
+    personal data or a right."""
+    changed = user.locale != language
+    user.locale = language
+    return changed

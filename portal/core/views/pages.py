@@ -1,9 +1,11 @@
 """The language switch, the KVKK notice page and the site icon."""
 
 from flask import abort, current_app, request, session, url_for
+from flask_login import current_user
 
 from portal import htmx
 from portal.access import ANONYMOUS, allow
+from portal.account import profile
 from portal.auth import registration
 from portal.core import bp
 from portal.extensions import db
@@ -17,7 +19,8 @@ def set_language():
     """Remember the chosen language and return to the page the visitor was on.
 
     A plain form post, so it works without JavaScript; the whole page reloads in the new
-    language, since every string on it changes.
+    language, since every string on it changes. A signed-in user's account keeps it too, so
+    the mail they are sent later is in it.
 
     :raise 400: for an unknown language.
     """
@@ -26,6 +29,8 @@ def set_language():
     if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
+    if current_user.is_authenticated and profile.remember_language(current_user, lang):
+        db.session.commit()
     return htmx.redirect_to(safe_next(request.form.get("next")) or url_for("schools.index"))
 
 
