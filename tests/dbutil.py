@@ -1,5 +1,6 @@
 """Create and drop throwaway databases on SQLite, PostgreSQL and MariaDB for the tests."""
 
+import importlib.util
 import os
 import uuid
 from pathlib import Path
@@ -90,9 +91,35 @@ def downgrade(revision: str = "base") -> None:
 REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles", "consent_texts"}
 
 
+# Sign rows are evidence: triggers refuse deleting them (migration 0014). Between tests they
+# are deleted with the triggers dropped and made again, by the migration's own statements.
+EVIDENCE_TABLE = "customer_user_agreement_signs"
+_MIGRATION_0014 = Path(__file__).resolve().parent.parent / "migrations/versions/0014_agreements.py"
+
+
+def evidence_triggers(dialect_name: str) -> tuple[list[str], list[str]]:
+    """The statements that make and drop the sign rows' triggers on this dialect."""
+    spec = importlib.util.spec_from_file_location("migration_0014", _MIGRATION_0014)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TRIGGERS["mysql" if dialect_name in ("mysql", "mariadb") else dialect_name]
+
+
+def _purge_evidence(connection) -> None:
+    if not connection.scalar(text(f"SELECT COUNT(*) FROM {EVIDENCE_TABLE}")):  # nosec B608
+        return
+    create, drop = evidence_triggers(connection.dialect.name)
+    for statement in drop:
+        connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(f"DELETE FROM {EVIDENCE_TABLE}")  # nosec B608 # a fixed name
+    for statement in create:
+        connection.exec_driver_sql(statement)
+
+
 def empty_tables(engine, metadata) -> None:
     """Delete every row a test made, children first, keeping the migrations' reference data."""
     with engine.begin() as connection:
+        _purge_evidence(connection)
         for table in reversed(metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 connection.execute(delete(table))

@@ -255,3 +255,58 @@ class Factories:
         self.session.add(offer)
         self.session.flush()
         return offer
+
+    def agreement_text(self, kind="company_service", body=None, **values):
+        """A published agreement text, valid from a day ago until further notice."""
+        from datetime import timedelta
+
+        from portal.agreements.evidence import document_sha256
+        from portal.models import AgreementText
+
+        body = body or "{company_legal_name} ile {provider_legal_name} arasında.\n{products}\n"
+        values.setdefault("started_at", utcnow() - timedelta(days=1))
+        version = values.pop("version", next(_counter))
+        text = AgreementText(
+            kind=kind,
+            version=version,
+            title=values.pop("title", "Hizmet Sözleşmesi"),
+            body=body,
+            body_sha256=document_sha256(body),
+            **values,
+        )
+        self.session.add(text)
+        self.session.flush()
+        return text
+
+    def agreement(self, customer=None, text=None, required_roles=(Role.ADMIN,), **values):
+        """A draft company agreement of one product on `text` (default: the company service
+        text valid now, made when there is none)."""
+        from datetime import date
+
+        from portal.agreements.texts import NoValidText, text_valid_at
+        from portal.models import CustomerAgreement
+
+        customer = customer or self.customer()
+        if text is None:
+            try:
+                text = text_valid_at(self.session, "company_service", utcnow())
+            except NoValidText:
+                text = self.agreement_text()
+        agreement = CustomerAgreement(
+            customer_id=customer.id,
+            agreement_text_id=text.id,
+            agreement_no=values.pop("agreement_no", f"T-{next(_counter)}"),
+            status=values.pop("status", "draft"),
+            starts_on=values.pop("starts_on", date(2027, 1, 1)),
+            ends_on=values.pop("ends_on", date(2027, 12, 31)),
+            products=values.pop(
+                "products",
+                [{"name": "Listeleme", "quantity": 2, "unit_price": "1500.00", "period": "yearly"}],
+            ),
+            total_amount=values.pop("total_amount", Decimal("3000.00")),
+            required_roles=[str(role) for role in required_roles],
+            **values,
+        )
+        self.session.add(agreement)
+        self.session.flush()
+        return agreement

@@ -1,59 +1,90 @@
-"""The demo service agreement: one agreement text and an active agreement of Bilge Eğitim.
+"""The demo service agreement: the company service text (version 1) and Bilge Eğitim's
+agreement for the next year, sent and awaiting its admin's signature.
 
-Agreements are drafted by operators and signed by companies in a later issue; until domain
-functions make them, the rows are built here directly. Found by code and version (the text)
-and by agreement number, and made only when missing.
+Made through portal.agreements, as an operator would (the text as published on 1 January
+2026); found by kind and version (the text) and by the customer (the agreement), and made
+only when missing.
 """
 
 from datetime import date, datetime
 from decimal import Decimal
-from hashlib import sha256
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.clock import ISTANBUL
+from portal.access.permissions import Role
+from portal.agreements import agreements, texts
+from portal.agreements.agreements import Party, Product
+from portal.clock import ISTANBUL, utcnow
 from portal.models import AgreementText, Customer, CustomerAgreement
+from portal.models.customers import AgreementKind
 
 AGREEMENT_TITLE = "Okul Portal Hizmet Sözleşmesi"
-AGREEMENT_BODY = (
-    "Okul Portal Hizmet Sözleşmesi\n\n"
-    "Bu sözleşme, Okul Portal ile okul firması arasında okul listeleme ve aday yönetimi "
-    "hizmetlerinin koşullarını belirler."
+AGREEMENT_BODY = """Okul Portal Hizmet Sözleşmesi
+Sözleşme no: {agreement_no}
+
+1. Taraflar
+Hizmet veren: {provider_legal_name} ({provider_name})
+  {provider_tax_office} V.D. {provider_tax_number}, {provider_address}
+Müşteri: {company_legal_name} ({company_name})
+  {company_tax_office} V.D. {company_tax_id}, {company_address}
+
+2. Konu
+Bu sözleşme, müşterinin okullarının Okul Portal'da listelenmesi ve velilerden gelen bilgi
+taleplerinin yönetimi hizmetlerinin koşullarını belirler.
+
+3. Hizmetler ve bedel
+{products}
+Toplam (KDV hariç): {total_net}
+KDV: {kdv}
+Toplam (KDV dahil): {total_gross}
+
+4. Süre
+{term_start} ile {term_end} arasıdır.
+"""
+
+# Okul as the contract names it (demo values; production reads them from settings).
+PROVIDER = Party(
+    name="Okul",
+    legal_name="Okul Bilişim Hizmetleri A.Ş.",
+    tax_office="Kadıköy",
+    tax_id="1234567890",
+    address="Moda Caddesi 1, Kadıköy, İstanbul",
 )
 
 
 def make_agreement(session: Session, customer: Customer) -> None:
-    """The service agreement text (version 1) and the customer's active 2026 agreement."""
+    """The text (version 1, from 1 January 2026) and the customer's 2027 agreement, sent."""
     text = session.scalar(
-        select(AgreementText).where(AgreementText.code == "b2b-service", AgreementText.version == 1)
+        select(AgreementText).where(
+            AgreementText.kind == AgreementKind.COMPANY_SERVICE, AgreementText.version == 1
+        )
     )
     if text is None:
-        text = AgreementText(
-            code="b2b-service",
-            version=1,
+        published = datetime(2026, 1, 1, tzinfo=ISTANBUL)
+        texts.publish_text(
+            session,
+            AgreementKind.COMPANY_SERVICE,
             title=AGREEMENT_TITLE,
             body=AGREEMENT_BODY,
-            body_sha256=sha256(AGREEMENT_BODY.encode()).hexdigest(),
-            started_at=datetime(2026, 1, 1, tzinfo=ISTANBUL),
+            started_at=published,
+            now=published,
         )
-        session.add(text)
-        session.flush()
-    number = f"DEMO-{customer.erp_code}-2026"
-    if (
-        session.scalar(select(CustomerAgreement.id).where(CustomerAgreement.agreement_no == number))
-        is None
+    if session.scalar(
+        select(CustomerAgreement.id).where(CustomerAgreement.customer_id == customer.id)
     ):
-        session.add(
-            CustomerAgreement(
-                customer_id=customer.id,
-                agreement_text_id=text.id,
-                agreement_no=number,
-                status="active",
-                starts_on=date(2026, 1, 1),
-                ends_on=date(2026, 12, 31),
-                products=[{"code": "listing", "schools": 3, "amount": "180000.00"}],
-                total_amount=Decimal("180000.00"),
-                is_inflation_auto_updated=customer.is_inflation_auto_updated,
-            )
-        )
+        return
+    now = utcnow()
+    agreement = agreements.draft_agreement(
+        session,
+        customer,
+        [
+            Product("Okul listeleme", 3, Decimal("60000.00"), "yearly"),
+            Product("Anında aday bildirimi", 1, Decimal("12000.00"), "yearly"),
+        ],
+        starts_on=date(2027, 1, 1),
+        ends_on=date(2027, 12, 31),
+        required_roles=(Role.ADMIN,),
+        now=now,
+    )
+    agreements.send_for_signature(session, agreement, PROVIDER, now=now)

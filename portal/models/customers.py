@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -163,37 +164,89 @@ class CustomerUserSchool(Base):
     customer_user: Mapped[CustomerUser] = relationship(back_populates="school_grants")
 
 
+class AgreementKind(StrEnum):
+    """agreement_texts.kind: which contract a text is a version of (portal.agreements)."""
+
+    COMPANY_SERVICE = "company_service"  # signed by a company's staff
+    PARENT_DISTANCE_SALES = "parent_distance_sales"  # mesafeli satış sözleşmesi (Law 6502)
+    PARENT_PRE_INFORMATION = "parent_pre_information"  # ön bilgilendirme formu
+
+
 class AgreementText(Base):
-    """agreement_texts: a contract template version, valid from started_at until finished_at."""
+    """agreement_texts: a published version of a contract template, valid from started_at
+    until finished_at (NULL: until a newer version starts).
+
+    Never edited once published: a change is a new version (portal.agreements.texts). The
+    windows of one kind never overlap, so "the text of this kind at time T" has one answer;
+    PostgreSQL also refuses an overlap by an EXCLUDE constraint (migration 0014). `body` is the
+    binding Turkish text; `body_en` an optional English translation for English readers.
+    """
 
     __tablename__ = "agreement_texts"
     __table_args__ = (
-        UniqueConstraint("code", "version"),
+        UniqueConstraint("kind", "version"),
+        one_of("kind", tuple(AgreementKind)),
         CheckConstraint("finished_at IS NULL OR finished_at > started_at", name="validity_ordered"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("length(body_sha256) = 64", name="body_sha256_length"),
     )
 
     id: Mapped[bigint_pk]
-    code: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     title: Mapped[str255]
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the template, with {placeholders}
     body_sha256: Mapped[str] = mapped_column(String(64))
+    title_en: Mapped[str | None] = mapped_column(String(255))
+    body_en: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-AGREEMENT_STATUSES = ("draft", "pending_signature", "active", "expired", "cancelled")
+class AgreementStatus(StrEnum):
+    """customer_agreements.status (the life is portal.agreements.agreements)."""
+
+    DRAFT = "draft"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+    RENEWED = "renewed"
+
+
+AGREEMENT_STATUSES = tuple(AgreementStatus)
 
 
 class CustomerAgreement(TimestampMixin, Base):
-    """customer_agreements: a contract with a customer; its products are JSON data."""
+    """customer_agreements: a contract with a customer; its products are JSON data.
+
+    products: [{"name", "quantity" (int), "unit_price" (decimal string), "period"}].
+    document_text is the rendering sent for signature and document_sha256 its SHA-256; both
+    are set once, when the agreement is sent, and every signature is of exactly that text.
+    """
 
     __tablename__ = "customer_agreements"
     __table_args__ = (
         one_of("status", AGREEMENT_STATUSES),
         CheckConstraint("ends_on >= starts_on", name="period_ordered"),
         CheckConstraint("total_amount >= 0", name="total_not_negative"),
+        CheckConstraint(
+            "(document_text IS NULL AND document_sha256 IS NULL) OR "
+            "(document_text IS NOT NULL AND document_sha256 IS NOT NULL)",
+            name="document_hashed",
+        ),
+        CheckConstraint(
+            "document_sha256 IS NULL OR length(document_sha256) = 64",
+            name="document_sha256_length",
+        ),
+        # A decline or a void says why, when and (ended_by_user_id) who.
+        CheckConstraint(
+            "status NOT IN ('declined', 'voided') OR "
+            "(ended_reason IS NOT NULL AND ended_at IS NOT NULL)",
+            name="ending_explained",
+        ),
     )
 
     id: Mapped[bigint_pk]
@@ -202,13 +255,30 @@ class CustomerAgreement(TimestampMixin, Base):
         BigId, ForeignKey("agreement_texts.id"), index=True
     )
     agreement_no: Mapped[str] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(24), default="draft")
+    status: Mapped[str] = mapped_column(String(24), default=AgreementStatus.DRAFT)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     products: Mapped[list | None] = mapped_column(JSON)
     total_amount: Mapped[money]
     currency: Mapped[str] = mapped_column(String(3), default="TRY")
     is_inflation_auto_updated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # customer_user_roles codes; one signature of each is needed.
+    required_roles: Mapped[list] = mapped_column(JSON)
+    document_text: Mapped[str | None] = mapped_column(Text)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]  # when the last required role signed
+    ended_at: Mapped[datetime | None]  # declined or voided
+    ended_reason: Mapped[str | None] = mapped_column(Text)
+    ended_by_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+
+    customer: Mapped[Customer] = relationship()
+    agreement_text: Mapped[AgreementText | None] = relationship()
+    signs: Mapped[list["CustomerUserAgreementSign"]] = relationship(
+        back_populates="customer_agreement",
+        order_by="CustomerUserAgreementSign.sequence",
+        viewonly=True,
+    )
 
 
 class CustomerAgreementsRenewLog(Base):
@@ -264,23 +334,58 @@ class CustomerAgreementsRenewDiscount(TimestampMixin, Base):
 
 
 class CustomerUserAgreementSign(Base):
-    """customer_user_agreement_signs: who signed which agreement and text, from where, when."""
+    """customer_user_agreement_signs: the evidence of one signature, never updated or deleted.
+
+    The exact document as signed and its SHA-256, the UTC time, the client IP (after the
+    trusted proxies) and the peer address, the user agent, how the signer was authenticated,
+    and the signer as they were (role, name, e-mail: an account may be anonymised later).
+    Each row is a link of its agreement's chain: `sequence` 1, 2, ..., `previous_hash` the
+    record_hash of the row before (NULL for the first), `record_hash` the SHA-256 of the
+    row's canonical fields (portal.agreements.evidence). Triggers refuse UPDATE and DELETE on
+    all three databases (migration 0014); a later batch migration of this table on SQLite must
+    create them again.
+    """
 
     __tablename__ = "customer_user_agreement_signs"
-    __table_args__ = (UniqueConstraint("customer_agreement_id", "customer_user_id"),)
+    __table_args__ = (
+        UniqueConstraint("customer_agreement_id", "customer_user_id"),
+        UniqueConstraint("customer_agreement_id", "sequence"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint(
+            "(sequence = 1 AND previous_hash IS NULL) OR "
+            "(sequence > 1 AND previous_hash IS NOT NULL)",
+            name="chain_linked",
+        ),
+        CheckConstraint("length(document_sha256) = 64", name="document_sha256_length"),
+        CheckConstraint("length(record_hash) = 64", name="record_hash_length"),
+        CheckConstraint(
+            "previous_hash IS NULL OR length(previous_hash) = 64", name="previous_hash_length"
+        ),
+    )
 
     id: Mapped[bigint_pk]
     customer_agreement_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer_agreements.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
     customer_user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("customer_users.id"), index=True
     )
     agreement_text_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("agreement_texts.id"), index=True
     )
-    text_sha256: Mapped[str] = mapped_column(String(64))  # of the exact text shown
-    ip_address: Mapped[str] = mapped_column(String(45))
-    user_agent: Mapped[str | None] = mapped_column(String(512))
+    signer_role: Mapped[str] = mapped_column(String(32))
+    signer_name: Mapped[str255]
+    signer_email: Mapped[str255]
+    document_text: Mapped[str] = mapped_column(Text)  # exactly as signed
+    document_sha256: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    peer_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    auth_method: Mapped[str] = mapped_column(String(32))  # e.g. "password+otp"
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    customer_agreement: Mapped[CustomerAgreement] = relationship(back_populates="signs")
 
 
 SCORE_NAMES = ("demand", "communication", "responsiveness", "payment", "total")

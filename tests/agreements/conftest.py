@@ -1,0 +1,44 @@
+"""Fixtures for the agreements' tests: a company with signers and a sent agreement. Sign rows,
+which the database refuses to delete, are cleared by tests/dbutil.empty_tables."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.access.permissions import Role
+from portal.agreements import agreements
+from portal.agreements.agreements import Party
+from portal.agreements.evidence import Witness
+from portal.clock import utcnow
+
+PROVIDER = Party("Okul", "Okul Bilişim A.Ş.", "Kadıköy", "1234567890", "Moda Cad. 1, İstanbul")
+WITNESS = Witness("203.0.113.7", "10.0.0.2", "Mozilla/5.0 (Test)", "password+otp")
+
+
+@pytest.fixture
+def now():
+    return utcnow()
+
+
+@pytest.fixture
+def company(make):
+    return make.customer(name="Bilge Eğitim", legal_name="Bilge Eğitim Hizmetleri A.Ş.")
+
+
+@pytest.fixture
+def signers(make, company):
+    """The company's admin and finance member (both may sign agreements)."""
+    return {
+        Role.ADMIN: make.customer_user(company, Role.ADMIN),
+        Role.FINANCE: make.customer_user(company, Role.FINANCE),
+    }
+
+
+@pytest.fixture
+def sent(session, make, company, now):
+    """An agreement awaiting the admin's and finance's signatures."""
+    text_row = make.agreement_text(started_at=now - timedelta(days=1))
+    agreement = make.agreement(company, text_row, required_roles=(Role.ADMIN, Role.FINANCE))
+    agreements.send_for_signature(session, agreement, PROVIDER, now=now)
+    session.commit()
+    return agreement
