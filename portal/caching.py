@@ -28,7 +28,6 @@ from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from jinja2 import Undefined
-from markupsafe import Markup
 
 # About 600 bytes a card: a few MB a worker at most.
 RENDERED_ENTRIES = 5_000
@@ -54,7 +53,7 @@ def _caches() -> _Caches:
     return current_app.extensions["portal.caches"]
 
 
-def cached_html(*key: Hashable, caller: Callable[[], str]) -> Markup:
+def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     """The HTML `caller` renders, kept under `key` (with the language and script root).
 
     Used as a Jinja call block whose body shows only what the key holds:
@@ -74,7 +73,8 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> Markup:
     caches = _caches()
     html = caches.rendered.get(full_key)
     if html is None:
-        html = Markup(caller())
+        # The call block's body, rendered by Jinja with autoescaping: already Markup.
+        html = caller()
         with caches.lock:
             caches.rendered[full_key] = html
     return html
