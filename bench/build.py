@@ -22,6 +22,9 @@ set-based, a few INSERT ... SELECT statements per table:
     200,000 leads (about 70,000 parents; 70 % open), each with its "opened" event, a third
             with an offer (school_offers) and its events, the ended ones with their end;
             the parents' lead counters (user_details) agreeing with them
+    the company service text and 1,001 agreements (one for each of the first 1,000
+            companies, the big company a second): 60 % signed by the admin, with a chained
+            sign record each, 30 % awaiting the admin's signature, 10 % drafts
 
 and the actors bench/pages.py signs in as (ACTORS below): a parent with 1 favorite and 3
 leads (who compares 2 schools), one with 500 favorites and 300 leads (and Veli Premium), one
@@ -45,6 +48,8 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +64,25 @@ from sqlalchemy.engine import URL, Connection, make_url  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.access.permissions import Role  # noqa: E402
+from portal.agreements.agreements import Party, Product, render, total_of  # noqa: E402
+from portal.agreements.evidence import (  # noqa: E402
+    canonical_document,
+    document_sha256,
+    sign_record_hash,
+)
 from portal.auth.passwords import hash_password  # noqa: E402
 from portal.billing.money import charge_for  # noqa: E402
 from portal.clock import istanbul_today, utcnow  # noqa: E402
 from portal.customer.invitations import token_hash  # noqa: E402
+from portal.demo.agreements import AGREEMENT_BODY, AGREEMENT_TITLE  # noqa: E402
 from portal.demo.plans import make_catalogue  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.models import (  # noqa: E402
+    AgreementText,
+    Customer,
+    CustomerAgreement,
+    CustomerUserAgreementSign,
+)
 from portal.models.schools import SCHOOL_LEVELS  # noqa: E402
 from portal.schools.fees import school_year_of  # noqa: E402
 from portal.turkish import make_vkn  # noqa: E402
@@ -75,7 +93,8 @@ from portal.turkish import make_vkn  # noqa: E402
 # offers, the parents' lead counters, the actors' comparisons (issue 11); 5: the big
 # company's team of 50 with grants, 30 days of team activity, pending invitations, 12 weeks of
 # scores for every company, the big company on okul-pro (issue 12).
-BUILDER_VERSION = 5
+# 6: the company service text, 1,000 agreements (issue 13) and their sign records.
+BUILDER_VERSION = 6
 DEFAULT_DATABASE = "okul_bench"
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -136,6 +155,33 @@ BIG_COMPANY_LEAD_EVERY = 23
 # first staff member of each (customer_users 1 and 6, users 2 and 7).
 SMALL_COMPANY_ID = 1
 BIG_COMPANY_ID = 2
+# Agreements (issue 13): one per company from the first, and the big company's second.
+AGREEMENTS = 1_000
+SIGNED, AWAITING, DRAFT = "signed", "awaiting_signature", "draft"
+SIGN_COLUMNS = (
+    "customer_agreement_id",
+    "sequence",
+    "customer_user_id",
+    "agreement_text_id",
+    "signer_role",
+    "signer_name",
+    "signer_email",
+    "document_text",
+    "document_sha256",
+    "signed_at",
+    "client_ip",
+    "peer_ip",
+    "user_agent",
+    "auth_method",
+    "previous_hash",
+)
+BENCH_PROVIDER = Party(
+    name="Okul",
+    legal_name="Okul Bilişim Hizmetleri A.Ş.",
+    tax_office="Kadıköy",
+    tax_id="1234567890",
+    address="Moda Caddesi 1, Kadıköy, İstanbul",
+)
 FIRST_EXTRA_STAFF_USER_ID = USERS + 1  # 210,001 .. 210,045
 FIRST_EXTRA_CUSTOMER_USER_ID = STAFF + 1  # 10,001 .. 10,045
 
@@ -608,12 +654,161 @@ def _load(connection: Connection) -> None:
     _load_favorites(run)
     _load_leads(run)
     _load_team(run, password_hash, full_name, people)
-    for table in ("customers", "users", "customer_users", "schools", "campuses", "leads"):
+    _load_agreements(connection, now)
+    for table in (
+        "customers",
+        "users",
+        "customer_users",
+        "schools",
+        "campuses",
+        "leads",
+        "agreement_texts",
+        "customer_agreements",
+        "customer_user_agreement_signs",
+    ):
         run(
             f"sequence of {table}",
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
             f" (SELECT max(id) FROM {table}))",
         )
+
+
+def _load_agreements(connection: Connection, now) -> None:
+    """The demo's company service text and AGREEMENTS agreements, one per company from the
+    first: six in ten signed by the company's admin (a sign record each, its hash chained as
+    portal.agreements.evidence makes it), three awaiting the admin's signature, one a draft;
+    the big company has a second, signed, so its admin has an evidence page to read.
+
+    Rendered and hashed in Python by portal.agreements itself, on objects never added to a
+    session (a thousand documents: a second or two)."""
+    started = time.perf_counter()
+    published = datetime(2026, 1, 1)  # naive UTC, as stored
+
+    def naive(moment: datetime) -> datetime:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+    body = canonical_document(AGREEMENT_BODY)
+    text_id = connection.scalar(
+        text(
+            "INSERT INTO agreement_texts (kind, version, title, body, body_sha256, started_at,"
+            " published_at) VALUES ('company_service', 1, :title, :body, :sha, :at, :at)"
+            " RETURNING id"
+        ),
+        dict(title=AGREEMENT_TITLE, body=body, sha=document_sha256(body), at=published),
+    )
+    agreement_text = AgreementText(id=text_id, body=body)
+    customers = {
+        row.id: row
+        for row in connection.execute(
+            text(
+                "SELECT c.id, c.name, c.legal_name, c.tax_office, c.tax_number, c.address_line,"
+                " c.district, c.city, cu.id AS admin_id, u.name AS admin_name,"
+                " u.email AS admin_email FROM customers AS c"
+                " JOIN customer_users AS cu ON cu.id = 1 + (c.id - 1) * :per"
+                " JOIN users AS u ON u.id = cu.user_id WHERE c.id <= :count"
+            ),
+            dict(per=STAFF_PER_CUSTOMER, count=AGREEMENTS),
+        )
+    }
+    products = [
+        Product("Okul listeleme", 2, Decimal("60000.00"), "yearly"),
+        Product("Anında aday bildirimi", 1, Decimal("12000.00"), "yearly"),
+    ]
+    owners = [*range(1, AGREEMENTS + 1), BIG_COMPANY_ID]
+    agreements, signs = [], []
+    for number, customer_id in enumerate(owners, start=1):
+        row = customers[customer_id]
+        status = AWAITING if customer_id in (SMALL_COMPANY_ID, BIG_COMPANY_ID) else None
+        if number > AGREEMENTS:
+            status = SIGNED  # the big company's second agreement
+        status = status or (SIGNED if number % 10 < 6 else AWAITING if number % 10 < 9 else DRAFT)
+        agreement = CustomerAgreement(
+            id=number,
+            agreement_no=f"BENCH-{number:05d}",
+            starts_on=date(2027, 1, 1),
+            ends_on=date(2027, 12, 31),
+            products=[product.as_json() for product in products],
+            agreement_text=agreement_text,
+            customer=Customer(
+                name=row.name,
+                legal_name=row.legal_name,
+                tax_office=row.tax_office,
+                tax_number=row.tax_number,
+                address_line=row.address_line,
+                district=row.district,
+                city=row.city,
+            ),
+        )
+        document = None if status == DRAFT else render(agreement, BENCH_PROVIDER)
+        sent_at = now - timedelta(days=30 + number % 200)
+        signed_at = sent_at + timedelta(days=1 + number % 20) if status == SIGNED else None
+        agreements.append(
+            dict(
+                id=number,
+                customer_id=customer_id,
+                text_id=text_id,
+                no=agreement.agreement_no,
+                status=status,
+                products=json.dumps(agreement.products),
+                total=total_of(products),
+                document=document,
+                sha=document and document_sha256(document),
+                # Naive UTC, as UTCDateTime stores it (the hash below reads the aware time).
+                sent_at=None if document is None else naive(sent_at),
+                signed_at=signed_at and naive(signed_at),
+                now=naive(now),
+            )
+        )
+        if signed_at is not None:
+            sign = CustomerUserAgreementSign(
+                customer_agreement_id=number,
+                sequence=1,
+                customer_user_id=row.admin_id,
+                agreement_text_id=text_id,
+                signer_role=str(Role.ADMIN),
+                signer_name=row.admin_name,
+                signer_email=row.admin_email,
+                document_text=document,
+                document_sha256=document_sha256(document),
+                signed_at=signed_at,
+                client_ip=f"198.51.100.{number % 250 + 1}",
+                peer_ip="10.0.0.1",
+                user_agent="Mozilla/5.0 (X11; Linux x86_64) Bench",
+                auth_method="password+email_code",
+                previous_hash=None,
+            )
+            signs.append(
+                {
+                    **{name: getattr(sign, name) for name in SIGN_COLUMNS},
+                    "signed_at": naive(signed_at),
+                    "record_hash": sign_record_hash(sign),
+                }
+            )
+    connection.execute(
+        text(
+            "INSERT INTO customer_agreements (id, customer_id, agreement_text_id, agreement_no,"
+            " status, starts_on, ends_on, products, total_amount, currency,"
+            " is_inflation_auto_updated, required_roles, document_text, document_sha256,"
+            " sent_at, signed_at, created_at, updated_at)"
+            " VALUES (:id, :customer_id, :text_id, :no, :status, '2027-01-01', '2027-12-31',"
+            " CAST(:products AS json), :total, 'TRY', false, CAST('[\"admin\"]' AS json),"
+            " :document, :sha, :sent_at, :signed_at, :now, :now)"
+        ),
+        agreements,
+    )
+    columns = [*SIGN_COLUMNS, "record_hash"]
+    connection.execute(
+        text(
+            f"INSERT INTO customer_user_agreement_signs ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + name for name in columns)})"
+        ),
+        signs,
+    )
+    print(
+        f"  {'agreements and their sign records':<34} {len(agreements) + len(signs):>9,} rows"
+        f" {time.perf_counter() - started:6.1f} s",
+        flush=True,
+    )
 
 
 def _load_subscriptions(connection: Connection, run) -> None:

@@ -127,6 +127,8 @@ class Arguments:
     staff_lead_id: int  # the newest open lead with an offer of the big company's schools
     agent_member_id: int  # customer_users.id of the big company's first agent (a campus grant)
     big_school_slug: str  # the big company's first school, which its admin may edit
+    awaiting_agreement_id: int  # the big company's agreement awaiting its admin's signature
+    signed_agreement_id: int  # the big company's signed agreement, with its evidence
 
 
 def pages(arguments: Arguments) -> list[Page]:
@@ -210,6 +212,18 @@ def pages(arguments: Arguments) -> list[Page]:
         Page("staff_account", "staff member's own account", "/customer/account", "admin_1"),
         Page("invitation", "team invitation's accept page, signed out",
              f"/customer/invitations/{build.BENCH_INVITATION_TOKEN}"),
+        # Agreements (issue 13): 1,000 over 1,000 companies; the big company has two.
+        Page("agreements", "company's agreements, 200 schools", "/customer/agreements",
+             "admin_200"),
+        Page("agreement", "agreement awaiting the admin's signature",
+             f"/customer/agreements/{arguments.awaiting_agreement_id}", "admin_200"),
+        Page("evidence", "signed agreement's evidence page",
+             f"/customer/agreements/{arguments.signed_agreement_id}/evidence", "admin_200"),
+        Page("operator_agreements", "operator's agreements and texts, 1,001",
+             "/operator/agreements", "operator"),
+        # The form only: asking with a hash is rate limited (20 a minute an address), which
+        # wrk would meet at once; the lookup is one indexed statement (its tests count it).
+        Page("verify", "public verification page, signed out", "/agreements/verify"),
     ]  # fmt: skip
 
 
@@ -408,12 +422,33 @@ def _page_arguments() -> Arguments:
         text("SELECT slug FROM schools WHERE customer_id = :big ORDER BY id LIMIT 1"),
         dict(big=build.BIG_COMPANY_ID),
     )
+    big_agreements = dict(
+        connection.execute(
+            text(
+                "SELECT status, max(id) FROM customer_agreements WHERE customer_id = :big"
+                " GROUP BY status"
+            ),
+            dict(big=build.BIG_COMPANY_ID),
+        ).all()
+    )
     db.session.rollback()
+    if "signed" not in big_agreements or "awaiting_signature" not in big_agreements:
+        raise SystemExit("the benchmark database holds no agreements: --rebuild it")
     if parent_lead is None or staff_lead is None:
         raise SystemExit("the benchmark database holds no leads with offers: --rebuild it")
     if agent is None or big_school is None:
         raise SystemExit("the benchmark database holds no big company's team: --rebuild it")
-    return Arguments(city, slug, kept, parent_lead, staff_lead, agent, big_school)
+    return Arguments(
+        city,
+        slug,
+        kept,
+        parent_lead,
+        staff_lead,
+        agent,
+        big_school,
+        big_agreements["awaiting_signature"],
+        big_agreements["signed"],
+    )
 
 
 def _free_port() -> int:
