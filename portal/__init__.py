@@ -82,6 +82,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.account import bp as account_bp
+    from portal.agreements import bp as agreements_bp
     from portal.auth import bp as auth_bp
     from portal.billing import bp as billing_bp
     from portal.core import bp as core_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator_bp)
     app.register_blueprint(devices_bp)
     app.register_blueprint(leads_bp)
+    app.register_blueprint(agreements_bp)
     if app.config["PAYMENT_GATEWAY"] == "sandbox":
         # The sandbox provider's hosted payment page: another site in truth, served here only
         # because the sandbox runs offline. A real gateway's page is on the provider's domain.
@@ -137,7 +139,9 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from portal import cli
+    from portal.agreements.cli import agreements_cli
     from portal.customer.cli import customers_cli
 
     cli.register(app)
     app.cli.add_command(customers_cli)
+    app.cli.add_command(agreements_cli)

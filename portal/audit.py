@@ -75,6 +75,14 @@ EVENTS = frozenset(
         "team_member_reactivated",
         "team_grant_added",
         "team_grant_revoked",
+        # Agreements (portal/agreements/signing.py): a member's signature or the decline.
+        "agreement_signed",
+        "agreement_declined",
+        # The operators' steps (portal/agreements/views/operator.py).
+        "agreement_text_published",
+        "agreement_drafted",
+        "agreement_sent",
+        "agreement_voided",
     }
 )
 

@@ -163,6 +163,14 @@ class Config:
         ).split("|")
     )
 
+    # Okul as the company agreements name it (portal.agreements.agreements.Party), from
+    # AGREEMENT_PROVIDER_NAME, _LEGAL_NAME, _TAX_OFFICE, _TAX_ID, _ADDRESS and _KEP_ADDRESS.
+    # The operators' Send refuses while the name or legal name is empty.
+    AGREEMENT_PROVIDER = {
+        key: os.environ.get(f"AGREEMENT_PROVIDER_{key.upper()}", "")
+        for key in ("name", "legal_name", "tax_office", "tax_id", "address", "kep_address")
+    }
+
     # Codes of `flask check-deploy` that this deployment knowingly accepts (portal/deployment.py).
     DEPLOY_CHECKS_SILENCED = _env_list("DEPLOY_CHECKS_SILENCED") or []
 
@@ -183,6 +191,14 @@ class DevelopmentConfig(Config):
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
     # A school edited by hand shows in the search's lists at once.
     SEARCH_CACHE_SECONDS = float(os.environ.get("SEARCH_CACHE_SECONDS", "0"))
+    AGREEMENT_PROVIDER = {
+        "name": "Okul",
+        "legal_name": "Okul Bilişim Hizmetleri A.Ş.",
+        "tax_office": "Kadıköy",
+        "tax_id": "1234567890",
+        "address": "Moda Caddesi 1, Kadıköy, İstanbul",
+        "kep_address": "",
+    }
 
 
 class TestConfig(DevelopmentConfig):

@@ -44,6 +44,7 @@ def problems(config: Mapping, storage_reachable: bool | None = None) -> list[Pro
         *_limiter(config, storage_reachable),
         *_mail(config),
         *_payments(config),
+        *_agreements(config),
         *_bench(config),
     ]
     silenced = set(config.get("DEPLOY_CHECKS_SILENCED") or ()) - REFUSED_AT_START
@@ -230,6 +231,27 @@ def _payments(config: Mapping) -> list[Problem]:
             )
         )
     return found
+
+
+def _agreements(config: Mapping) -> list[Problem]:
+    # Okul as its contracts name it: an agreement sent without it could not be signed, and a
+    # wrong tax identity in a signed document cannot be corrected afterwards.
+    provider = config.get("AGREEMENT_PROVIDER") or {}
+    missing = [
+        key
+        for key in ("name", "legal_name", "tax_office", "tax_id", "address")
+        if not (provider.get(key) or "").strip()
+    ]
+    if missing:
+        names = ", ".join(f"AGREEMENT_PROVIDER_{key.upper()}" for key in missing)
+        return [
+            Problem(
+                "agreement-provider",
+                f"{names} not set: agreements name Okul with these, and operators cannot send"
+                " one for signature without its name and legal name.",
+            )
+        ]
+    return []
 
 
 def _bench(config: Mapping) -> list[Problem]:

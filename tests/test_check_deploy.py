@@ -30,6 +30,14 @@ PRODUCTION = {
         "Maslak Mah. 1, Sarıyer / İstanbul",
         "Maslak V.D. · 1234567890",
     ),
+    "AGREEMENT_PROVIDER": {
+        "name": "Okul",
+        "legal_name": "Okul A.Ş.",
+        "tax_office": "Maslak",
+        "tax_id": "1234567890",
+        "address": "Maslak Mah. 1, Sarıyer / İstanbul",
+        "kep_address": "",
+    },
 }
 
 
@@ -77,6 +85,10 @@ def test_production_settings_as_documented_pass(production):
         ({"RECEIPT_ISSUER": ("Okul", "Adres", "Maslak V.D. · VKN 0000000000")}, "receipt-issuer"),
         ({"HSTS_MAX_AGE": timedelta(days=1)}, "hsts"),
         ({"BENCH_ROUTES": True}, "bench-routes"),
+        (
+            {"AGREEMENT_PROVIDER": {**PRODUCTION["AGREEMENT_PROVIDER"], "tax_id": ""}},
+            "agreement-provider",
+        ),
     ],
 )
 def test_each_problem_is_named_and_fails_the_command(production, overrides, code):

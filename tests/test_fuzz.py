@@ -29,7 +29,10 @@ from sqlalchemy import select
 from portal import create_app
 from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, audiences_of
 from portal.access.permissions import Role
+from portal.agreements import agreements
+from portal.agreements.agreements import Party
 from portal.auth import passwords
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import Form
 from portal.models import UserContact, UserSessionHash
@@ -44,6 +47,7 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+AGREEMENT_PROVIDER = Party("Okul", "Okul Bilişim A.Ş.", "Kadıköy", "1234567890", "İstanbul")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # Names a view reads straight from the request: request.args.get("q"), request.form.get(...).
 READ_NAME = re.compile(r"request\.(?:args|form)\.get\(\"(\w+)\"")
@@ -305,6 +309,9 @@ def world(app, cheap_hashing, make, session):
     make.grant(admin, school)
     lead = make.lead(parent, school, school.campuses[0])
     offer = make.offer(lead, admin)
+    # The admin's company's agreement, awaiting the admin's signature (issue 13).
+    agreement = make.agreement(admin.customer, make.agreement_text())
+    agreements.send_for_signature(session, agreement, AGREEMENT_PROVIDER, now=utcnow())
     session.commit()
     return {
         PARENT: parent.email,
@@ -317,6 +324,7 @@ def world(app, cheap_hashing, make, session):
             "slug": school.slug,
             "lead_id": lead.id,
             "offer_id": offer.id,
+            "agreement_id": agreement.id,
         },
         "parent_id": parent.id,
     }

@@ -44,7 +44,11 @@ SIGNED_IN = {
         "/account/subscription",
         "/auth/security",
     ],
-    "ayse.yilmaz@bilge-egitim.example.com": ["/customer/", "/customer/company"],
+    "ayse.yilmaz@bilge-egitim.example.com": [
+        "/customer/",
+        "/customer/company",
+        "/customer/agreements",
+    ],
     "zeynep.kara@bilge-egitim.example.com": ["/customer/company"],
     "operator@okul-portal.example.com": ["/operator/", "/operator/?q=elif"],
 }

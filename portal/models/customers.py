@@ -265,7 +265,8 @@ class CustomerAgreement(TimestampMixin, Base):
     # customer_user_roles codes; one signature of each is needed.
     required_roles: Mapped[list] = mapped_column(JSON)
     document_text: Mapped[str | None] = mapped_column(Text)
-    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: the public verification page looks a hash up here (migration 0015).
+    document_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     sent_at: Mapped[datetime | None]
     signed_at: Mapped[datetime | None]  # when the last required role signed
     ended_at: Mapped[datetime | None]  # declined or voided
@@ -376,7 +377,7 @@ class CustomerUserAgreementSign(Base):
     signer_name: Mapped[str255]
     signer_email: Mapped[str255]
     document_text: Mapped[str] = mapped_column(Text)  # exactly as signed
-    document_sha256: Mapped[str] = mapped_column(String(64))
+    document_sha256: Mapped[str] = mapped_column(String(64), index=True)  # migration 0015
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     client_ip: Mapped[str] = mapped_column(String(45))
     peer_ip: Mapped[str | None] = mapped_column(String(45))

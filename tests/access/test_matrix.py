@@ -185,6 +185,11 @@ def _agent_grant(world) -> int:
         )
 
 
+def _agreement_url(world) -> dict:
+    """Company A's agreement, sent and awaiting its admin's signature."""
+    return {"agreement_id": world.ids["agreement_a"]}
+
+
 def _offer(world) -> dict:
     until = istanbul_today() + timedelta(days=14)
     return {"yearly_fee": "150.000", "discount_percent": "5", "valid_until": until.isoformat()}
@@ -713,6 +718,79 @@ ROUTES: dict[str, list[Ask]] = {
         Ask("GET", everyone(MISSING), url={"token": "no-such-invitation"}),
         Ask("POST", everyone(MISSING), url={"token": "no-such-invitation"}),
     ],
+    # The company's agreements (issue 13): read by members who may sign them or see billing
+    # (company A's admin; its agent may not), another company's is a 404. A sign with a wrong
+    # code is a refused form; the accepted signature is the feature tests' (a sign row cannot
+    # be put back: the database refuses its deletion).
+    "agreements.company_agreements": [Ask("GET", staff(OK, agent=DENIED))],
+    "agreements.company_agreement": [
+        Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_agreement_url),
+        Ask("GET", staff(MISSING, agent=DENIED), url={"agreement_id": "abc"}),
+    ],
+    "agreements.evidence_page": [
+        Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_agreement_url),
+    ],
+    "agreements.send_signing_code": [
+        Ask("POST", staff(MISSING, agent=DENIED, admin=MOVED), url=_agreement_url),
+    ],
+    "agreements.sign": [
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=FORM),
+            url=_agreement_url,
+            data=lambda w: {
+                "code": "000000",
+                "confirm": "y",
+                "document_sha256": w.ids["agreement_a_sha256"],
+            },
+            note="no code was sent: refused next to the field",
+        ),
+    ],
+    "agreements.decline": [
+        Ask("POST", staff(MISSING, agent=DENIED, admin=FORM), url=_agreement_url, data={}),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=MOVED),
+            url=_agreement_url,
+            data={"reason": "Fiyat"},
+        ),
+    ],
+    # The operators' agreement screen (issue 13): operators only; the domain's refusals are
+    # forms refused (422), an unknown agreement a 404.
+    "agreements.operator_agreements": [
+        Ask("GET", operators(OK)),
+        Ask("GET", operators(OK), url={"page": "2"}),
+    ],
+    "agreements.operator_publish_text": [
+        Ask("POST", operators(FORM), data={}),
+        Ask(
+            "POST",
+            operators(FORM),
+            data={"kind": "company_service", "title": "Sürüm", "body": "{bilinmeyen}"},
+            note="an unknown placeholder: refused next to the text",
+        ),
+    ],
+    "agreements.operator_new_agreement": [
+        Ask("GET", operators(OK)),
+        Ask("POST", operators(FORM), data={}),
+    ],
+    "agreements.operator_agreement": [
+        Ask("GET", operators(OK), url=_agreement_url),
+        Ask("GET", operators(MISSING), url={"agreement_id": "abc"}),
+    ],
+    "agreements.operator_send_agreement": [
+        Ask("POST", operators(FORM), url=_agreement_url, note="not a draft: refused, 422"),
+    ],
+    "agreements.operator_void_agreement": [
+        Ask("POST", operators(FORM), url=_agreement_url, data={}),
+        Ask("POST", operators(MOVED), url=_agreement_url, data={"reason": "Yanlış firma"}),
+    ],
+    # The public verification page: anyone, signed in or not.
+    "agreements.verify": [
+        Ask("GET", everyone(OK)),
+        Ask("GET", everyone(OK), url=lambda w: {"sha256": w.ids["agreement_a_sha256"]}),
+        Ask("GET", everyone(FORM), url={"sha256": "not-a-hash"}),
+    ],
     # Operators.
     "operator.index": [Ask("GET", operators(OK)), Ask("GET", operators(OK), url={"q": "Ayla"})],
 }
@@ -902,6 +980,7 @@ def _build(world: World, make: Factories) -> None:
     ids["school_b"] = school_b.id
     ids["school_b_slug"], ids["school_b_campus"] = school_b.slug, school_b.campuses[0].id
     ids["agent_member"], ids["other_staff_member"] = agent.id, other_staff.id
+    _agreement(session, make, ids, company_a)
 
     parents_plan = make.plan(
         audience="parents", features={"favorites": None, "school_comparison": None}
@@ -949,6 +1028,17 @@ def _build(world: World, make: Factories) -> None:
         else:
             company_subscription = subscription
     _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b)
+
+
+def _agreement(session, make, ids, company_a) -> None:
+    """Company A's agreement, sent and awaiting its admin's signature (issue 13)."""
+    from portal.agreements import agreements
+    from portal.agreements.agreements import Party
+
+    provider = Party("Okul", "Okul Bilişim A.Ş.", "Kadıköy", "1234567890", "İstanbul")
+    agreement = make.agreement(company_a, make.agreement_text(), required_roles=(Role.ADMIN,))
+    agreements.send_for_signature(session, agreement, provider, now=utcnow())
+    ids["agreement_a"], ids["agreement_a_sha256"] = agreement.id, agreement.document_sha256
 
 
 def _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b):

@@ -31,9 +31,11 @@ from werkzeug.routing import RequestRedirect
 
 from portal.access import ANONYMOUS, CUSTOMER_USER, OPERATOR, PARENT, audiences_of
 from portal.access.permissions import Role
+from portal.agreements import agreements
 from portal.audit import NO_ORIGIN
 from portal.clock import utcnow
 from portal.customer import invitations
+from portal.demo import agreements as demo_agreements
 from portal.models import Lead, Payment, UserContact
 from tests.browser.conftest import (
     PHONE,
@@ -390,10 +392,14 @@ def new_company(app) -> dict:
             NO_ORIGIN,
             utcnow(),
         )
+        # An agreement sent for the admin's signature, with the company's long names in it.
+        agreement = make.agreement(customer, required_roles=(Role.ADMIN,))
+        agreements.send_for_signature(session, agreement, demo_agreements.PROVIDER, now=utcnow())
         session.commit()
         return {
             "admin": admin.user.email,
             "agent": agent.user.email,
+            "agreement": agreement.id,
             "id": customer.id,
             "lead": lead.id,
             "member": admin.id,
@@ -418,6 +424,7 @@ def test_every_page_of_company_staff_fits_a_phone(phone, live_app):
         ),
         "price_id": price_id(live_app, "okul-temel", "yearly"),
         "lead_id": company["lead"],
+        "agreement_id": company["agreement"],
     }
     for url in page_urls(live_app, CUSTOMER_USER, arguments):
         walk.open(url)
@@ -442,13 +449,14 @@ def test_every_page_of_an_operator_fits_a_phone(phone, live_app):
         make.user("parent", name=f"Telefonda Aranan {LONG_WORD[:40]}", email=unique_email("x"))
         session.commit()
         email = operator.email
+    company = new_company(live_app)
     walk = phone("operator")
     sign_in(walk.page, live_app, email)
-    for url in page_urls(live_app, OPERATOR, {}):
+    for url in page_urls(live_app, OPERATOR, {"agreement_id": company["agreement"]}):
         walk.open(url)
     walk.open("/operator/?q=Telefonda")
     assert walk.page.locator("#user-results").inner_text().count("Telefonda") >= 1
-    token = new_company(live_app)["token"]
+    token = company["token"]
     for url in page_urls(live_app, ANONYMOUS, {"slug": SCHOOL_SLUG, "token": token}):
         walk.open(url)
     walk.finish(required=set(page_routes(live_app, OPERATOR)))

@@ -7,6 +7,7 @@ from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.access.grants import granted_schools_page
 from portal.access.permissions import Permission, can
+from portal.agreements.company import waiting_for
 from portal.clock import utcnow
 from portal.customer import bp, dashboard
 from portal.extensions import db
@@ -40,4 +41,7 @@ def index():
             else None
         )
         context["plan"] = dashboard.plan_in_use(db.session, customer_user.customer_id, utcnow())
+        # Agreements awaiting this member's signature (issue 13): one statement, none for a
+        # member who may not sign.
+        context["awaiting_signature"] = waiting_for(db.session, customer_user)
     return htmx.render("customer/index.html", "granted_schools", **context)

@@ -1,0 +1,6 @@
+"""The HTTP side of agreements: one module per audience.
+
+Importing the modules registers their routes on the blueprint.
+"""
+
+from portal.agreements.views import operator, staff, verify  # noqa: F401
