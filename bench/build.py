@@ -66,6 +66,7 @@ from portal import create_app  # noqa: E402
 from portal.access.permissions import Role  # noqa: E402
 from portal.agreements.agreements import Party, Product, render, total_of  # noqa: E402
 from portal.agreements.evidence import (  # noqa: E402
+    SIGN_FIELDS,
     canonical_document,
     document_sha256,
     sign_record_hash,
@@ -83,6 +84,7 @@ from portal.models import (  # noqa: E402
     CustomerAgreement,
     CustomerUserAgreementSign,
 )
+from portal.models.customers import AgreementStatus  # noqa: E402
 from portal.models.schools import SCHOOL_LEVELS  # noqa: E402
 from portal.schools.fees import school_year_of  # noqa: E402
 from portal.turkish import make_vkn  # noqa: E402
@@ -157,24 +159,13 @@ SMALL_COMPANY_ID = 1
 BIG_COMPANY_ID = 2
 # Agreements (issue 13): one per company from the first, and the big company's second.
 AGREEMENTS = 1_000
-SIGNED, AWAITING, DRAFT = "signed", "awaiting_signature", "draft"
-SIGN_COLUMNS = (
-    "customer_agreement_id",
-    "sequence",
-    "customer_user_id",
-    "agreement_text_id",
-    "signer_role",
-    "signer_name",
-    "signer_email",
-    "document_text",
-    "document_sha256",
-    "signed_at",
-    "client_ip",
-    "peer_ip",
-    "user_agent",
-    "auth_method",
-    "previous_hash",
+SIGNED, AWAITING, DRAFT = (
+    AgreementStatus.SIGNED,
+    AgreementStatus.AWAITING_SIGNATURE,
+    AgreementStatus.DRAFT,
 )
+# What a sign row is inserted with: the fields its record hash covers, and the document.
+SIGN_COLUMNS = (*SIGN_FIELDS, "document_text")
 BENCH_PROVIDER = Party(
     name="Okul",
     legal_name="Okul Bilişim Hizmetleri A.Ş.",
@@ -748,7 +739,7 @@ def _load_agreements(connection: Connection, now) -> None:
                 customer_id=customer_id,
                 text_id=text_id,
                 no=agreement.agreement_no,
-                status=status,
+                status=str(status),
                 products=json.dumps(agreement.products),
                 total=total_of(products),
                 document=document,
