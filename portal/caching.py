@@ -4,9 +4,9 @@
   values it is keyed by, kept as HTML. A school's card on the search, the favorites and the
   comparison is the same markup for every visitor who reads that language; rendering twenty
   of them through Jinja, Babel and `url_for` cost more than the rest of the page together
-  (docs/performance.md). The key holds every value the fragment shows, plus the language and
-  the script root, so an entry can never be stale: a changed school is a new key, and the
-  old one falls out of the LRU. Always on.
+  (docs/performance.md). The key holds every value the fragment shows, plus the language
+  (the app is served under one script root), so an entry can never be stale: a changed
+  school is a new key, and the old one falls out of the LRU. Always on.
 - **Short-lived lookups** (`short_lived`): read-mostly answers that may lag the database by
   `SEARCH_CACHE_SECONDS` (the cities and districts offered by the search, and how many
   schools match a search). A school published now shows in those lists within that time;
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Hashable
 
 from cachetools import LRUCache, TTLCache
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask_babel import get_locale
 from jinja2 import Undefined
 
@@ -54,7 +54,7 @@ def _caches() -> _Caches:
 
 
 def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
-    """The HTML `caller` renders, kept under `key` (with the language and script root).
+    """The HTML `caller` renders, kept under `key` (with the language).
 
     Used as a Jinja call block whose body shows only what the key holds:
 
@@ -65,9 +65,10 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     """
     if any(isinstance(part, Undefined) for part in key):
         raise ValueError(f"cached_html: a part of the key {key!r} is undefined")
+    # Not the script root: a deployment serves the app under one root (ProxyFix is not
+    # given x_prefix), so the links a kept fragment holds are the same for every request.
     full_key = (
         str(get_locale()),
-        request.script_root,
         *(tuple(part) if isinstance(part, list) else part for part in key),
     )
     caches = _caches()

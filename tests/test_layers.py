@@ -21,7 +21,6 @@ TEMPLATES = ROOT / "templates"
 WEB_LAYER = {
     PORTAL / "__init__.py",
     PORTAL / "access" / "__init__.py",
-    PORTAL / "caching.py",
     PORTAL / "htmx.py",
     PORTAL / "i18n.py",
     PORTAL / "origin.py",
