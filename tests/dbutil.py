@@ -91,29 +91,36 @@ def downgrade(revision: str = "base") -> None:
 REFERENCE_TABLES = {"users_types", "customer_user_roles", "customer_user_titles", "consent_texts"}
 
 
-# Sign rows are evidence: triggers refuse deleting them (migration 0014). Between tests they
-# are deleted with the triggers dropped and made again, by the migration's own statements.
-EVIDENCE_TABLE = "customer_user_agreement_signs"
-_MIGRATION_0014 = Path(__file__).resolve().parent.parent / "migrations/versions/0014_agreements.py"
+# Sign rows and parents' acceptances are evidence: triggers refuse deleting them (migrations
+# 0014 and 0016). Between tests they are deleted with the triggers dropped and made again, by
+# the migrations' own statements.
+_VERSIONS = Path(__file__).resolve().parent.parent / "migrations/versions"
+EVIDENCE_TABLES = {
+    "customer_user_agreement_signs": _VERSIONS / "0014_agreements.py",
+    "user_agreement_acceptances": _VERSIONS / "0016_agreement_payments_renewals_acceptances.py",
+}
 
 
-def evidence_triggers(dialect_name: str) -> tuple[list[str], list[str]]:
-    """The statements that make and drop the sign rows' triggers on this dialect."""
-    spec = importlib.util.spec_from_file_location("migration_0014", _MIGRATION_0014)
+def evidence_triggers(
+    dialect_name: str, table: str = "customer_user_agreement_signs"
+) -> tuple[list[str], list[str]]:
+    """The statements that make and drop an evidence table's triggers on this dialect."""
+    spec = importlib.util.spec_from_file_location(f"migration_{table}", EVIDENCE_TABLES[table])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.TRIGGERS["mysql" if dialect_name in ("mysql", "mariadb") else dialect_name]
 
 
 def _purge_evidence(connection) -> None:
-    if not connection.scalar(text(f"SELECT COUNT(*) FROM {EVIDENCE_TABLE}")):  # nosec B608
-        return
-    create, drop = evidence_triggers(connection.dialect.name)
-    for statement in drop:
-        connection.exec_driver_sql(statement)
-    connection.exec_driver_sql(f"DELETE FROM {EVIDENCE_TABLE}")  # nosec B608 # a fixed name
-    for statement in create:
-        connection.exec_driver_sql(statement)
+    for table in EVIDENCE_TABLES:
+        if not connection.scalar(text(f"SELECT COUNT(*) FROM {table}")):  # nosec B608
+            continue
+        create, drop = evidence_triggers(connection.dialect.name, table)
+        for statement in drop:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(f"DELETE FROM {table}")  # nosec B608 # a fixed name
+        for statement in create:
+            connection.exec_driver_sql(statement)
 
 
 def empty_tables(engine, metadata) -> None:

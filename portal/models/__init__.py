@@ -27,6 +27,7 @@ from portal.models.customers import (
     CustomerUserRole,
     CustomerUserSchool,
     CustomerUserTitle,
+    UserAgreementAcceptance,
 )
 from portal.models.leads import Lead, LeadEvent, SchoolOffer, UserComparison
 from portal.models.mail import MailOutbox
@@ -80,6 +81,7 @@ __all__ = [
     "SchoolOffer",
     "SoftDeleteMixin",
     "User",
+    "UserAgreementAcceptance",
     "UserConsent",
     "UserComparison",
     "UserContact",

@@ -87,6 +87,7 @@ class PaymentPurpose(StrEnum):
     RENEWAL = "renewal"
     TRIAL_END = "trial_end"
     PLAN_CHANGE = "plan_change"
+    AGREEMENT = "agreement"  # a signed company agreement (customer_agreement_id)
 
 
 class SubscriptionPlan(TimestampMixin, Base):
@@ -234,11 +235,11 @@ class UserSubscription(TimestampMixin, Base):
 
 
 class Payment(Base):
-    """payments: one charge through the gateway, for a subscription (later: an agreement).
+    """payments: one charge through the gateway, for a subscription or a signed agreement.
 
     idempotency_key is unique, so a double click or a retried request never charges twice;
     charged_period is set only on a succeeded charge of a period, and unique per
-    subscription, so no period is ever paid twice.
+    subscription and per agreement, so no period is ever paid twice.
     """
 
     __tablename__ = "payments"
@@ -246,6 +247,7 @@ class Payment(Base):
         one_of("status", tuple(PaymentStatus)),
         one_of("purpose", tuple(PaymentPurpose)),
         UniqueConstraint("user_subscription_id", "charged_period"),
+        UniqueConstraint("customer_agreement_id", "charged_period"),
         # ROUND: SQLite keeps NUMERIC as a binary float, where 49.92 + 9.98 is not 59.90.
         CheckConstraint(
             "ROUND(net_amount + kdv_amount, 2) = gross_amount", name="gross_is_net_plus_kdv"
@@ -259,6 +261,10 @@ class Payment(Base):
     )
     user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    # What an `agreement` payment paid for (migration 0016).
+    customer_agreement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customer_agreements.id"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(16))
     # The price row this payment bought, so a receipt names it after a later plan change.
     plan_price_id: Mapped[int | None] = mapped_column(

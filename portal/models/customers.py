@@ -293,6 +293,10 @@ class CustomerAgreementsRenewLog(Base):
     )
     previous_ends_on: Mapped[date] = mapped_column(Date)
     new_ends_on: Mapped[date] = mapped_column(Date)
+    # The next term the renewal made (migration 0016); NULL on rows from before it.
+    renewed_agreement_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customer_agreements.id"), index=True
+    )
     previous_amount: Mapped[money]
     new_amount: Mapped[money]
     inflation_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
@@ -330,7 +334,8 @@ class CustomerAgreementsRenewDiscount(TimestampMixin, Base):
     # The sales person following the offer.
     assigned_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"), index=True)
     followed_status: Mapped[str] = mapped_column(String(16), default="pending")
-    valid_until: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # the offer's end, told the company
+    due_on: Mapped[date | None] = mapped_column(Date)  # the sales person's follow-up date (0016)
     note: Mapped[str | None] = mapped_column(Text)
 
 
@@ -387,6 +392,67 @@ class CustomerUserAgreementSign(Base):
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     customer_agreement: Mapped[CustomerAgreement] = relationship(back_populates="signs")
+
+
+PARENT_KINDS = (AgreementKind.PARENT_PRE_INFORMATION, AgreementKind.PARENT_DISTANCE_SALES)
+
+
+class UserAgreementAcceptance(Base):
+    """user_agreement_acceptances: a parent's confirmation of a document shown before an online
+    sale (the pre-information form, the distance sales contract; Law 6502), never updated or
+    deleted.
+
+    The same evidence as a signature (portal.agreements.evidence): the exact document as
+    shown and its SHA-256, the UTC time, the client IP (after the trusted proxies) and the
+    peer address, the user agent, how the buyer was authenticated, and the buyer as they were
+    (name, e-mail: an account may be anonymised later). The documents confirmed for one
+    checkout form a chain: `idempotency_key` is the checkout's (the `payments` row of the
+    sale carries the same key), `sequence` 1, 2, ... within it, `previous_hash` the
+    record_hash of the one before. Triggers refuse UPDATE and DELETE on all three databases
+    (migration 0016).
+    """
+
+    __tablename__ = "user_agreement_acceptances"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", "sequence"),
+        UniqueConstraint("idempotency_key", "kind"),
+        one_of("kind", tuple(PARENT_KINDS)),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint(
+            "(sequence = 1 AND previous_hash IS NULL) OR "
+            "(sequence > 1 AND previous_hash IS NOT NULL)",
+            name="chain_linked",
+        ),
+        CheckConstraint("length(document_sha256) = 64", name="document_sha256_length"),
+        CheckConstraint("length(record_hash) = 64", name="record_hash_length"),
+        CheckConstraint(
+            "previous_hash IS NULL OR length(previous_hash) = 64", name="previous_hash_length"
+        ),
+    )
+
+    id: Mapped[bigint_pk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    agreement_text_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("agreement_texts.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    # What was being bought: the price row, and the checkout's key (payments.idempotency_key).
+    plan_price_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("plan_prices.id"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer)
+    buyer_name: Mapped[str255]
+    buyer_email: Mapped[str255]
+    document_text: Mapped[str] = mapped_column(Text)  # exactly as shown
+    document_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    peer_ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    auth_method: Mapped[str] = mapped_column(String(32))
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 SCORE_NAMES = ("demand", "communication", "responsiveness", "payment", "total")
