@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import TextInput
 
@@ -66,7 +67,8 @@ def _normalized_email(value):
 
 
 class Form(FlaskForm):
-    """The base of every form: what is not plain text is refused next to its field (422).
+    """The base of every form: what is not plain text is refused next to its field (422),
+    but a file in a FileField.
 
     A file posted in a text field, a JSON body's numbers, lists and nulls, control characters,
     unreadable characters and a field sent twice each give the field a clear error instead of
@@ -91,8 +93,12 @@ class Form(FlaskForm):
             if formdata is None:
                 return None
             multiline = {f.name for f in form if isinstance(f, TextAreaField)}
+            uploads = {f.name for f in form if isinstance(f, FileField)}
             clean = MultiDict()
             for name, value in formdata.items(multi=True):
+                if name in uploads and isinstance(value, FileStorage):
+                    clean.add(name, value)  # a file field's file, the one place one belongs
+                    continue
                 if not isinstance(value, str):
                     form.refused_input.setdefault(name, NOT_TEXT)
                     continue

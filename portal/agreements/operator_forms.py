@@ -4,6 +4,7 @@ the public verification page."""
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -222,4 +223,19 @@ class VerifyForm(Form):
         _l("SHA-256"),
         validators=[DataRequired(message=_l("Enter the SHA-256 to check.")), _sha256],
         render_kw={"maxlength": 100, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class VerifyPdfForm(Form):
+    """The public check of an uploaded evidence PDF (a POST: the file is its body)."""
+
+    NOT_OURS = _l(
+        "This file is not an evidence PDF made by Okul: download it again from the agreement's "
+        "evidence page."
+    )
+
+    evidence_pdf = FileField(
+        _l("Evidence PDF"),
+        validators=[FileRequired(message=_l("Choose the evidence PDF to check."))],
+        render_kw={"accept": "application/pdf,.pdf"},
     )

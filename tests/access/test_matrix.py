@@ -730,6 +730,11 @@ ROUTES: dict[str, list[Ask]] = {
     "agreements.evidence_page": [
         Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_agreement_url),
     ],
+    # Company A's agreement awaits its signature: no evidence PDF yet, to anyone (the
+    # download of a signed one is tests/agreements/test_evidence_pdf.py's).
+    "agreements.evidence_pdf_download": [
+        Ask("GET", staff(MISSING, agent=DENIED), url=_agreement_url),
+    ],
     "agreements.send_signing_code": [
         Ask("POST", staff(MISSING, agent=DENIED, admin=MOVED), url=_agreement_url),
     ],
@@ -781,6 +786,9 @@ ROUTES: dict[str, list[Ask]] = {
     "agreements.operator_send_agreement": [
         Ask("POST", operators(FORM), url=_agreement_url, note="not a draft: refused, 422"),
     ],
+    "agreements.operator_evidence_pdf": [
+        Ask("GET", operators(MISSING), url=_agreement_url, note="not signed yet: no PDF"),
+    ],
     "agreements.operator_void_agreement": [
         Ask("POST", operators(FORM), url=_agreement_url, data={}),
         Ask("POST", operators(MOVED), url=_agreement_url, data={"reason": "Yanlış firma"}),
@@ -790,6 +798,9 @@ ROUTES: dict[str, list[Ask]] = {
         Ask("GET", everyone(OK)),
         Ask("GET", everyone(OK), url=lambda w: {"sha256": w.ids["agreement_a_sha256"]}),
         Ask("GET", everyone(FORM), url={"sha256": "not-a-hash"}),
+    ],
+    "agreements.verify_pdf": [
+        Ask("POST", everyone(FORM), data={}, note="no file: refused next to the field"),
     ],
     # Operators.
     "operator.index": [Ask("GET", operators(OK)), Ask("GET", operators(OK), url={"q": "Ayla"})],

@@ -1,14 +1,18 @@
 """An agreement from draft to proof, in a real browser (issue 13): an operator drafts one for a
 company, reviews the rendering and sends it; the company's admin, told by mail, reads it and
 signs with the code mailed just before; the evidence page shows the document's hash and the
-sign record's; the public verification page says yes for that hash and no for the same hash
-with one character changed. With JavaScript on, and the signing once more with it off."""
+sign record's, and its PDF both; the public verification page says yes for that hash and for
+the downloaded PDF, and no for the same hash with one character changed and for the PDF with
+one byte changed. With JavaScript on, and the signing once more with it off."""
 
+import io
 import re
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from portal.access.permissions import Role
 from portal.models import CustomerAgreement
@@ -107,6 +111,11 @@ def test_an_agreement_is_drafted_sent_signed_and_proved(
     expect(page.locator("#sign-record-1")).to_have_attribute("data-record-hash", record.record_hash)
     if javascript:
         assert_accessible(page)
+    with page.expect_download() as download:
+        page.locator("#evidence-pdf").click()
+    pdf = Path(download.value.path()).read_bytes()
+    pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert sha in pdf_text.replace("\n", "") and record.record_hash in pdf_text.replace("\n", "")
 
     visitor = new_page(javascript=javascript)
     visitor.goto("/agreements/verify")
@@ -119,3 +128,15 @@ def test_an_agreement_is_drafted_sent_signed_and_proved(
     expect(visitor.locator("#verify-answer")).to_have_attribute("data-matched", "no")
     if javascript:
         assert_accessible(visitor)
+
+    # The PDF itself, as downloaded, and the same file with one byte changed.
+    middle = len(pdf) // 2
+    tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1 :]
+    for data, matched in ((pdf, "yes"), (tampered, "no")):
+        upload = visitor.locator("#verify-pdf-form [name=evidence_pdf]")
+        upload.set_input_files({"name": "kanit.pdf", "mimeType": "application/pdf", "buffer": data})
+        visitor.locator("#verify-pdf-form button[type=submit]").click()
+        expect(visitor.locator("#verify-answer")).to_have_attribute("data-matched", matched)
+        expect(visitor.locator("#verify-signed-at")).to_have_attribute(
+            "data-utc", re.compile(r".+Z") if matched == "yes" else ""
+        )

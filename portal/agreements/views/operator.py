@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import htmx, mail
 from portal.access import OPERATOR, allow
-from portal.agreements import agreements, bp, texts
+from portal.agreements import agreements, bp, evidence_pdf, texts
 from portal.agreements.agreements import AgreementError, Party
 from portal.agreements.operator_forms import (
     KIND_NAMES,
@@ -26,7 +26,7 @@ from portal.agreements.operator_forms import (
     VoidForm,
     draft_form,
 )
-from portal.agreements.views.staff import STATUS_NAMES, role_label
+from portal.agreements.views.staff import STATUS_NAMES, role_label, send_evidence_pdf
 from portal.audit import log_event
 from portal.clock import utcnow
 from portal.extensions import db
@@ -292,6 +292,7 @@ def _review_page(agreement: CustomerAgreement, status: int = 200, void_form=None
         void_form=void_form or VoidForm(formdata=None),
         may_send=agreement.status == AgreementStatus.DRAFT and render_refusal is None,
         may_void=agreement.status in agreements.VOIDABLE,
+        has_pdf=evidence_pdf.has_pdf(agreement),
     )
 
 
@@ -304,6 +305,16 @@ def operator_agreement(agreement_id):
     :raise 404: no such agreement.
     """
     return _review_page(_agreement(agreement_id))
+
+
+@bp.route("/operator/agreements/<agreement_id>/evidence.pdf")
+@allow(OPERATOR)
+def operator_evidence_pdf(agreement_id):
+    """The evidence PDF of a signed agreement.
+
+    :raise 404: no such agreement, or not signed by every required role yet.
+    """
+    return send_evidence_pdf(_agreement(agreement_id))
 
 
 def signers_to_tell(session: Session, agreement: CustomerAgreement) -> list[CustomerUser]:

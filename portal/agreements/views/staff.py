@@ -8,7 +8,7 @@ signing code" mails a fresh code (portal.agreements.signing), then the code, the
 and the document's SHA-256 as shown sign it, with the Witness of this request.
 """
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,7 @@ from flask_login import current_user
 from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.access.permissions import ROLE_NAMES, Permission, Role, can, members_who_can
-from portal.agreements import agreements, bp, company, evidence, signing
+from portal.agreements import agreements, bp, company, evidence, evidence_pdf, signing
 from portal.agreements.agreements import AgreementError
 from portal.agreements.evidence import Witness
 from portal.agreements.forms import DeclineForm, SignForm
@@ -316,5 +316,38 @@ def evidence_page(agreement_id):
             agreement=agreement,
             records=records,
             mismatches=evidence.verify_chain(db.session, agreement.id),
+            pdf_url=(
+                url_for("agreements.evidence_pdf_download", agreement_id=agreement.id)
+                if evidence_pdf.has_pdf(agreement)
+                else None
+            ),
         ),
     )
+
+
+def send_evidence_pdf(agreement):
+    """The agreement's evidence PDF as a download.
+
+    :raise 404: it has none (not signed by every required role yet).
+    """
+    if not evidence_pdf.has_pdf(agreement):
+        abort(404)
+    response = make_response(evidence_pdf.pdf_of(db.session, agreement))
+    response.headers["Content-Type"] = "application/pdf"
+    # The agreement number is made by the portal (letters, digits, dashes): safe in a name.
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="okul-evidence-{agreement.agreement_no}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/customer/agreements/<agreement_id>/evidence.pdf")
+@allow(CUSTOMER_USER)
+def evidence_pdf_download(agreement_id):
+    """The evidence PDF of a signed agreement of the reader's company.
+
+    :raise 403: as company_agreements(). :raise 404: not theirs, or not signed yet.
+    """
+    actor = _reader()
+    return send_evidence_pdf(_agreement(actor, agreement_id))
