@@ -83,6 +83,12 @@ EVENTS = frozenset(
         "agreement_drafted",
         "agreement_sent",
         "agreement_voided",
+        # Renewals (portal/agreements/views/renewals.py).
+        "agreement_renewed",
+        "renewal_discount_offered",
+        "renewal_discount_followed",
+        # A signed agreement's installment paid (portal/agreements/payments.py).
+        "agreement_paid",
     }
 )
 

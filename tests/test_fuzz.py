@@ -36,6 +36,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import Form
 from portal.models import UserContact, UserSessionHash
+from portal.models.customers import CustomerAgreementsRenewDiscount
 from tests.factories import Factories
 from tests.helpers import HTMX, AuthActions, csrf_token
 
@@ -88,6 +89,7 @@ def _field_names(view) -> list[str]:
     source = Path(module.__file__).read_text()
     prefixes = [""] + [f"{p}-" for p in re.findall(r'prefix="([\w-]+)"', source)]
     prefixes += ["contact-{contact_id}-"] if 'prefix=f"contact-' in source else []
+    prefixes += ["discount-{discount_id}-"] if 'prefix=f"discount-' in source else []
     names = set(READ_NAME.findall(source))
     for value in vars(module).values():
         if isinstance(value, type) and issubclass(value, Form):
@@ -312,6 +314,9 @@ def world(app, cheap_hashing, make, session):
     # The admin's company's agreement, awaiting the admin's signature (issue 13).
     agreement = make.agreement(admin.customer, make.agreement_text())
     agreements.send_for_signature(session, agreement, AGREEMENT_PROVIDER, now=utcnow())
+    # A renewal discount on it, to follow up (issue 13 item 5).
+    discount = CustomerAgreementsRenewDiscount(customer_agreement_id=agreement.id)
+    session.add(discount)
     session.commit()
     return {
         PARENT: parent.email,
@@ -321,10 +326,12 @@ def world(app, cheap_hashing, make, session):
             "contact_id": contact.id,
             "price_id": price.id,
             "payment_id": 1,
+            "acceptance_id": 1,  # a parent's confirmed sale document (none here: 404)
             "slug": school.slug,
             "lead_id": lead.id,
             "offer_id": offer.id,
             "agreement_id": agreement.id,
+            "discount_id": discount.id,
         },
         "parent_id": parent.id,
     }

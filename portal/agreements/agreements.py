@@ -386,6 +386,10 @@ def sign(
     if not roles_to_sign(session, agreement):
         agreement.status = SIGNED
         agreement.signed_at = now
+        # The next term of a renewal, signed, makes the term it renews `renewed`.
+        from portal.agreements import renewals
+
+        renewals.term_signed(session, agreement)
     session.flush()
     return record
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import hmac
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cachetools import LRUCache
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +49,14 @@ MAX_UPLOAD_BYTES = 256 * 1024
 # How many agreements may share one document hash before the check stops looking (a
 # document names its agreement's number, so in practice one).
 _MAX_CANDIDATES = 3
+
+
+# Making a PDF costs most of a second (fpdf2 reads and subsets three fonts), and a signed
+# agreement's PDF never changes (its rows cannot), so each process keeps the last few it made:
+# a download after the first, and every check of an uploaded copy, costs one statement. About
+# 40 KB each.
+_MADE: LRUCache = LRUCache(64)
+_MADE_LOCK = threading.Lock()
 
 
 class NotAnEvidencePdf(ValueError):
@@ -176,7 +186,7 @@ def render(agreement: CustomerAgreement, signs: list[CustomerUserAgreementSign])
 
 
 def pdf_of(session: Session, agreement: CustomerAgreement) -> bytes:
-    """The agreement's evidence PDF, from its stored rows."""
+    """The agreement's evidence PDF, from its stored rows (made once a process: see _MADE)."""
     signs = list(
         session.scalars(
             select(CustomerUserAgreementSign)
@@ -184,7 +194,20 @@ def pdf_of(session: Session, agreement: CustomerAgreement) -> bytes:
             .order_by(CustomerUserAgreementSign.sequence)
         )
     )
-    return render(agreement, signs)
+    # Everything the PDF shows is fixed once signed; the key names the rows it was made of.
+    key = (
+        agreement.id,
+        agreement.document_sha256,
+        agreement.signed_at,
+        signs[-1].record_hash if signs else None,
+    )
+    with _MADE_LOCK:
+        made = _MADE.get(key)
+    if made is None:
+        made = render(agreement, signs)
+        with _MADE_LOCK:
+            _MADE[key] = made
+    return made
 
 
 def claimed(data: bytes) -> Claim:

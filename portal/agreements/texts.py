@@ -31,8 +31,32 @@ from portal.agreements.evidence import canonical_document, document_sha256
 from portal.models import AgreementText
 from portal.models.customers import AgreementKind
 
-# The placeholders each kind's template may use. None: the kind's renderer is not built yet
-# (the parent's contracts, issue 13 item 7), so only the syntax is checked for now.
+# What the parent's pre-information form and distance sales contract may name: the seller
+# (settings), the buyer (their account), the plan and its price with KDV, the order.
+PARENT_SALE_PLACEHOLDERS = frozenset(
+    {
+        "provider_name",
+        "provider_legal_name",
+        "provider_tax_office",
+        "provider_tax_number",
+        "provider_address",
+        "provider_kep_address",
+        "buyer_name",
+        "buyer_email",
+        "buyer_phone",
+        "plan_name",
+        "billing_cycle",
+        "period",
+        "price_net",
+        "kdv_rate",
+        "kdv",
+        "price_gross",
+        "payment_schedule",
+        "document_date",
+        "order_key",
+    }
+)
+# The placeholders each kind's template may use. None: only the syntax is checked.
 PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     AgreementKind.COMPANY_SERVICE: frozenset(
         {
@@ -56,8 +80,9 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
             "term_end",
         }
     ),
-    AgreementKind.PARENT_DISTANCE_SALES: None,
-    AgreementKind.PARENT_PRE_INFORMATION: None,
+    # The parent's sale documents (portal.agreements.acceptances renders them).
+    AgreementKind.PARENT_DISTANCE_SALES: PARENT_SALE_PLACEHOLDERS,
+    AgreementKind.PARENT_PRE_INFORMATION: PARENT_SALE_PLACEHOLDERS,
 }
 TITLE_LENGTH = 255
 

@@ -1,9 +1,11 @@
-"""The checkout's form: one button that leads to the payment provider's hosted page."""
+"""The checkout's form: one button that leads to the payment provider's hosted page, and for a
+parent the box that confirms the sale's documents."""
 
 import uuid
 
-from wtforms import HiddenField
-from wtforms.validators import Regexp
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from portal.forms import Form
 
@@ -24,3 +26,25 @@ class CheckoutForm(Form):
         super().__init__(*args, **kwargs)
         if not self.idempotency_key.data:
             self.idempotency_key.data = new_idempotency_key()
+
+
+class ParentCheckoutForm(CheckoutForm):
+    """A parent's checkout: the same button, after confirming the pre-information form and
+    the distance sales contract shown above it (Law 6502). The box is never ticked for them;
+    the documents' SHA-256 as shown travel with it, so a document that changed in between is
+    shown again rather than recorded as confirmed."""
+
+    accept_documents = BooleanField(
+        _l(
+            "I have read the pre-information form and the distance sales contract, accept them, "
+            "and ask for the service to start at once."
+        ),
+        validators=[
+            DataRequired(
+                message=_l("Tick the box to confirm the pre-information form and the contract.")
+            )
+        ],
+    )
+    # "<form's SHA-256>:<contract's SHA-256>" as the page showed them; empty from a client that
+    # never read the page (then what is rendered now is what is recorded).
+    documents_sha256 = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}:[0-9a-f]{64}$")])

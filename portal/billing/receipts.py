@@ -2,10 +2,11 @@
 
 The payer is a parent (their own address) or a company (its active members who may see its
 billing, by portal.access.permissions). A receipt names the plan, the billing cycle and the
-period paid for, the amount before KDV, the KDV and the total, when it was paid, the receipt
-number and the gateway's reference, and links to the receipt page (billing.receipt). Each mail
-is in its reader's language: their account's locale, else the current one (the request's, or
-the portal's default in a job). A failed payment mails nothing.
+period paid for (a signed agreement's payment: the agreement's number, its term and the
+installment's day instead), the amount before KDV, the KDV and the total, when it was paid,
+the receipt number and the gateway's reference, and links to the receipt page
+(billing.receipt). Each mail is in its reader's language: their account's locale, else the
+current one (the request's, or the portal's default in a job). A failed payment mails nothing.
 
 Like all mail, a receipt is an outbox row in the caller's transaction, so a payment that rolls
 back mails nothing. Two ways in, one text:
@@ -39,6 +40,7 @@ from portal.billing.periods import charged_period_end
 from portal.i18n import BILLING_CYCLE_NAMES, business_date, local_datetime, money
 from portal.models import (
     Customer,
+    CustomerAgreement,
     CustomerUser,
     CustomerUserRole,
     Payment,
@@ -68,10 +70,13 @@ class _Receipt:
     paid_at: datetime
     card_brand: str | None
     card_last4: str | None
-    billing_cycle: str
-    plan_name: str
+    billing_cycle: str | None  # None for an agreement's payment (no plan)
+    plan_name: str | None
     payer_email: str | None  # the parent's; None for a company, or a deleted parent
     payer_locale: str | None
+    agreement_no: str | None = None  # an agreement's payment: what it paid for
+    term_start: date | None = None
+    term_end: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,16 @@ def mail_receipt(session: Session, payment: Payment) -> None:
     """Queue the receipt of one succeeded, flushed payment to its payer, through mail.send()."""
     if payment.status != PaymentStatus.SUCCEEDED:
         return
+    # Imported here: the agreements package's blueprint imports views that import billing.
+    from portal.agreements import acceptances
+
+    # A parent's first charge carries the documents they confirmed at checkout (Law 6502:
+    # the consumer is given them on a durable medium); any other payment has none.
+    accepted = acceptances.acceptances_of_order(session, payment.idempotency_key)
+    accepted = [row for row in accepted if row.user_id == payment.user_id]
     for to, subject, body in _compose(session, _read(session, Payment.id == payment.id)):
+        if accepted:
+            body = f"{body}\n\n{acceptances.documents_text(session, accepted)}"
         mail.send(to, subject, body)
 
 
@@ -143,10 +157,15 @@ def _read(session: Session, *where) -> list[_Receipt]:
             SubscriptionPlan.name,
             User.email,
             User.locale,
+            CustomerAgreement.agreement_no,
+            CustomerAgreement.starts_on,
+            CustomerAgreement.ends_on,
         )
-        .join(PlanPrice, PlanPrice.id == Payment.plan_price_id)
+        # Outer joins: an agreement's payment buys no price (customer_agreement_id instead).
+        .outerjoin(PlanPrice, PlanPrice.id == Payment.plan_price_id)
         .outerjoin(UserSubscription, UserSubscription.id == Payment.user_subscription_id)
-        .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
+        .outerjoin(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
+        .outerjoin(CustomerAgreement, CustomerAgreement.id == Payment.customer_agreement_id)
         .outerjoin(User, payer)
         .where(Payment.status == PaymentStatus.SUCCEEDED, *where)
         .order_by(Payment.id)
@@ -228,6 +247,9 @@ class _Text:
             "number": _("Receipt number"),
             "company": _("Paid for"),
             "plan": _("Plan"),
+            "agreement": _("Agreement"),
+            "term": _("Term"),
+            "installment": _("Installment due on"),
             "period": _("Period"),
             "paid_on": _("Paid on"),
             "card": _("Card"),
@@ -252,20 +274,28 @@ class _Text:
         facts = [("number", _number(receipt.payment_id))]
         if reader.company:
             facts.append(("company", reader.company))
-        facts += [
-            ("plan", f"{receipt.plan_name} · {self.cycles[receipt.billing_cycle]}"),
-            (
-                "period",
-                self._once(
-                    self._period,
-                    receipt.charged_period,
-                    receipt.anchor_date,
-                    receipt.billing_cycle,
-                    receipt.paid_at,
+        if receipt.agreement_no is not None:
+            term = (business_date(receipt.term_start), business_date(receipt.term_end))
+            facts += [
+                ("agreement", receipt.agreement_no),
+                ("term", f"{term[0]} – {term[1]}"),
+                ("installment", business_date(receipt.charged_period)),
+            ]
+        else:
+            facts += [
+                ("plan", f"{receipt.plan_name} · {self.cycles[receipt.billing_cycle]}"),
+                (
+                    "period",
+                    self._once(
+                        self._period,
+                        receipt.charged_period,
+                        receipt.anchor_date,
+                        receipt.billing_cycle,
+                        receipt.paid_at,
+                    ),
                 ),
-            ),
-            ("paid_on", self._once(local_datetime, receipt.paid_at)),
-        ]
+            ]
+        facts.append(("paid_on", self._once(local_datetime, receipt.paid_at)))
         if receipt.card_last4:
             facts.append(
                 ("card", f"{(receipt.card_brand or '').title()} •••• {receipt.card_last4}")

@@ -190,6 +190,11 @@ def _agreement_url(world) -> dict:
     return {"agreement_id": world.ids["agreement_a"]}
 
 
+def _signed_agreement_url(world) -> dict:
+    """Company A's signed agreement, its first installment due (issue 13 item 6)."""
+    return {"agreement_id": world.ids["signed_agreement_a"]}
+
+
 def _offer(world) -> dict:
     until = istanbul_today() + timedelta(days=14)
     return {"yearly_fee": "150.000", "discount_percent": "5", "valid_until": until.isoformat()}
@@ -365,6 +370,15 @@ ROUTES: dict[str, list[Ask]] = {
             subscribers(ALLOWED, MISSING, DENIED, ALLOWED, ALLOWED),
             url=lambda w: {"price_id": w.ids["company_price"]},
         ),
+    ],
+    # A document the parent confirmed at checkout: theirs alone; anyone else's is a 404.
+    "billing.accepted_document": [
+        Ask(
+            "GET",
+            subscribers(OK, MISSING, DENIED, DENIED, DENIED),
+            url=lambda w: {"acceptance_id": w.ids["parent_acceptance"]},
+        ),
+        Ask("GET", subscribers(MISSING, MISSING, DENIED, DENIED, DENIED), url={"acceptance_id": 0}),
     ],
     "billing.checkout_return": [
         Ask(
@@ -760,6 +774,47 @@ ROUTES: dict[str, list[Ask]] = {
             data={"reason": "Fiyat"},
         ),
     ],
+    # Paying a signed agreement (issue 13 item 6): members who may manage billing (company A's
+    # admin; the agent may not), another company's agreement is a 404; an unsigned one shows
+    # that nothing can be paid, and a form for it is refused (422).
+    "agreements.pay_agreement": [
+        Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_signed_agreement_url),
+        Ask("GET", staff(MISSING, agent=DENIED, admin=OK), url=_agreement_url),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=FORM),
+            url=_signed_agreement_url,
+            data={"card": "abc"},
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=MOVED),
+            url=_signed_agreement_url,
+            data=lambda w: {"card": w.ids["company_spare_card"], "due_on": w.ids["signed_due"]},
+            note="a saved card pays at once: to the receipt",
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=MOVED),
+            url=_signed_agreement_url,
+            data=lambda w: {"card": "new", "due_on": w.ids["signed_due"]},
+            note="a new card: to the provider's hosted page",
+        ),
+        Ask(
+            "POST",
+            staff(MISSING, agent=DENIED, admin=FORM),
+            url=_agreement_url,
+            data=lambda w: {"card": "new", "due_on": w.ids["signed_due"]},
+        ),
+    ],
+    "agreements.pay_agreement_return": [
+        Ask(
+            "GET",
+            staff(MISSING, agent=DENIED, admin=400),
+            url=_signed_agreement_url,
+            note="without the provider's sealed answer there is nothing to check: 400",
+        ),
+    ],
     # The operators' agreement screen (issue 13): operators only; the domain's refusals are
     # forms refused (422), an unknown agreement a 404.
     "agreements.operator_agreements": [
@@ -792,6 +847,34 @@ ROUTES: dict[str, list[Ask]] = {
     "agreements.operator_void_agreement": [
         Ask("POST", operators(FORM), url=_agreement_url, data={}),
         Ask("POST", operators(MOVED), url=_agreement_url, data={"reason": "Yanlış firma"}),
+    ],
+    # Renewals (issue 13 item 5): operators only. Company A's agreement awaits signatures, so
+    # renewing it or offering a discount is refused (422); there is no discount to follow up.
+    "agreements.operator_renewals": [
+        Ask("GET", operators(OK)),
+        Ask("GET", operators(OK), url={"page": "2"}),
+    ],
+    "agreements.operator_follow_ups": [Ask("GET", operators(OK))],
+    "agreements.operator_renewal": [
+        Ask("GET", operators(OK), url=_agreement_url),
+        Ask("GET", operators(MISSING), url={"agreement_id": "abc"}),
+    ],
+    "agreements.operator_renew_agreement": [
+        Ask("POST", operators(FORM), url=_agreement_url, data={"rate": "abc"}),
+        Ask(
+            "POST",
+            operators(FORM),
+            url=_agreement_url,
+            data={"rate": "10", "action": "renew"},
+            note="not signed: refused, 422",
+        ),
+    ],
+    "agreements.operator_offer_discount": [
+        Ask("POST", operators(FORM), url=_agreement_url, data={}),
+    ],
+    "agreements.operator_follow_up_discount": [
+        Ask("POST", operators(MISSING), url={"discount_id": "999999999"}, data={}),
+        Ask("POST", operators(MISSING), url={"discount_id": "abc"}, data={}),
     ],
     # The public verification page: anyone, signed in or not.
     "agreements.verify": [
@@ -1036,9 +1119,35 @@ def _build(world: World, make: Factories) -> None:
         ids[name] = payment.id
         if name == "parent_payment":
             parent_subscription = subscription
+            _accepted_documents(session, ids, parent, price, payment.idempotency_key)
         else:
             company_subscription = subscription
     _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b)
+
+
+def _accepted_documents(session, ids, parent, price, key) -> None:
+    """The parent's confirmed pre-information form and contract of the sale (issue 13 item 7)."""
+    from portal.agreements import acceptances
+    from portal.agreements.evidence import Witness
+    from portal.billing import subscriptions
+    from portal.billing.subscribers import Subscriber
+
+    quote = subscriptions.quote(session, Subscriber(user_id=parent.id), price, istanbul_today())
+    buyer = acceptances.Buyer.of_user(parent)
+    provider = {"name": "Okul", "legal_name": "Okul A.Ş.", "address": "İstanbul"}
+    documents = acceptances.sale_documents(
+        session, provider, buyer, quote, order_key=key, now=utcnow()
+    )
+    rows = acceptances.accept(
+        session,
+        buyer,
+        documents,
+        plan_price_id=price.id,
+        idempotency_key=key,
+        witness=Witness("192.0.2.1", "192.0.2.1", "matrix", "password_session"),
+        now=utcnow(),
+    )
+    ids["parent_acceptance"] = rows[0].id
 
 
 def _agreement(session, make, ids, company_a) -> None:
@@ -1050,6 +1159,12 @@ def _agreement(session, make, ids, company_a) -> None:
     agreement = make.agreement(company_a, make.agreement_text(), required_roles=(Role.ADMIN,))
     agreements.send_for_signature(session, agreement, provider, now=utcnow())
     ids["agreement_a"], ids["agreement_a_sha256"] = agreement.id, agreement.document_sha256
+    # Signed, its term starting today: its first installment is due (issue 13 item 6).
+    today = istanbul_today()
+    signed = make.agreement(
+        company_a, status="signed", starts_on=today, ends_on=today + relativedelta(years=1)
+    )
+    ids["signed_agreement_a"], ids["signed_due"] = signed.id, today.isoformat()
 
 
 def _saved_cards(session, ids, parent_subscription, company_subscription, other_parent, company_b):

@@ -53,8 +53,14 @@ def card_fields(client, **values) -> dict:
 
 
 def checkout_fields(client, **values) -> dict:
-    """The portal's checkout form (its button): the attempt's key and the CSRF token."""
-    fields = {"idempotency_key": uuid.uuid4().hex, "csrf_token": csrf_token(client)}
+    """The portal's checkout form (its button): the attempt's key, the CSRF token and the
+    ticked box confirming a parent's sale documents (a company's form has no such box and
+    ignores it; accept_documents=None leaves it out)."""
+    fields = {
+        "idempotency_key": uuid.uuid4().hex,
+        "csrf_token": csrf_token(client),
+        "accept_documents": "y",
+    }
     fields.update({name: value for name, value in values.items() if name not in CARD_FIELDS})
     return {name: value for name, value in fields.items() if value is not None}
 

@@ -111,6 +111,9 @@ def to_hosted_page(page: Page) -> None:
     the portal's own page before it."""
     form = page.locator("#checkout-form")
     expect(form.locator("input[name=number], input[name=cvc]")).to_have_count(0)
+    box = form.locator("#accept_documents")  # a parent confirms the sale's documents first
+    if box.count():
+        box.check()
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
 
@@ -180,6 +183,7 @@ def test_parent_buys_yearly_reads_receipt_cancels_then_keeps_subscription(
 
     # 4. On to the provider's hosted page, which shows the total again and takes the card;
     #    paying there brings the parent back to the subscription page, with the plan.
+    page.locator("#checkout-form").get_by_role("checkbox").check()  # the sale's documents
     page.locator("#checkout-form").get_by_role("button", name=f"Pay {lira('479.00')}").click()
     page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
     expect(page.get_by_role("heading", level=1)).to_have_text("Secure payment")

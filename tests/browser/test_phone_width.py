@@ -36,7 +36,7 @@ from portal.audit import NO_ORIGIN
 from portal.clock import utcnow
 from portal.customer import invitations
 from portal.demo import agreements as demo_agreements
-from portal.models import Lead, Payment, UserContact
+from portal.models import Lead, Payment, UserAgreementAcceptance, UserContact
 from tests.browser.conftest import (
     PHONE,
     enter_sign_in_code,
@@ -65,6 +65,12 @@ NOT_PAGES = {
     " saving a card, with its sealed answer (tests/browser/test_saved_cards.py)",
     "sandbox_provider.checkout": "the sandbox provider's hosted page opens only for a checkout"
     " the portal signed; pay() checks it at phone width",
+    "agreements.evidence_pdf_download": "a PDF download, not a page (its content and the"
+    " readers who get it: tests/agreements/test_evidence_pdf.py)",
+    "agreements.operator_evidence_pdf": "a PDF download, not a page (the same)",
+    "agreements.pay_agreement_return": "where the hosted payment page sends the member back"
+    " after typing a card for an agreement's installment, with its sealed answer"
+    " (tests/browser/test_agreement_payment.py)",
 }
 
 # What a person must be able to reach, so it has to lie within the screen.
@@ -237,6 +243,9 @@ def pay(walk: Walk, price: int) -> None:
     """Open the checkout, go on to the sandbox provider's hosted page (both checked at phone
     width), pay there with the success card and come back."""
     walk.open(f"/plans/{price}/checkout")
+    box = walk.page.locator("#accept_documents")  # a parent confirms the sale's documents
+    if box.count():
+        box.check()
     walk.page.locator("#checkout-form button[type=submit]").click()
     walk.page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
     walk.check()
@@ -313,7 +322,11 @@ def test_every_page_of_a_parent_fits_a_phone(phone, live_app, javascript):
     page.locator("#contact-list li").first.wait_for()
     contact_id = read(live_app, select(UserContact.id).where(UserContact.user_id == user_id))
     payment_id = read(live_app, select(Payment.id).where(Payment.user_id == user_id))
-    assert contact_id and payment_id
+    acceptance_id = read(
+        live_app,
+        select(UserAgreementAcceptance.id).where(UserAgreementAcceptance.user_id == user_id),
+    )
+    assert contact_id and payment_id and acceptance_id
     # A request to the school, with the consent given on the way and a very long word, and
     # an offer on it (leads): the lead page with an offer card and its buttons.
     page.goto(f"/schools/{SCHOOL_SLUG}/ask")
@@ -330,6 +343,7 @@ def test_every_page_of_a_parent_fits_a_phone(phone, live_app, javascript):
         "slug": SCHOOL_SLUG,
         "contact_id": contact_id,
         "payment_id": payment_id,
+        "acceptance_id": acceptance_id,  # a document confirmed at checkout
         "lead_id": lead_id,
         # With a subscription, the checkout (rendered above) leads to the change preview.
         "price_id": price_id(live_app, "veli-plus", "monthly"),

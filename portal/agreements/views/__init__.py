@@ -3,4 +3,4 @@
 Importing the modules registers their routes on the blueprint.
 """
 
-from portal.agreements.views import operator, staff, verify  # noqa: F401
+from portal.agreements.views import operator, payments, renewals, staff, verify  # noqa: F401

@@ -8,16 +8,16 @@ company whose role must sign, in their language, through the outbox, in the same
 """
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import htmx, mail
+from portal import htmx
 from portal.access import OPERATOR, allow
-from portal.agreements import agreements, bp, evidence_pdf, texts
+from portal.agreements import agreements, bp, evidence_pdf, notifications, texts
 from portal.agreements.agreements import AgreementError, Party
 from portal.agreements.operator_forms import (
     KIND_NAMES,
@@ -35,9 +35,6 @@ from portal.models import (
     AgreementText,
     Customer,
     CustomerAgreement,
-    CustomerUser,
-    CustomerUserRole,
-    User,
 )
 from portal.models.customers import AgreementKind, AgreementStatus
 from portal.origin import current_origin
@@ -317,48 +314,6 @@ def operator_evidence_pdf(agreement_id):
     return send_evidence_pdf(_agreement(agreement_id))
 
 
-def signers_to_tell(session: Session, agreement: CustomerAgreement) -> list[CustomerUser]:
-    """The company's active members whose role must sign the agreement."""
-    return list(
-        session.scalars(
-            select(CustomerUser)
-            .join(CustomerUserRole, CustomerUserRole.id == CustomerUser.role_id)
-            .join(User, User.id == CustomerUser.user_id)
-            .where(
-                CustomerUser.customer_id == agreement.customer_id,
-                CustomerUser.is_active,
-                CustomerUserRole.code.in_(list(agreement.required_roles)),
-            )
-            .order_by(User.name, CustomerUser.id)
-        )
-    )
-
-
-def tell_signers(session: Session, agreement: CustomerAgreement) -> int:
-    """Mail every member who must sign a link to the agreement, each in their language,
-    through the outbox in the caller's transaction. Returns how many."""
-    members = signers_to_tell(session, agreement)
-    link = url_for("agreements.company_agreement", agreement_id=agreement.id, _external=True)
-    languages = current_app.config["LANGUAGES"]
-    for member in members:
-        user = member.user
-        locale = (
-            user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
-        )
-        with force_locale(locale):
-            mail.send(
-                user.email,
-                _("An agreement awaits your signature: %(number)s", number=agreement.agreement_no),
-                _(
-                    "Okul sent your company the agreement %(number)s for signature. Read it and "
-                    "sign it in the company portal:",
-                    number=agreement.agreement_no,
-                )
-                + f"\n\n{link}\n",
-            )
-    return len(members)
-
-
 @bp.route("/operator/agreements/<agreement_id>/send", methods=["POST"])
 @allow(OPERATOR)
 def operator_send_agreement(agreement_id):
@@ -380,7 +335,11 @@ def operator_send_agreement(agreement_id):
         return _review_page(
             _agreement(agreement_id), 422, refusal=REFUSALS.get(error.code, error.code)
         )
-    told = tell_signers(db.session, agreement)
+    told = notifications.tell_signers(
+        db.session,
+        agreement,
+        url_for("agreements.company_agreement", agreement_id=agreement.id, _external=True),
+    )
     log_event(
         db.session,
         "agreement_sent",

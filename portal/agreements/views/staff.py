@@ -16,17 +16,18 @@ from flask_login import current_user
 from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.access.permissions import ROLE_NAMES, Permission, Role, can, members_who_can
-from portal.agreements import agreements, bp, company, evidence, evidence_pdf, signing
+from portal.agreements import agreements, bp, company, evidence, evidence_pdf, renewals, signing
 from portal.agreements.agreements import AgreementError
 from portal.agreements.evidence import Witness
 from portal.agreements.forms import DeclineForm, SignForm
+from portal.agreements.views.payments import payment_context
 from portal.auth.codes import current_policy
-from portal.clock import ISTANBUL, utcnow
+from portal.clock import ISTANBUL, istanbul_today, utcnow
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, posted_id
 from portal.models.customers import AgreementStatus
-from portal.origin import current_origin
+from portal.origin import current_origin, peer_address
 from portal.paging import page_number
 
 STATUS_NAMES = {
@@ -93,15 +94,6 @@ def _agreement(actor, agreement_id: str):
     return agreement
 
 
-def peer_address() -> str | None:
-    """The address the connection really came from: the socket peer, before ProxyFix put the
-    forwarded client in its place (the evidence keeps both)."""
-    original = request.environ.get("werkzeug.proxy_fix.orig")
-    if original is not None:
-        return original.get("REMOTE_ADDR")
-    return request.remote_addr
-
-
 def _common(**values) -> dict:
     return {"status_names": STATUS_NAMES, "role_label": role_label, **values}
 
@@ -115,14 +107,19 @@ def company_agreements():
     :raise 403: the member may neither sign agreements nor see billing.
     """
     actor = _reader()
+    rows = company.agreements_page(
+        db.session, actor.customer_id, page_number(request.args.get("page", 1))
+    )
     return htmx.render(
         "agreements/list.html",
         "agreement_list",
         **_common(
-            rows=company.agreements_page(
-                db.session, actor.customer_id, page_number(request.args.get("page", 1))
-            ),
+            rows=rows,
             customer=actor.customer,
+            # Signed agreements near their end, and their next term once sent (renewals).
+            endings=renewals.endings(
+                db.session, [row.agreement for row in rows.items], istanbul_today()
+            ),
         ),
     )
 
@@ -156,6 +153,8 @@ def _page(actor, agreement, status: int = 200, **forms):
         decline_form=forms.get("decline_form") or DeclineForm(formdata=None),
         refusal=forms.get("refusal"),
         code_minutes=current_policy().lifetime_minutes,
+        ending=renewals.endings(db.session, [agreement], istanbul_today()).get(agreement.id),
+        **payment_context(actor, agreement),
     )
     return htmx.render("agreements/agreement.html", "signing", status=status, **context)
 

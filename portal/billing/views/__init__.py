@@ -7,6 +7,7 @@ Importing the modules registers their routes on the blueprint.
 from portal.billing.views import (  # noqa: F401
     cards,  # noqa: F401
     checkout,
+    documents,
     plans,
     receipts,
     subscription,

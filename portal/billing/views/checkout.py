@@ -5,19 +5,29 @@ The portal never sees the card: the checkout form carries only its idempotency k
 page (portal.sandbox_provider for the sandbox) takes the number, expiry and CVC and sends the
 buyer back to checkout_return with a signed answer holding the gateway's token, brand, last
 four and expiry, or why the card was refused.
+
+A parent is shown the pre-information form and the distance sales contract of the order
+above the button, and must tick the box that confirms them; the confirmation is recorded
+(portal.agreements.acceptances) under the attempt's key in the same request that sends them
+on to the payment page, so no payment of theirs exists without it. Companies buy under their
+own agreements and do not get these consumer documents.
 """
 
 import re
 
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from portal import htmx
 from portal.access import CUSTOMER_USER, PARENT, allow
+from portal.agreements import acceptances
+from portal.agreements.acceptances import AcceptanceError, Buyer
+from portal.agreements.evidence import Witness
 from portal.billing import bp, subscriptions
-from portal.billing.forms import CheckoutForm
+from portal.billing.forms import CheckoutForm, ParentCheckoutForm, new_idempotency_key
 from portal.billing.gateway import HostedCheckout, InvalidCheckout
 from portal.billing.payments import PaymentFailed, log_failed_attempt
 from portal.billing.subscribers import Subscriber
@@ -29,12 +39,30 @@ from portal.billing.views.common import (
     managing_subscriber,
     subscription_page_url,
 )
-from portal.clock import istanbul_today
+from portal.clock import istanbul_today, utcnow
 from portal.extensions import db
 from portal.models import PlanPrice
-from portal.origin import current_origin
+from portal.origin import current_origin, peer_address
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+# How a parent confirming at checkout was authenticated: by their signed-in session (a
+# password, and an e-mailed code where two-step sign-in or a new device asked for one).
+AUTH_METHOD = "password_session"
+# Why the sale's documents cannot be shown or confirmed (AcceptanceError codes).
+DOCUMENT_REFUSALS = {
+    "no_text": _l(
+        "Online purchases are not possible at the moment: the contract documents are being "
+        "updated. Nothing was charged; please try again later."
+    ),
+    "provider_missing": _l(
+        "Online purchases are not possible at the moment. Nothing was charged; please try "
+        "again later."
+    ),
+    "documents_changed": _l(
+        "The documents changed while you were reading them. Read them again below and confirm."
+    ),
+    "key_taken": _l("This checkout form could not be used. Nothing was charged; try again."),
+}
 
 
 def _reference(subscriber: Subscriber, price_id: int, idempotency_key: str) -> str:
@@ -59,8 +87,39 @@ def _idempotency_key_of(reference: str, subscriber: Subscriber, price_id: int) -
     return key
 
 
+def _form(subscriber: Subscriber) -> CheckoutForm:
+    """The checkout form for this buyer: a parent's has the documents' box."""
+    return ParentCheckoutForm() if subscriber.user_id is not None else CheckoutForm()
+
+
+def _sale_documents(offer, order_key: str) -> list[acceptances.SaleDocument]:
+    """The parent's pre-information form and contract for this order, rendered now.
+
+    :raise AcceptanceError: no valid text of a kind, or the seller's details missing.
+    """
+    return acceptances.sale_documents(
+        db.session,
+        current_app.config["AGREEMENT_PROVIDER"],
+        Buyer.of_user(current_user),
+        offer,
+        order_key=order_key,
+        now=utcnow(),
+    )
+
+
 def _checkout_page(subscriber, price: PlanPrice, form: CheckoutForm, error=None, status=None):
     offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
+    documents, unavailable = None, None
+    if form.idempotency_key.errors:
+        # A key that is not one of ours is neither shown in a document nor sent back.
+        form.idempotency_key.data = new_idempotency_key()
+    if subscriber.user_id is not None:
+        try:
+            documents = _sale_documents(offer, form.idempotency_key.data)
+            form.documents_sha256.data = ":".join(document.sha256 for document in documents)
+        except AcceptanceError as refused:
+            # Shown instead of the button: nothing can be bought without the documents.
+            unavailable = DOCUMENT_REFUSALS[refused.code]
     return htmx.render(
         "billing/checkout.html",
         "checkout_form",
@@ -70,7 +129,38 @@ def _checkout_page(subscriber, price: PlanPrice, form: CheckoutForm, error=None,
         price=price,
         plan=price.plan,
         error=error,
+        documents=documents,
+        unavailable=unavailable,
     )
+
+
+def _accept_documents(subscriber, price: PlanPrice, form: ParentCheckoutForm) -> str | None:
+    """Record the parent's confirmation of the order's documents (nothing new for a key
+    already confirmed); the reason it cannot be, else None. Commits what it recorded."""
+    offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
+    key = form.idempotency_key.data
+    try:
+        documents = _sale_documents(offer, key)
+        shown = form.documents_sha256.data
+        if shown and shown != ":".join(document.sha256 for document in documents):
+            raise AcceptanceError("documents_changed")
+        acceptances.accept(
+            db.session,
+            Buyer.of_user(current_user),
+            documents,
+            plan_price_id=price.id,
+            idempotency_key=key,
+            witness=Witness.of(current_origin(), peer_address(), AUTH_METHOD),
+            now=utcnow(),
+        )
+        db.session.commit()
+    except AcceptanceError as refused:
+        db.session.rollback()
+        return DOCUMENT_REFUSALS.get(refused.code, DOCUMENT_REFUSALS["key_taken"])
+    except IntegrityError:
+        # The same form sent twice at once: the other request recorded this order's rows.
+        db.session.rollback()
+    return None
 
 
 def _price_for_sale(subscriber: Subscriber, price_id: int) -> PlanPrice:
@@ -98,8 +188,13 @@ def checkout(price_id: int):
         flash(REFUSALS["already_subscribed"], "error")
         return htmx.redirect_to(subscription_page_url(subscriber))
     price = _price_for_sale(subscriber, price_id)
-    form = CheckoutForm()
+    form = _form(subscriber)
     if form.validate_on_submit():
+        if isinstance(form, ParentCheckoutForm):
+            refusal = _accept_documents(subscriber, price, form)
+            if refusal is not None:
+                form.accept_documents.data = False  # confirmed again, once read again
+                return _checkout_page(subscriber, price, form, error=refusal, status=422)
         offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
         hosted = HostedCheckout(
             reference=_reference(subscriber, price.id, form.idempotency_key.data),
@@ -132,7 +227,7 @@ def checkout_return(price_id: int):
         key = _idempotency_key_of(outcome.reference, subscriber, price.id)
     except InvalidCheckout:
         error = _("The payment page's answer could not be checked. Nothing was charged; try again.")
-        return _checkout_page(subscriber, price, CheckoutForm(), error=error, status=400)
+        return _checkout_page(subscriber, price, _form(subscriber), error=error, status=400)
     try:
         if outcome.card is None:
             # The provider refused the card: nothing to create, but the attempt is kept.
@@ -144,7 +239,8 @@ def checkout_return(price_id: int):
                 plan_price_id=price.id,
             )
             raise PaymentFailed(outcome.failure_code)
-        subscriptions.subscribe(
+        first_time = subscriptions.current_subscription(db.session, subscriber) is None
+        subscription = subscriptions.subscribe(
             db.session,
             gateway(),
             subscriber,
@@ -155,11 +251,19 @@ def checkout_return(price_id: int):
             actor_user_id=current_user.id,
             origin=current_origin(),
         )
+        if (
+            first_time
+            and subscriber.user_id is not None
+            and subscription.status == subscriptions.TRIAL
+        ):
+            # A paid start mails the documents with its receipt; a free trial has no receipt.
+            accepted = acceptances.acceptances_of_order(db.session, key)
+            acceptances.mail_documents(db.session, accepted, current_user.email)
         db.session.commit()
     except PaymentFailed as failed:
         db.session.commit()  # keeps the audit row of the attempt; nothing else was written
         # A new attempt is a new charge: the form that leads to the hosted page gets a new key.
-        return _checkout_page(subscriber, price, CheckoutForm(), error=failure_message(failed))
+        return _checkout_page(subscriber, price, _form(subscriber), error=failure_message(failed))
     except SubscriptionError as refused:
         db.session.rollback()
         flash(REFUSALS[refused.code], "error")

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal import htmx
 from portal.access import CUSTOMER_USER, PARENT, allow
+from portal.agreements import acceptances
 from portal.billing import bp, subscriptions
 from portal.billing.cards import saved_card_of
 from portal.billing.money import charge_for
@@ -101,6 +102,12 @@ def _subscription_page(access: BillingAccess, message: tuple[str, str] | None = 
         ),
         customer=(
             db.session.get(Customer, subscriber.customer_id) if subscriber.customer_id else None
+        ),
+        # The pre-information form and contract the parent confirmed when buying it.
+        documents=(
+            acceptances.accepted_for(db.session, current)
+            if current is not None and subscriber.user_id is not None
+            else []
         ),
         form=EmptyForm(),
     )
