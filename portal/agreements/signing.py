@@ -21,6 +21,7 @@ from portal.agreements.agreements import AgreementError
 from portal.agreements.evidence import Witness
 from portal.audit import Origin, log_event
 from portal.auth.codes import CodePolicy, issue_code, limit_reached, mail_code, use_code
+from portal.customer import activity
 from portal.models import CustomerAgreement, CustomerUser, CustomerUserAgreementSign, OtpCode
 
 PURPOSE = "agreement_sign"
@@ -143,6 +144,8 @@ def sign_with_code(
         record_hash=record.record_hash,
         completed=agreement.status == agreements.SIGNED,
     )
+    # The member's day at work counts it, in the transaction that keeps the sign record.
+    activity.record(session, customer_user, agreements_signed=1, now=now)
     return record
 
 

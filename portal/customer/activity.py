@@ -14,12 +14,8 @@ on one another: InnoDB kills all but one as deadlocked (19 of 20 racing requests
 tests/customer/test_activity.py). The single upsert takes the exclusive lock at once.
 
 The caller commits, with the change the activity is about: a sign-in with its session row
-(portal.auth.views.sign_in), a lead step with the step (portal.leads.views.staff).
-
-Agreements signed have no counter yet: there is no agreements feature and no column. When
-signing comes, it adds an `agreement_sign_count` column (a migration), a keyword here
-(`agreements_signed`) that adds to it, and a call beside the customer_user_agreement_signs
-row it writes; `days_of_members` and the activity page then show it like the others.
+(portal.auth.views.sign_in), a lead step with the step (portal.leads.views.staff), a signature
+with its sign record (portal.agreements.views.staff; `agreement_sign_count`, migration 0018).
 """
 
 from dataclasses import dataclass
@@ -46,13 +42,14 @@ def record(
     lead_views: int = 0,
     lead_replies: int = 0,
     offers: int = 0,
+    agreements_signed: int = 0,
     now: datetime | None = None,
 ) -> None:
     """Add to the member's counters of today (the Istanbul date of `now`) and note the time.
 
     :raise ValueError: for a negative count (counters only grow).
     """
-    if min(sign_ins, lead_views, lead_replies, offers) < 0:
+    if min(sign_ins, lead_views, lead_replies, offers, agreements_signed) < 0:
         raise ValueError("activity counts only grow")
     now = now or utcnow()
     counts = {
@@ -60,6 +57,7 @@ def record(
         "lead_view_count": lead_views,
         "lead_reply_count": lead_replies,
         "offer_count": offers,
+        "agreement_sign_count": agreements_signed,
     }
     values = {
         "customer_user_id": customer_user.id,
@@ -105,6 +103,7 @@ class Day:
     lead_views: int = 0
     lead_replies: int = 0
     offers: int = 0
+    agreements_signed: int = 0
 
     @property
     def lead_work(self) -> int:
@@ -113,7 +112,7 @@ class Day:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.sign_ins or self.lead_work)
+        return not (self.sign_ins or self.lead_work or self.agreements_signed)
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,7 @@ class MemberActivity:
             lead_views=sum(d.lead_views for d in self.days),
             lead_replies=sum(d.lead_replies for d in self.days),
             offers=sum(d.offers for d in self.days),
+            agreements_signed=sum(d.agreements_signed for d in self.days),
         )
 
 
@@ -165,14 +165,15 @@ def team_activity_page(session: Session, customer_id: int, today: date, number: 
                 log.lead_view_count,
                 log.lead_reply_count,
                 log.offer_count,
+                log.agreement_sign_count,
             ).where(
                 log.customer_user_id.in_(list(by_member)),
                 log.activity_date >= first,
                 log.activity_date <= today,
             )
         )
-        for member_id, on, sign_ins, views, replies, offers in rows:
-            by_member[member_id][on] = Day(on, sign_ins, views, replies, offers)
+        for member_id, on, *counts in rows:
+            by_member[member_id][on] = Day(on, *counts)
     dates = [first + timedelta(days=n) for n in range(DAYS_SHOWN)]
     items = [
         MemberActivity(

@@ -489,7 +489,7 @@ class CustomerUserDailyActivityLog(Base):
         UniqueConstraint("customer_user_id", "activity_date"),
         CheckConstraint(
             "sign_in_count >= 0 AND lead_view_count >= 0 AND lead_reply_count >= 0 "
-            "AND offer_count >= 0",
+            "AND offer_count >= 0 AND agreement_sign_count >= 0",
             name="counts_not_negative",
         ),
     )
@@ -503,6 +503,7 @@ class CustomerUserDailyActivityLog(Base):
     lead_view_count: Mapped[int] = mapped_column(default=0)
     lead_reply_count: Mapped[int] = mapped_column(default=0)
     offer_count: Mapped[int] = mapped_column(default=0)
+    agreement_sign_count: Mapped[int] = mapped_column(default=0, server_default="0")  # 0018
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

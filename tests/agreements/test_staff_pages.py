@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from portal.access.permissions import Role
 from portal.agreements import agreements
-from portal.models import CustomerAgreement, CustomerUserAgreementSign, OtpCode, UserLog
+from portal.clock import istanbul_today
+from portal.models import (
+    CustomerAgreement,
+    CustomerUserAgreementSign,
+    CustomerUserDailyActivityLog,
+    OtpCode,
+    UserLog,
+)
 from portal.models.customers import AgreementStatus
 from tests.agreements.conftest import PROVIDER
 from tests.helpers import HTMX, last_code_mailed_to, post
@@ -114,6 +121,15 @@ def test_a_signer_signs_with_a_mailed_code_and_the_record_is_the_evidence(
     [logged] = events(session, "agreement_signed")
     assert logged.user_id == admin.user_id
     assert logged.data["agreement_id"] == sent.id and logged.data["sign_id"] == row.id
+    # The admin's day at work counts the signature.
+    day = session.scalar(
+        select(CustomerUserDailyActivityLog).where(
+            CustomerUserDailyActivityLog.customer_user_id == admin.id,
+            CustomerUserDailyActivityLog.activity_date == istanbul_today(),
+        )
+    )
+    session.refresh(day)
+    assert day.agreement_sign_count == 1
     # The page now says who signed and offers no second signature.
     after = client.get(page_of(sent))
     assert 'data-role="admin" data-signed="yes"' in after.text

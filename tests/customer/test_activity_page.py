@@ -36,6 +36,7 @@ def add_day(session, member, days_ago, **counts):
             lead_view_count=counts.get("views", 0),
             lead_reply_count=counts.get("replies", 0),
             offer_count=counts.get("offers", 0),
+            agreement_sign_count=counts.get("signed", 0),
         )
     )
 
@@ -66,7 +67,7 @@ def table_rows(html: str, member) -> list[list[str]]:
 def test_each_member_gets_a_chart_and_a_table_with_the_same_figures(client, session, make, admin):
     # Signing in made today's row (one sign-in).
     add_day(session, admin, 1, sign_ins=2, views=5, replies=1)
-    add_day(session, admin, 3, offers=4)
+    add_day(session, admin, 3, offers=4, signed=1)
     add_day(session, admin, 30, views=9)  # the 31st day back: not shown
     session.commit()
 
@@ -76,14 +77,15 @@ def test_each_member_gets_a_chart_and_a_table_with_the_same_figures(client, sess
     assert sections(html) == ["Aaa Yönetici"]
     rows = table_rows(html, admin)
     assert [r[1:] for r in rows] == [
-        ["1", "0", "0", "0"],
-        ["2", "5", "1", "0"],
-        ["0", "0", "0", "4"],
+        ["1", "0", "0", "0", "0"],
+        ["2", "5", "1", "0", "0"],
+        ["0", "0", "0", "4", "1"],
     ]
     chart = re.search(r'<svg role="img".*?</svg>', html, re.S).group(0)
-    assert "3 sign-ins, 5 requests viewed, 1 replies, 4 offers sent" in chart
-    # A rectangle per kind and day with activity (today 1; sign-ins, views, replies; offers).
-    assert len(re.findall(r"M[\d.]+ [\d.]+h[\d.]+v[\d.]+h-[\d.]+z", chart)) == 5
+    assert "3 sign-ins, 5 requests viewed, 1 replies, 4 offers sent, 1 agreements signed" in chart
+    # A rectangle per kind and day with activity (today 1; sign-ins, views, replies; offers,
+    # the agreement signed).
+    assert len(re.findall(r"M[\d.]+ [\d.]+h[\d.]+v[\d.]+h-[\d.]+z", chart)) == 6
     assert "<title" in chart and "<desc" in chart
 
 

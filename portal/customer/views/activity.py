@@ -24,6 +24,7 @@ KINDS = (
     ("lead_views", "#1d5f99"),
     ("lead_replies", "#9a4a00"),
     ("offers", "#23702a"),
+    ("agreements_signed", "#7a3e9d"),
 )
 CHART_WIDTH, CHART_HEIGHT = 300, 60
 
