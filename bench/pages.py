@@ -129,6 +129,7 @@ class Arguments:
     big_school_slug: str  # the big company's first school, which its admin may edit
     awaiting_agreement_id: int  # the big company's agreement awaiting its admin's signature
     signed_agreement_id: int  # the big company's signed agreement, with its evidence
+    parent_price_id: int  # a parent plan's monthly price, for the checkout page
 
 
 def pages(arguments: Arguments) -> list[Page]:
@@ -219,8 +220,20 @@ def pages(arguments: Arguments) -> list[Page]:
              f"/customer/agreements/{arguments.awaiting_agreement_id}", "admin_200"),
         Page("evidence", "signed agreement's evidence page",
              f"/customer/agreements/{arguments.signed_agreement_id}/evidence", "admin_200"),
+        Page("evidence_pdf", "signed agreement's evidence PDF (made once a worker)",
+             f"/customer/agreements/{arguments.signed_agreement_id}/evidence.pdf", "admin_200"),
         Page("operator_agreements", "operator's agreements and texts, 1,001",
              "/operator/agreements", "operator"),
+        Page("pay", "pay a signed agreement's installment (form), 200 schools",
+             f"/customer/agreements/{arguments.signed_agreement_id}/pay", "admin_200"),
+        Page("renewals", "operator's renewals due, 1,001 agreements",
+             "/operator/agreements/renewals", "operator"),
+        Page("follow_ups", "operator's renewal discounts to follow up",
+             "/operator/agreements/renewals/follow-ups", "operator"),
+        Page("renewal", "operator's renewal page of a signed agreement",
+             f"/operator/agreements/{arguments.signed_agreement_id}/renewal", "operator"),
+        Page("checkout", "parent checkout with the pre-information form and contract",
+             f"/plans/{arguments.parent_price_id}/checkout", "parent_1"),
         # The form only: asking with a hash is rate limited (20 a minute an address), which
         # wrk would meet at once; the lookup is one indexed statement (its tests count it).
         Page("verify", "public verification page, signed out", "/agreements/verify"),
@@ -431,7 +444,18 @@ def _page_arguments() -> Arguments:
             dict(big=build.BIG_COMPANY_ID),
         ).all()
     )
+    parent_price = connection.scalar(
+        text(
+            "SELECT pp.id FROM plan_prices AS pp"
+            " JOIN subscription_plans AS p ON p.id = pp.subscription_plan_id"
+            " WHERE p.audience = 'parents' AND pp.billing_cycle = 'monthly' AND pp.amount > 0"
+            " AND pp.status = 'active'"
+            " ORDER BY pp.amount, pp.id LIMIT 1"
+        )
+    )
     db.session.rollback()
+    if parent_price is None:
+        raise SystemExit("the benchmark database holds no parent plan: --rebuild it")
     if "signed" not in big_agreements or "awaiting_signature" not in big_agreements:
         raise SystemExit("the benchmark database holds no agreements: --rebuild it")
     if parent_lead is None or staff_lead is None:
@@ -448,6 +472,7 @@ def _page_arguments() -> Arguments:
         big_school,
         big_agreements["awaiting_signature"],
         big_agreements["signed"],
+        parent_price,
     )
 
 
