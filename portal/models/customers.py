@@ -339,6 +339,24 @@ class CustomerAgreementsRenewDiscount(TimestampMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+def _chain_checks() -> list[CheckConstraint]:
+    """The CHECKs of an evidence table's rows: a chain of records numbered from 1, the first
+    with no previous hash, every hash 64 hexadecimal characters (SHA-256)."""
+    return [
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint(
+            "(sequence = 1 AND previous_hash IS NULL) OR "
+            "(sequence > 1 AND previous_hash IS NOT NULL)",
+            name="chain_linked",
+        ),
+        CheckConstraint("length(document_sha256) = 64", name="document_sha256_length"),
+        CheckConstraint("length(record_hash) = 64", name="record_hash_length"),
+        CheckConstraint(
+            "previous_hash IS NULL OR length(previous_hash) = 64", name="previous_hash_length"
+        ),
+    ]
+
+
 class CustomerUserAgreementSign(Base):
     """customer_user_agreement_signs: the evidence of one signature, never updated or deleted.
 
@@ -356,17 +374,7 @@ class CustomerUserAgreementSign(Base):
     __table_args__ = (
         UniqueConstraint("customer_agreement_id", "customer_user_id"),
         UniqueConstraint("customer_agreement_id", "sequence"),
-        CheckConstraint("sequence >= 1", name="sequence_positive"),
-        CheckConstraint(
-            "(sequence = 1 AND previous_hash IS NULL) OR "
-            "(sequence > 1 AND previous_hash IS NOT NULL)",
-            name="chain_linked",
-        ),
-        CheckConstraint("length(document_sha256) = 64", name="document_sha256_length"),
-        CheckConstraint("length(record_hash) = 64", name="record_hash_length"),
-        CheckConstraint(
-            "previous_hash IS NULL OR length(previous_hash) = 64", name="previous_hash_length"
-        ),
+        *_chain_checks(),
     )
 
     id: Mapped[bigint_pk]
@@ -417,17 +425,7 @@ class UserAgreementAcceptance(Base):
         UniqueConstraint("idempotency_key", "sequence"),
         UniqueConstraint("idempotency_key", "kind"),
         one_of("kind", tuple(PARENT_KINDS)),
-        CheckConstraint("sequence >= 1", name="sequence_positive"),
-        CheckConstraint(
-            "(sequence = 1 AND previous_hash IS NULL) OR "
-            "(sequence > 1 AND previous_hash IS NOT NULL)",
-            name="chain_linked",
-        ),
-        CheckConstraint("length(document_sha256) = 64", name="document_sha256_length"),
-        CheckConstraint("length(record_hash) = 64", name="record_hash_length"),
-        CheckConstraint(
-            "previous_hash IS NULL OR length(previous_hash) = 64", name="previous_hash_length"
-        ),
+        *_chain_checks(),
     )
 
     id: Mapped[bigint_pk]
