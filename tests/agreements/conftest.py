@@ -53,3 +53,14 @@ def sent(session, make, company, now):
     agreements.send_for_signature(session, agreement, PROVIDER, now=now)
     session.commit()
     return agreement
+
+
+@pytest.fixture
+def signed(session, sent, signers, now):
+    """The sent agreement (2 × 1.500,00 ₺ yearly, 2027) signed by its admin and finance."""
+    for role in (Role.ADMIN, Role.FINANCE):
+        agreements.sign(
+            session, sent, signers[role], WITNESS, seen_sha256=sent.document_sha256, now=now
+        )
+    session.commit()
+    return sent

@@ -11,9 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from portal.access.permissions import Role
-from portal.agreements import agreements, evidence, evidence_pdf
+from portal.agreements import evidence, evidence_pdf
 from portal.models import CustomerAgreement, CustomerUserAgreementSign
-from tests.agreements.conftest import WITNESS
 from tests.helpers import HTMX, csrf_token
 from tests.test_html import assert_valid_html
 
@@ -106,16 +105,6 @@ def test_an_agreement_not_signed_by_every_role_has_no_pdf():
 
     with pytest.raises(ValueError):
         evidence_pdf.render(agreement, signs[:1])
-
-
-@pytest.fixture
-def signed(session, sent, signers, now):
-    for role in (Role.ADMIN, Role.FINANCE):
-        agreements.sign(
-            session, sent, signers[role], WITNESS, seen_sha256=sent.document_sha256, now=now
-        )
-    session.commit()
-    return sent
 
 
 def one_byte_changed(pdf: bytes) -> bytes:

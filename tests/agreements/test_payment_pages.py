@@ -13,12 +13,10 @@ from sqlalchemy import select
 
 from portal.access import permissions
 from portal.access.permissions import Permission, Role
-from portal.agreements import agreements
 from portal.billing.cards import store_card
 from portal.billing.gateway import SavedCard
 from portal.billing.subscribers import Subscriber
 from portal.models import CustomerCreditCard, Payment, UserLog
-from tests.agreements.conftest import WITNESS
 from tests.billing.helpers import DECLINED_CARD, POOR_CARD, TL, card_fields, text
 from tests.helpers import HTMX, csrf_token, post
 from tests.test_html import assert_valid_html
@@ -32,17 +30,6 @@ def page_of(agreement) -> str:
 
 def pay_url(agreement) -> str:
     return f"{LIST}/{agreement.id}/pay"
-
-
-@pytest.fixture
-def signed(session, sent, signers, now):
-    """The conftest's agreement (2 × 1.500,00 ₺ yearly, 2027), signed by admin and finance."""
-    for role in (Role.ADMIN, Role.FINANCE):
-        agreements.sign(
-            session, sent, signers[role], WITNESS, seen_sha256=sent.document_sha256, now=now
-        )
-    session.commit()
-    return sent
 
 
 @pytest.fixture

@@ -16,17 +16,6 @@ VERIFY = "/agreements/verify"
 UNKNOWN = "0" * 63 + "1"
 
 
-@pytest.fixture
-def signed(session, sent, signers, now):
-    """The agreement signed by its admin and finance member."""
-    for role in (Role.ADMIN, Role.FINANCE):
-        agreements.sign(
-            session, sent, signers[role], WITNESS, seen_sha256=sent.document_sha256, now=now
-        )
-    session.commit()
-    return sent
-
-
 def answer_of(html: str) -> tuple[str, str]:
     """(matched, the UTC time) as the answer's data attributes give them."""
     matched = re.search(r'id="verify-answer" data-matched="(\w+)"', html).group(1)

@@ -256,7 +256,8 @@ def operator_new_agreement():
     return _draft_page(form, 422)
 
 
-def _agreement(agreement_id: str) -> CustomerAgreement:
+def agreement_or_404(agreement_id: str) -> CustomerAgreement:
+    """Any agreement, for operators (also the renewal pages'); 404 for an unknown id."""
     wanted = posted_id(agreement_id)
     agreement = db.session.get(CustomerAgreement, wanted) if wanted is not None else None
     if agreement is None:
@@ -301,7 +302,7 @@ def operator_agreement(agreement_id):
 
     :raise 404: no such agreement.
     """
-    return _review_page(_agreement(agreement_id))
+    return _review_page(agreement_or_404(agreement_id))
 
 
 @bp.route("/operator/agreements/<agreement_id>/evidence.pdf")
@@ -311,7 +312,7 @@ def operator_evidence_pdf(agreement_id):
 
     :raise 404: no such agreement, or not signed by every required role yet.
     """
-    return send_evidence_pdf(_agreement(agreement_id))
+    return send_evidence_pdf(agreement_or_404(agreement_id))
 
 
 @bp.route("/operator/agreements/<agreement_id>/send", methods=["POST"])
@@ -322,7 +323,7 @@ def operator_send_agreement(agreement_id):
 
     :raise 404: no such agreement.
     """
-    agreement = _agreement(agreement_id)
+    agreement = agreement_or_404(agreement_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     party = provider()
@@ -333,7 +334,7 @@ def operator_send_agreement(agreement_id):
     except (AgreementError, texts.TextError) as error:
         db.session.rollback()
         return _review_page(
-            _agreement(agreement_id), 422, refusal=REFUSALS.get(error.code, error.code)
+            agreement_or_404(agreement_id), 422, refusal=REFUSALS.get(error.code, error.code)
         )
     told = notifications.tell_signers(
         db.session,
@@ -369,7 +370,7 @@ def operator_void_agreement(agreement_id):
 
     :raise 404: no such agreement.
     """
-    agreement = _agreement(agreement_id)
+    agreement = agreement_or_404(agreement_id)
     form = VoidForm()
     if form.validate_on_submit():
         try:
@@ -383,7 +384,7 @@ def operator_void_agreement(agreement_id):
         except AgreementError as error:
             db.session.rollback()
             return _review_page(
-                _agreement(agreement_id),
+                agreement_or_404(agreement_id),
                 422,
                 void_form=form,
                 refusal=REFUSALS.get(error.code, error.code),

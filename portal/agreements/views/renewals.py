@@ -25,6 +25,7 @@ from portal.agreements.renewal_forms import (
 )
 from portal.agreements.renewals import RenewalError
 from portal.agreements.views.operator import REFUSALS as AGREEMENT_REFUSALS
+from portal.agreements.views.operator import agreement_or_404
 from portal.agreements.views.staff import STATUS_NAMES
 from portal.audit import log_event
 from portal.clock import istanbul_today, utcnow
@@ -119,14 +120,6 @@ def operator_follow_ups():
     )
 
 
-def _agreement(agreement_id: str) -> CustomerAgreement:
-    wanted = posted_id(agreement_id)
-    agreement = db.session.get(CustomerAgreement, wanted) if wanted is not None else None
-    if agreement is None:
-        abort(404)
-    return agreement
-
-
 def _renewal_page(
     agreement: CustomerAgreement,
     status: int = 200,
@@ -194,7 +187,7 @@ def operator_renewal(agreement_id):
 
     :raise 404: no such agreement.
     """
-    return _renewal_page(_agreement(agreement_id))
+    return _renewal_page(agreement_or_404(agreement_id))
 
 
 @bp.route("/operator/agreements/<agreement_id>/renew", methods=["POST"])
@@ -206,7 +199,7 @@ def operator_renew_agreement(agreement_id):
 
     :raise 404: no such agreement.
     """
-    agreement = _agreement(agreement_id)
+    agreement = agreement_or_404(agreement_id)
     form = RenewForm()
     if not form.validate_on_submit():
         return _renewal_page(agreement, 422, renew_form=form)
@@ -226,7 +219,7 @@ def operator_renew_agreement(agreement_id):
         )
     except RenewalError as error:
         db.session.rollback()
-        agreement = _agreement(agreement_id)
+        agreement = agreement_or_404(agreement_id)
         refusal = _refuse(form, error)
         return _renewal_page(agreement, 422, renew_form=form, refusal=refusal)
     log_event(
@@ -260,7 +253,7 @@ def operator_offer_discount(agreement_id):
 
     :raise 404: no such agreement.
     """
-    agreement = _agreement(agreement_id)
+    agreement = agreement_or_404(agreement_id)
     form = with_sales_people(OfferDiscountForm(prefix="offer"), renewals.sales_people(db.session))
     if form.validate_on_submit():
         try:
@@ -277,7 +270,7 @@ def operator_offer_discount(agreement_id):
             )
         except RenewalError as error:
             db.session.rollback()
-            agreement = _agreement(agreement_id)
+            agreement = agreement_or_404(agreement_id)
             return _renewal_page(
                 agreement,
                 422,
