@@ -90,6 +90,9 @@ def test_an_admin_edits_a_schools_fees_and_the_public_page_shows_them(
     details = page.locator("#school-details-form")
     details.locator("textarea[name=description]").fill(description)
     details.locator("button[type=submit]").click()
+    # The saved page comes back through a navigation (HX-Redirect with htmx, 303 without): wait
+    # for its message, or the fee typed below goes into the page that is about to be replaced.
+    expect(page.locator("main .flashes .flash-success")).to_be_visible()
     expect(page.locator("#school-details-form textarea[name=description]")).to_have_value(
         description
     )
