@@ -9,9 +9,11 @@ import os
 
 os.environ.setdefault("PORTAL_ENV", "test")
 
+import jinja2  # noqa: E402
 import pytest  # noqa: E402
 from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from werkzeug.routing import Rule  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -32,6 +34,54 @@ def database_url(tmp_path_factory):
     dbutil.drop_database(url)
 
 
+class _TemplatesCompiledOnce(jinja2.BytecodeCache):
+    """Compiled templates kept for the whole test process.
+
+    Every test makes its own app, and so its own Jinja environment; compiling every template
+    again for each test was about a sixth of the suite's time. The key is the template's name
+    and the checksum of its source, so an edited template is compiled afresh; every test app
+    has the same environment settings (create_app makes them), so the code fits all of them.
+    """
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _TemplatesCompiledOnce()
+
+# Werkzeug writes each rule's URL builders as Python source and compiles them (two per rule,
+# about 120 rules) for every app: a fifth of the suite's time once templates were kept. A
+# builder is a function of the rule's parsed parts and defaults only (it reaches the rule's
+# converters through the rule it is bound to), so rules alike in those share one. Private to
+# Werkzeug: if it renames _compile_builder, this fails at import; then delete it.
+_build_functions: dict[tuple, object] = {}
+_compile_builder = Rule._compile_builder
+
+
+def _compile_builder_once(self: Rule, append_unknown: bool = True):
+    key = (
+        self.rule,
+        tuple(self._trace),
+        repr(sorted((self.defaults or {}).items())),
+        append_unknown,
+    )
+    function = _build_functions.get(key)
+    if function is None:
+        function = _build_functions[key] = _compile_builder(self, append_unknown)
+    return function
+
+
+Rule._compile_builder = _compile_builder_once
+
+
 @pytest.fixture
 def app(request, database_url):
     """The app on the session's database; `@pytest.mark.config(KEY=value)` overrides settings."""
@@ -40,6 +90,7 @@ def app(request, database_url):
         settings.update(marker.kwargs)
     app = create_app(settings)
     app.test_client_class = IsolatedClient
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     yield app
     with app.app_context():
         db.session.remove()

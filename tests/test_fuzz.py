@@ -37,7 +37,6 @@ from portal.extensions import db
 from portal.forms import Form
 from portal.models import UserContact, UserSessionHash
 from portal.models.customers import CustomerAgreementsRenewDiscount
-from tests.factories import Factories
 from tests.helpers import HTMX, AuthActions, csrf_token
 
 EXAMPLES = int(os.environ.get("OKUL_FUZZ_EXAMPLES", "10"))
@@ -293,7 +292,6 @@ def cheap_hashing(monkeypatch):
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", hasher)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", hasher.hash("not-a-real-password"))
-    monkeypatch.setattr(Factories, "_password_hash", hasher.hash(Factories.PASSWORD))
 
 
 @pytest.fixture
