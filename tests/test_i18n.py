@@ -1,6 +1,6 @@
 """Turkish by default, English on request; the catalogue is complete and compiled."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -8,12 +8,12 @@ from pathlib import Path
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import render_template_string, session
-from flask_babel import force_locale, format_currency, format_datetime
+from flask_babel import force_locale, format_currency, format_date, format_datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.clock import ISTANBUL
-from portal.i18n import local_datetime, money
+from portal.i18n import business_date, local_datetime, money
 from tests.helpers import AuthActions, csrf_token
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "portal" / "translations"
@@ -131,6 +131,27 @@ def test_local_datetime_writes_what_babel_would(app, when, language):
         session["lang"] = language
         expected = format_datetime(when.astimezone(ISTANBUL), "dd.MM.yyyy HH:mm xxx")
         assert local_datetime(when) == expected
+
+
+def test_business_dates_are_written_in_the_visitors_language(app):
+    # business_date() keeps what it wrote per date and language: one language's text must not
+    # reach a visitor of the other.
+    with app.test_request_context():
+        session["lang"] = "tr"
+        assert business_date(date(2026, 12, 1)) == "1 Aralık 2026"
+    with app.test_request_context():
+        session["lang"] = "en"
+        assert business_date(date(2026, 12, 1)) == "December 1, 2026"
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(on=st.dates(min_value=date(1950, 1, 1)), language=st.sampled_from(["tr", "en"]))
+def test_business_date_writes_what_babel_would(app, on, language):
+    with app.test_request_context():
+        session["lang"] = language
+        assert business_date(on) == format_date(on, "long")
 
 
 def test_a_template_in_a_forced_locale_is_translated_into_it(app):

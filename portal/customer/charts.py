@@ -56,6 +56,16 @@ def stacked_bars(
     return segments
 
 
+def bar_paths(segments: Sequence[Segment]) -> dict[str, str]:
+    """The segments as SVG path data, one path per kind (`M x y h w v h h -w z` a rectangle):
+    a third of the bytes of a <rect> each, and one attribute for the template to write instead
+    of four numbers a segment."""
+    paths: dict[str, list[str]] = {}
+    for s in segments:
+        paths.setdefault(s.kind, []).append(f"M{s.x} {s.y}h{s.width}v{s.height}h-{s.width}z")
+    return {kind: "".join(parts) for kind, parts in paths.items()}
+
+
 @dataclass(frozen=True)
 class Point:
     """A point of a line chart: its value and position."""

@@ -49,11 +49,13 @@ def activity():
         default=0,
     )
     bars = {
-        member.customer_user_id: charts.stacked_bars(
-            [[(kind, getattr(day, kind)) for kind, _ in KINDS] for day in member.days],
-            width=CHART_WIDTH,
-            height=CHART_HEIGHT,
-            top=top,
+        member.customer_user_id: charts.bar_paths(
+            charts.stacked_bars(
+                [[(kind, getattr(day, kind)) for kind, _ in KINDS] for day in member.days],
+                width=CHART_WIDTH,
+                height=CHART_HEIGHT,
+                top=top,
+            )
         )
         for member in members.items
     }
