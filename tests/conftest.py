@@ -21,6 +21,26 @@ from tests import dbutil  # noqa: E402
 from tests.factories import Factories  # noqa: E402
 from tests.helpers import AuthActions  # noqa: E402
 
+# The fixtures through which a test reaches the chosen database server.
+_DATABASE_FIXTURES = {"database_url", "empty_database"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL or MariaDB, run only the tests that reach the database.
+
+    The others (pure functions, headers, static checks of the code, a quarter of the suite)
+    ran on SQLite in the same CI run, and a server cannot change what they see.
+    """
+    if dbutil.dialect() == "sqlite":
+        return
+    kept, dropped = [], []
+    for item in items:
+        reaches = _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (kept if reaches else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
