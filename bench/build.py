@@ -47,7 +47,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -59,20 +59,25 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is not a package
 import flask_migrate  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from common import server_execute  # noqa: E402  (bench/common.py; bench/ is on sys.path)
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import URL, Connection, make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.access.permissions import Role  # noqa: E402
+from portal.agreements import acceptances  # noqa: E402
 from portal.agreements.agreements import Party, Product, render, total_of  # noqa: E402
 from portal.agreements.evidence import (  # noqa: E402
     SIGN_FIELDS,
+    Witness,
     canonical_document,
     document_sha256,
     sign_record_hash,
 )
 from portal.auth.passwords import hash_password  # noqa: E402
+from portal.billing import subscriptions  # noqa: E402
 from portal.billing.money import charge_for  # noqa: E402
+from portal.billing.subscribers import Subscriber  # noqa: E402
 from portal.clock import istanbul_today, utcnow  # noqa: E402
 from portal.customer.invitations import token_hash  # noqa: E402
 from portal.demo.agreements import AGREEMENT_BODY, AGREEMENT_TITLE  # noqa: E402
@@ -83,6 +88,10 @@ from portal.models import (  # noqa: E402
     Customer,
     CustomerAgreement,
     CustomerUserAgreementSign,
+    Payment,
+    PlanPrice,
+    User,
+    UserSubscription,
 )
 from portal.models.customers import AgreementStatus  # noqa: E402
 from portal.models.schools import SCHOOL_LEVELS  # noqa: E402
@@ -96,7 +105,8 @@ from portal.turkish import make_vkn  # noqa: E402
 # company's team of 50 with grants, 30 days of team activity, pending invitations, 12 weeks of
 # scores for every company, the big company on okul-pro (issue 12).
 # 6: the company service text, 1,000 agreements (issue 13) and their sign records.
-BUILDER_VERSION = 6
+# 7: the subscriber's confirmed sale documents (user_agreement_acceptances, issue 13 item 7).
+BUILDER_VERSION = 7
 DEFAULT_DATABASE = "okul_bench"
 DEFAULT_SERVER_URL = os.environ.get(
     "OKUL_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -646,6 +656,7 @@ def _load(connection: Connection) -> None:
     _load_leads(run)
     _load_team(run, password_hash, full_name, people)
     _load_agreements(connection, now)
+    _load_acceptances(connection, now)
     for table in (
         "customers",
         "users",
@@ -799,6 +810,48 @@ def _load_agreements(connection: Connection, now) -> None:
         f"  {'agreements and their sign records':<34} {len(agreements) + len(signs):>9,} rows"
         f" {time.perf_counter() - started:6.1f} s",
         flush=True,
+    )
+
+
+def _load_acceptances(connection: Connection, now) -> None:
+    """The subscriber's pre-information form and distance sales contract, confirmed for the
+    order of their subscription's first charge: made, hashed and chained by
+    portal.agreements.acceptances itself (texts of migration 0017), as checkout does, so the
+    accepted-document page and the subscription page's links have rows to show."""
+    started = time.perf_counter()
+    with Session(bind=connection) as session:
+        user = session.scalar(select(User).where(User.email == ACTORS["subscriber"].email))
+        subscription = session.scalar(
+            select(UserSubscription).where(UserSubscription.user_id == user.id)
+        )
+        key = session.scalar(
+            select(Payment.idempotency_key).where(
+                Payment.user_subscription_id == subscription.id,
+                Payment.purpose == "first_charge",
+            )
+        )
+        price = session.get(PlanPrice, subscription.plan_price_id)
+        buyer = acceptances.Buyer.of_user(user)
+        # Confirmed now: the subscription began before migration 0017's texts were valid, and
+        # what is measured is the page, not the date it shows.
+        bought = now
+        quote = subscriptions.quote(session, Subscriber(user_id=user.id), price, istanbul_today())
+        documents = acceptances.sale_documents(
+            session, asdict(BENCH_PROVIDER), buyer, quote, order_key=key, now=bought
+        )
+        rows = acceptances.accept(
+            session,
+            buyer,
+            documents,
+            plan_price_id=price.id,
+            idempotency_key=key,
+            witness=Witness("127.0.0.1", "127.0.0.1", "bench", "password+otp"),
+            now=bought,
+        )
+        session.flush()
+    print(
+        f"  {'sale documents confirmed':<34} {len(rows):>9,} rows"
+        f" {time.perf_counter() - started:7.1f} s"
     )
 
 

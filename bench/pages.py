@@ -130,6 +130,7 @@ class Arguments:
     awaiting_agreement_id: int  # the big company's agreement awaiting its admin's signature
     signed_agreement_id: int  # the big company's signed agreement, with its evidence
     parent_price_id: int  # a parent plan's monthly price, for the checkout page
+    accepted_document_id: int  # the subscriber's confirmed distance sales contract
 
 
 def pages(arguments: Arguments) -> list[Page]:
@@ -234,6 +235,9 @@ def pages(arguments: Arguments) -> list[Page]:
              f"/operator/agreements/{arguments.signed_agreement_id}/renewal", "operator"),
         Page("checkout", "parent checkout with the pre-information form and contract",
              f"/plans/{arguments.parent_price_id}/checkout", "parent_1"),
+        Page("accepted_document", "subscriber's confirmed distance sales contract",
+             f"/account/subscription/documents/{arguments.accepted_document_id}",
+             "subscriber"),
         # The form only: asking with a hash is rate limited (20 a minute an address), which
         # wrk would meet at once; the lookup is one indexed statement (its tests count it).
         Page("verify", "public verification page, signed out", "/agreements/verify"),
@@ -453,7 +457,17 @@ def _page_arguments() -> Arguments:
             " ORDER BY pp.amount, pp.id LIMIT 1"
         )
     )
+    accepted_document = connection.scalar(
+        text(
+            "SELECT a.id FROM user_agreement_acceptances AS a JOIN users AS u ON u.id = a.user_id"
+            " WHERE u.email = :email AND a.kind = 'parent_distance_sales'"
+            " ORDER BY a.id LIMIT 1"
+        ),
+        dict(email=build.ACTORS["subscriber"].email),
+    )
     db.session.rollback()
+    if accepted_document is None:
+        raise SystemExit("the benchmark database holds no confirmed sale documents: --rebuild it")
     if parent_price is None:
         raise SystemExit("the benchmark database holds no parent plan: --rebuild it")
     if "signed" not in big_agreements or "awaiting_signature" not in big_agreements:
@@ -473,6 +487,7 @@ def _page_arguments() -> Arguments:
         big_agreements["awaiting_signature"],
         big_agreements["signed"],
         parent_price,
+        accepted_document,
     )
 
 
