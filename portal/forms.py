@@ -2,12 +2,16 @@
 
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.widgets import TextInput
 
 from portal import turkish
@@ -66,6 +70,11 @@ def _normalized_email(value):
     return normalize_email(value) if isinstance(value, str) else value
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class Form(FlaskForm):
     """The base of every form: what is not plain text is refused next to its field (422),
     but a file in a FileField.
@@ -77,6 +86,12 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        def get_translations(self, form):
+            # WTForms' own messages in the visitor's language. Flask-WTF reads and parses that
+            # catalogue from disk once a request (~0.4 ms, on every page with a form); it does
+            # not change while the process runs, so it is kept per language.
+            return _wtforms_translations(str(get_locale()))
+
         def bind_field(self, form, unbound_field, options):
             # An address is validated and handed on in its stored form (the one rule).
             if issubclass(unbound_field.field_class, EmailField):

@@ -3,15 +3,17 @@
 from decimal import Decimal
 
 import pytest
+from flask import session
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SelectField
+from wtforms import Form, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
 from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField, posted_id
+from portal.forms import Form as PortalForm
 from portal.models import Customer
 from portal.turkish import make_tc_kimlik_no, make_vkn, phone_error, tc_kimlik_no_error, vkn_error
 from tests.helpers import post
@@ -198,3 +200,25 @@ def test_long_select_writes_what_the_wtforms_widget_writes(app, chosen):
 )
 def test_posted_id_reads_ascii_digits_within_bigint_and_nothing_else(sent, expected):
     assert posted_id(sent) == expected
+
+
+class CountForm(PortalForm):
+    count = IntegerField()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("tr", "Geçerli bir tam sayı değeri değil."), ("en", "Not a valid integer value.")],
+)
+def test_wtforms_own_messages_are_in_the_visitors_language(app, language, message):
+    # WTForms' catalogue is kept per language (portal.forms): one language's message must not
+    # reach a visitor of the other, whichever came first.
+    for first in ("tr", "en"):
+        with app.test_request_context(method="POST", data={"count": "yedi"}):
+            session["lang"] = first
+            CountForm(meta={"csrf": False}).validate()
+        with app.test_request_context(method="POST", data={"count": "yedi"}):
+            session["lang"] = language
+            form = CountForm(meta={"csrf": False})
+            assert not form.validate()
+            assert form.count.errors == [message]

@@ -49,9 +49,11 @@ Refusals are RenewalError (an AgreementError) with a code, for the views' messag
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -217,9 +219,13 @@ def quote(
 # --- Which agreements are due --------------------------------------------------------------
 
 
+@cache
 def _live_renewal():
     """EXISTS a renew log row of CustomerAgreement whose next term still stands (or, from
-    before migration 0016, names none)."""
+    before migration 0016, names none).
+
+    Built once: it holds no value of a request, and building it (an alias, two EXISTS) cost
+    ~2 ms, twice a page of the renewals list."""
     following = aliased(CustomerAgreement)
     log = CustomerAgreementsRenewLog
     return exists().where(
@@ -434,18 +440,23 @@ def accepted_discount(
     session: Session, agreement: CustomerAgreement, today: date
 ) -> CustomerAgreementsRenewDiscount | None:
     """The latest accepted *rate* discount of the agreement still valid on `today`."""
-    row = CustomerAgreementsRenewDiscount
-    return session.scalar(
-        select(row)
-        .where(
-            row.customer_agreement_id == agreement.id,
-            row.followed_status == ACCEPTED,
-            row.discount_rate.is_not(None),
-            or_(row.valid_until.is_(None), row.valid_until >= today),
-        )
-        .order_by(row.id.desc())
-        .limit(1)
-    )
+    return latest_accepted(discounts_of(session, agreement), today)
+
+
+def latest_accepted(
+    discounts: Sequence[CustomerAgreementsRenewDiscount], today: date
+) -> CustomerAgreementsRenewDiscount | None:
+    """Of an agreement's discounts (discounts_of's, the latest first), the latest accepted
+    *rate* discount still valid on `today`: an agreement has a handful, and the renewal page
+    has them all already."""
+    for discount in discounts:
+        if (
+            discount.followed_status == ACCEPTED
+            and discount.discount_rate is not None
+            and (discount.valid_until is None or discount.valid_until >= today)
+        ):
+            return discount
+    return None
 
 
 def discounts_of(

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal import htmx
 from portal.access import OPERATOR, allow
@@ -259,7 +259,12 @@ def operator_new_agreement():
 def agreement_or_404(agreement_id: str) -> CustomerAgreement:
     """Any agreement, for operators (also the renewal pages'); 404 for an unknown id."""
     wanted = posted_id(agreement_id)
-    agreement = db.session.get(CustomerAgreement, wanted) if wanted is not None else None
+    # Every operator's page of an agreement names its company: loaded with it.
+    agreement = (
+        db.session.get(CustomerAgreement, wanted, options=[joinedload(CustomerAgreement.customer)])
+        if wanted is not None
+        else None
+    )
     if agreement is None:
         abort(404)
     return agreement

@@ -162,7 +162,7 @@ def _renewal_page(
         is_due=renewals.is_due(db.session, agreement, today),
         renewable=agreement.status == AgreementStatus.SIGNED,
         discounts=discounts,
-        accepted=renewals.accepted_discount(db.session, agreement, today),
+        accepted=renewals.latest_accepted(discounts, today),
         follow_up_forms=follow_up_forms,
         sales_names=names,
         renew_form=renew_form or RenewForm(formdata=None),
