@@ -104,8 +104,8 @@ class FollowUpForm(Form):
 
 
 def with_sales_people(form, people):
-    """Give the form's sales person select its choices: the operators, by name."""
+    """Give the form's sales person select its choices: the operators, (id, name) by name."""
     form.assigned_user_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(str(user.id), user.name) for user in people
+        SelectChoice(str(user_id), name) for user_id, name in people
     ]
     return form

@@ -97,6 +97,11 @@ def window_end(today: date) -> date:
     return today + timedelta(days=RENEWAL_WINDOW_DAYS)
 
 
+def near_end(agreement: CustomerAgreement, today: date) -> bool:
+    """The agreement ends within the renewal window (what _due asks of the table)."""
+    return agreement.ends_on <= window_end(today)
+
+
 def next_term(starts_on: date, ends_on: date) -> tuple[date, date]:
     """The next term: from the day after `ends_on`, as long as [starts_on, ends_on].
 

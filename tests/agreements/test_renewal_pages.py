@@ -92,6 +92,18 @@ def test_the_due_list_shows_the_agreement_and_links_its_renewal(client, operator
     assert RENEWALS in listing
 
 
+def test_the_renewal_page_says_when_an_agreement_is_not_near_its_end(
+    client, session, make, company, operator, ending
+):
+    far = make.agreement(company, status="signed", ends_on=date(2099, 12, 31))
+    session.commit()
+    note = "bitişi henüz yakın değil"
+
+    assert note not in client.get(page_url(ending)).get_data(as_text=True)
+    far_page = client.get(page_url(far)).get_data(as_text=True)
+    assert note in far_page and 'id="renew-form"' in far_page
+
+
 def test_an_operator_previews_then_renews_with_inflation(client, session, operator, ending):
     page = client.get(page_url(ending))
     assert page.status_code == 200

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal import htmx
+from portal import caching, htmx
 from portal.access import OPERATOR, allow
 from portal.agreements import agreements, bp, renewals
 from portal.agreements.operator_forms import PERIOD_LABELS
@@ -86,6 +86,19 @@ def _refuse(form, error: RenewalError) -> str | None:
     return str(message)
 
 
+def _sales_people(*, fresh: bool = False) -> list[tuple[int, str]]:
+    """The operators a discount may be assigned to, (id, name) by name.
+
+    For showing, kept up to a minute (portal/caching.py): the select is on every renewal page
+    and cost two statements; a new operator appears in it within the minute. A form that is
+    sent is checked against a `fresh` list (and the domain checks the person again)."""
+
+    def read() -> list[tuple[int, str]]:
+        return [(user.id, user.name) for user in renewals.sales_people(db.session)]
+
+    return read() if fresh else caching.short_lived("renewal_sales_people", None, read)
+
+
 def _operator() -> User:
     return current_user._get_current_object()
 
@@ -134,7 +147,7 @@ def _renewal_page(
 ):
     """The agreement's renewal page; the forms given replace blank ones."""
     today = istanbul_today()
-    people = renewals.sales_people(db.session)
+    people = _sales_people()
     discounts = renewals.discounts_of(db.session, agreement)
     follow_up_forms = dict(follow_up_forms or {})
     for discount in discounts:
@@ -147,7 +160,7 @@ def _renewal_page(
                 due_on=discount.due_on,
             )
         with_sales_people(follow_up_forms[discount.id], people)
-    names = {user.id: user.name for user in people}
+    names = dict(people)
     offer_form = offer_form or OfferDiscountForm(
         formdata=None, prefix="offer", assigned_user_id=str(current_user.id)
     )
@@ -159,7 +172,7 @@ def _renewal_page(
         products=agreements.products_of(agreement),
         next_term=renewals.renewal_of(db.session, agreement),
         next_dates=renewals.next_term(agreement.starts_on, agreement.ends_on),
-        is_due=renewals.is_due(db.session, agreement, today),
+        near_end=renewals.near_end(agreement, today),
         renewable=agreement.status == AgreementStatus.SIGNED,
         discounts=discounts,
         accepted=renewals.latest_accepted(discounts, today),
@@ -254,7 +267,7 @@ def operator_offer_discount(agreement_id):
     :raise 404: no such agreement.
     """
     agreement = agreement_or_404(agreement_id)
-    form = with_sales_people(OfferDiscountForm(prefix="offer"), renewals.sales_people(db.session))
+    form = with_sales_people(OfferDiscountForm(prefix="offer"), _sales_people(fresh=True))
     if form.validate_on_submit():
         try:
             discount = renewals.offer_discount(
@@ -309,7 +322,7 @@ def operator_follow_up_discount(discount_id):
         abort(404)
     agreement = db.session.get(CustomerAgreement, discount.customer_agreement_id)
     form = with_sales_people(
-        FollowUpForm(prefix=f"discount-{discount.id}"), renewals.sales_people(db.session)
+        FollowUpForm(prefix=f"discount-{discount.id}"), _sales_people(fresh=True)
     )
     if form.validate_on_submit():
         before = discount.followed_status
