@@ -111,8 +111,13 @@ class Day:
         return self.lead_views + self.lead_replies + self.offers
 
     @property
+    def total(self) -> int:
+        """Every counter of the day added up: the height of its stacked bar."""
+        return self.sign_ins + self.lead_work + self.agreements_signed
+
+    @property
     def is_empty(self) -> bool:
-        return not (self.sign_ins or self.lead_work or self.agreements_signed)
+        return not self.total
 
 
 @dataclass(frozen=True)

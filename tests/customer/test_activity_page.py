@@ -89,6 +89,30 @@ def test_each_member_gets_a_chart_and_a_table_with_the_same_figures(client, sess
     assert "<title" in chart and "<desc" in chart
 
 
+def test_a_member_kept_rendered_is_shown_afresh_when_their_days_or_name_change(
+    client, session, make, admin
+):
+    # A member's chart and table are kept rendered (portal/caching.py) under what they show.
+    colleague = make.customer_user(customer=admin.customer, role=Role.AGENT)
+    colleague.user.name = "Bbb Üye"
+    add_day(session, colleague, 2, views=3)
+    session.commit()
+    first = client.get(PAGE).get_data(as_text=True)
+    assert [row[1:] for row in table_rows(first, colleague)] == [["0", "3", "0", "0", "0"]]
+
+    add_day(session, colleague, 1, offers=2)
+    session.commit()
+    html = client.get(PAGE).get_data(as_text=True)
+    assert [row[1:] for row in table_rows(html, colleague)] == [
+        ["0", "0", "0", "2", "0"],
+        ["0", "3", "0", "0", "0"],
+    ]
+
+    colleague.user.name = "Bbb Üye Yeni"
+    session.commit()
+    assert sections(client.get(PAGE).get_data(as_text=True)) == ["Aaa Yönetici", "Bbb Üye Yeni"]
+
+
 def test_a_member_without_activity_is_listed_with_an_empty_chart(client, session, make, admin):
     idle = make.customer_user(customer=admin.customer, role=Role.AGENT)
     idle.user.name = "Boş Üye"

@@ -44,12 +44,11 @@ def activity():
         db.session, customer_user.customer_id, today, page_number(request.args.get("page", 1))
     )
     # One scale for the whole page, so members' bars compare.
-    top = max(
-        (sum(getattr(day, kind) for kind, _ in KINDS) for m in members.items for day in m.days),
-        default=0,
-    )
-    bars = {
-        member.customer_user_id: charts.bar_paths(
+    top = max((day.total for m in members.items for day in m.days), default=0)
+
+    def bars_of(member: team_activity.MemberActivity) -> dict[str, str]:
+        # Called by the template only for a member whose chart is not kept rendered.
+        return charts.bar_paths(
             charts.stacked_bars(
                 [[(kind, getattr(day, kind)) for kind, _ in KINDS] for day in member.days],
                 width=CHART_WIDTH,
@@ -57,14 +56,13 @@ def activity():
                 top=top,
             )
         )
-        for member in members.items
-    }
+
     return htmx.render(
         "customer/activity.html",
         "team_activity",
         customer=customer_user.customer,
         members=members,
-        bars=bars,
+        bars_of=bars_of,
         top=top,
         colours=dict(KINDS),
         chart_size=(CHART_WIDTH, CHART_HEIGHT),
