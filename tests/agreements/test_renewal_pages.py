@@ -231,6 +231,28 @@ def test_a_discount_is_offered_followed_up_and_listed(client, session, operator,
     assert "1.634,32" in preview.get_data(as_text=True)
 
 
+def test_the_offer_form_proposes_the_operator_asking_and_every_sales_person(
+    client, session, make, auth, operator, ending
+):
+    # A blank offer form's fields are kept rendered (portal/caching.py): who asks, and the
+    # operators offered, must still be the ones of the request.
+    def selected(html: str) -> str:
+        select = re.search(r'<select[^>]*name="offer-assigned_user_id".*?</select>', html, re.S)
+        return re.search(r'<option selected value="(\d+)"', select.group(0)).group(1)
+
+    other = make.user("operator", name="Operatör Zeynep")
+    session.commit()
+    first = client.get(page_url(ending)).get_data(as_text=True)
+    assert selected(first) == str(operator.id)
+    auth.logout()
+    auth.login(other.email)
+
+    html = client.get(page_url(ending)).get_data(as_text=True)
+
+    assert selected(html) == str(other.id)
+    assert "Operatör Ayşe" in html and "Operatör Zeynep" in html
+
+
 @pytest.mark.parametrize(
     ("fields", "field_id"),
     [

@@ -138,6 +138,8 @@ def _list_page(status: int = 200, publish_form=None):
             for name in sorted(texts.PLACEHOLDERS[AgreementKind.COMPANY_SERVICE] or ())
         ],
         publish_form=publish_form or PublishTextForm(formdata=None),
+        # A blank form's fields are the same markup for every operator: kept rendered.
+        publish_blank=publish_form is None,
     )
 
 

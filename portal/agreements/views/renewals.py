@@ -161,6 +161,9 @@ def _renewal_page(
             )
         with_sales_people(follow_up_forms[discount.id], people)
     names = dict(people)
+    # A blank offer form's fields depend only on who is asking and the sales people: kept
+    # rendered (portal/caching.py), as they are on every renewal page.
+    offer_blank = offer_form is None
     offer_form = offer_form or OfferDiscountForm(
         formdata=None, prefix="offer", assigned_user_id=str(current_user.id)
     )
@@ -180,6 +183,8 @@ def _renewal_page(
         sales_names=names,
         renew_form=renew_form or RenewForm(formdata=None),
         offer_form=with_sales_people(offer_form, people),
+        offer_blank=offer_blank,
+        sales_people=people,
         preview=preview,
         refusal=refusal,
         offer_refusal=offer_refusal,
