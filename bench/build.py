@@ -834,10 +834,9 @@ def _load_acceptances(connection: Connection, now) -> None:
         buyer = acceptances.Buyer.of_user(user)
         # Confirmed now: the subscription began before migration 0017's texts were valid, and
         # what is measured is the page, not the date it shows.
-        bought = now
         quote = subscriptions.quote(session, Subscriber(user_id=user.id), price, istanbul_today())
         documents = acceptances.sale_documents(
-            session, asdict(BENCH_PROVIDER), buyer, quote, order_key=key, now=bought
+            session, asdict(BENCH_PROVIDER), buyer, quote, order_key=key, now=now
         )
         rows = acceptances.accept(
             session,
@@ -846,7 +845,7 @@ def _load_acceptances(connection: Connection, now) -> None:
             plan_price_id=price.id,
             idempotency_key=key,
             witness=Witness("127.0.0.1", "127.0.0.1", "bench", "password+otp"),
-            now=bought,
+            now=now,
         )
         session.flush()
     print(
