@@ -225,6 +225,8 @@ def pages(arguments: Arguments) -> list[Page]:
              f"/customer/agreements/{arguments.signed_agreement_id}/evidence.pdf", "admin_200"),
         Page("operator_agreements", "operator's agreements and texts, 1,001",
              "/operator/agreements", "operator"),
+        Page("operator_agreements_page", "operator's agreements fragment ?page=2",
+             "/operator/agreements?page=2", "operator", fragment=True, swaps_list=True),
         Page("pay", "pay a signed agreement's installment (form), 200 schools",
              f"/customer/agreements/{arguments.signed_agreement_id}/pay", "admin_200"),
         Page("renewals", "operator's renewals due, 1,001 agreements",

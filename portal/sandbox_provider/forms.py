@@ -29,12 +29,20 @@ class CardForm(Form):
         validators=[DataRequired(_l("Enter the card number."))],
         render_kw={"autocomplete": "cc-number", "inputmode": "numeric"},
     )
+    # Both start on an empty choice: a preselected January of this year was a date already
+    # past for most of the year, and a card's expiry is read off the card, never guessed.
     exp_month = SelectField(
         _l("Expiry month"),
-        choices=[SelectChoice(f"{m:02d}", f"{m:02d}") for m in range(1, 13)],
+        choices=[SelectChoice("", _l("Month"))]
+        + [SelectChoice(f"{m:02d}", f"{m:02d}") for m in range(1, 13)],
+        validators=[DataRequired(_l("Choose the month printed on the card."))],
         render_kw={"autocomplete": "cc-exp-month"},
     )
-    exp_year = SelectField(_l("Expiry year"), render_kw={"autocomplete": "cc-exp-year"})
+    exp_year = SelectField(
+        _l("Expiry year"),
+        validators=[DataRequired(_l("Choose the year printed on the card."))],
+        render_kw={"autocomplete": "cc-exp-year"},
+    )
     cvc = PasswordField(
         _l("Security code (CVC)"),
         validators=[
@@ -47,7 +55,7 @@ class CardForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         year = istanbul_today().year
-        self.exp_year.choices = [
+        self.exp_year.choices = [SelectChoice("", _l("Year"))] + [
             SelectChoice(str(y), str(y)) for y in range(year, year + YEARS_AHEAD + 1)
         ]
 

@@ -172,6 +172,27 @@ def test_the_checkout_button_leads_to_the_hosted_page_and_creates_nothing(
     assert_valid_html(html, "hosted payment page")
 
 
+def test_the_card_expiry_starts_on_no_date_and_must_be_chosen(
+    client, session, signed_in, english, monthly
+):
+    hosted = hosted_page_url(start_checkout(client, monthly))
+    html = client.get(hosted).get_data(as_text=True)
+
+    for name in ("exp_month", "exp_year"):
+        select = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S).group(0)
+        # Nothing preselected: the browser shows the first option, the empty one.
+        assert "selected" not in select
+        assert re.findall(r"<option[^>]*>", select)[0] == '<option value="">'
+
+    response = pay(client, monthly, exp_month="", exp_year="")
+
+    assert response.status_code == 422
+    refused = text(response.get_data(as_text=True))
+    assert "Choose the month printed on the card." in refused
+    assert "Choose the year printed on the card." in refused
+    assert subscriptions_of(session, signed_in) == [] and payments_of(session, signed_in) == []
+
+
 def test_the_portals_checkout_signs_a_page_for_its_own_return_address(
     client, session, app, signed_in, monthly
 ):
