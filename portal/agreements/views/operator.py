@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from portal import htmx
 from portal.access import OPERATOR, allow
@@ -261,12 +261,9 @@ def operator_new_agreement():
 def agreement_or_404(agreement_id: str) -> CustomerAgreement:
     """Any agreement, for operators (also the renewal pages'); 404 for an unknown id."""
     wanted = posted_id(agreement_id)
-    # Every operator's page of an agreement names its company: loaded with it.
-    agreement = (
-        db.session.get(CustomerAgreement, wanted, options=[joinedload(CustomerAgreement.customer)])
-        if wanted is not None
-        else None
-    )
+    # Not joined to its company: the domain refreshes an agreement FOR UPDATE with the options
+    # it was loaded with, and PostgreSQL refuses FOR UPDATE on an outer join's nullable side.
+    agreement = db.session.get(CustomerAgreement, wanted) if wanted is not None else None
     if agreement is None:
         abort(404)
     return agreement
