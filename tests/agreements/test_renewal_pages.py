@@ -104,6 +104,23 @@ def test_the_renewal_page_says_when_an_agreement_is_not_near_its_end(
     assert note in far_page and 'id="renew-form"' in far_page
 
 
+def test_the_rate_hint_follows_each_agreements_inflation_clause(
+    client, session, make, company, operator, ending
+):
+    # The blank renew form's fields are kept rendered (portal/caching.py), keyed by the clause.
+    plain = make.agreement(
+        company, status="signed", starts_on=ending.starts_on, ends_on=ending.ends_on
+    )
+    plain.is_inflation_auto_updated = False
+    session.commit()
+    optional = "İsteğe bağlı: boş bırakılırsa fiyatlar aynı kalır."
+
+    assert ending.is_inflation_auto_updated
+    assert optional not in client.get(page_url(ending)).get_data(as_text=True)
+    assert optional in client.get(page_url(plain)).get_data(as_text=True)
+    assert optional not in client.get(page_url(ending)).get_data(as_text=True)
+
+
 def test_an_operator_previews_then_renews_with_inflation(client, session, operator, ending):
     page = client.get(page_url(ending))
     assert page.status_code == 200

@@ -130,7 +130,8 @@ def _list_page(status: int = 200, publish_form=None):
         "publish_form" if publish_form is not None else "agreement_list",
         status=status,
         rows=_agreements_page(db.session, page_number(request.args.get("page", 1))),
-        versions=_text_versions(db.session),
+        # Only the whole page shows the text versions; the list's and the form's fragments not.
+        versions=[] if htmx.wants_fragment() else _text_versions(db.session),
         status_names=STATUS_NAMES,
         kind_names=KIND_NAMES,
         placeholders=[

@@ -182,6 +182,7 @@ def _renewal_page(
         follow_up_forms=follow_up_forms,
         sales_names=names,
         renew_form=renew_form or RenewForm(formdata=None),
+        renew_blank=renew_form is None,
         offer_form=with_sales_people(offer_form, people),
         offer_blank=offer_blank,
         sales_people=people,
