@@ -52,6 +52,7 @@ from portal.clock import ISTANBUL
 from portal.models import AgreementText, Payment, User, UserAgreementAcceptance, UserSubscription
 from portal.models.billing import PaymentPurpose
 from portal.models.customers import AgreementKind
+from portal.refusal import Refusal
 
 if TYPE_CHECKING:  # for the annotation only: billing's views import this module
     from portal.billing.subscriptions import Quote
@@ -89,13 +90,8 @@ CYCLE_NAMES = {
 }
 
 
-class AcceptanceError(Exception):
+class AcceptanceError(Refusal):
     """The documents cannot be shown or confirmed as asked; `code` names why."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from portal.models import (
 )
 from portal.models.customers import AgreementKind, AgreementStatus
 from portal.models.users import USER_TYPE_OPERATOR
+from portal.refusal import Refusal
 
 DRAFT = AgreementStatus.DRAFT
 AWAITING_SIGNATURE = AgreementStatus.AWAITING_SIGNATURE
@@ -62,13 +63,8 @@ REASON_LENGTH = 2000
 VOIDABLE = (DRAFT, AWAITING_SIGNATURE, SIGNED)
 
 
-class AgreementError(Exception):
+class AgreementError(Refusal):
     """A step that is not allowed; `code` names why, for the views' messages."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from portal.audit import USER_AGENT_LENGTH, Origin
 from portal.models import CustomerAgreement, CustomerUserAgreementSign
 from portal.models.customers import AgreementStatus
+from portal.refusal import Refusal
 
 FORMULA_VERSION = 1
 SIGN_RECORD = "customer_user_agreement_sign"
@@ -60,12 +61,8 @@ IP_LENGTH = 45  # the longest IPv6 text form
 AUTH_METHOD_LENGTH = 32
 
 
-class EvidenceError(Exception):
+class EvidenceError(Refusal):
     """Evidence that cannot be recorded as given; `code` names why."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -50,17 +50,14 @@ from portal.billing.subscribers import Subscriber
 from portal.models import CustomerAgreement, Payment
 from portal.models.billing import PaymentPurpose, PaymentStatus
 from portal.models.customers import AgreementStatus
+from portal.refusal import Refusal
 
 # The billing cycle a product's period counts in; one_time is due on the first day only.
 _CYCLES = {"monthly": MONTHLY, "yearly": YEARLY}
 
 
-class AgreementPaymentError(Exception):
+class AgreementPaymentError(Refusal):
     """A payment that is refused before any charge; `code` names why, for the views."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 # AgreementPaymentError codes.

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from portal.agreements.evidence import canonical_document, document_sha256
 from portal.models import AgreementText
 from portal.models.customers import AgreementKind
+from portal.refusal import Refusal
 
 # What the parent's pre-information form and distance sales contract may name: the seller
 # (settings), the buyer (their account), the plan and its price with KDV, the order.
@@ -87,13 +88,8 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
 TITLE_LENGTH = 255
 
 
-class TextError(Exception):
+class TextError(Refusal):
     """A text that cannot be published or found as asked; `code` names why."""
-
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 class NoValidText(TextError):

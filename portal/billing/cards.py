@@ -17,6 +17,7 @@ from portal.billing.gateway import SavedCard
 from portal.billing.subscribers import Subscriber
 from portal.models import CustomerCreditCard, UserPaymentCard, UserSubscription
 from portal.models.billing import BillingCycle, SubscriptionStatus
+from portal.refusal import Refusal
 
 StoredCard = UserPaymentCard | CustomerCreditCard
 # The statuses of a subscription that has not ended (portal.billing.subscriptions imports this
@@ -93,12 +94,8 @@ def saved_card_of(session: Session, subscription: UserSubscription) -> StoredCar
 # written: a second answer to the same question could only disagree with the first.
 
 
-class CardError(Exception):
+class CardError(Refusal):
     """A change of saved cards that is refused; `code` names why, for the views' messages."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 # CardError codes.

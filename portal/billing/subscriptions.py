@@ -52,6 +52,7 @@ from portal.billing.subscribers import Subscriber
 from portal.clock import istanbul_today
 from portal.models import Customer, Payment, PlanPrice, SubscriptionPlan, User, UserSubscription
 from portal.models.billing import PaymentPurpose, PaymentStatus, PriceStatus, SubscriptionStatus
+from portal.refusal import Refusal
 
 TRIAL = SubscriptionStatus.TRIAL
 ACTIVE = SubscriptionStatus.ACTIVE
@@ -74,12 +75,8 @@ class Action(StrEnum):
     CANCEL_NOW = "cancel-now"
 
 
-class SubscriptionError(Exception):
+class SubscriptionError(Refusal):
     """A lifecycle step that is not allowed now; `code` names why, for the views' messages."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
