@@ -14,6 +14,22 @@ from portal.extensions import db
 from tests import dbutil
 
 PROVIDER = Party("Okul", "Okul Bilişim A.Ş.", "Kadıköy", "1234567890", "Moda Cad. 1, İstanbul")
+
+
+def assert_operators_only(client, session, make, auth, url: str) -> None:
+    """A visitor is sent to sign in; a parent and a company's staff get 403 at `url`."""
+    assert client.get(url).status_code == 303
+    assert "/auth/login" in client.get(url).headers["Location"]
+
+    parent = make.user("parent")
+    staff = make.customer_user(make.customer(), Role.ADMIN)
+    session.commit()
+    for user in (parent, staff.user):
+        auth.login(user.email)
+        assert client.get(url).status_code == 403
+        auth.logout()
+
+
 WITNESS = Witness("203.0.113.7", "10.0.0.2", "Mozilla/5.0 (Test)", "password+otp")
 
 

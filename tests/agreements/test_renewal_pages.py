@@ -19,7 +19,7 @@ from portal.models.customers import (
     CustomerAgreementsRenewDiscount,
     CustomerAgreementsRenewLog,
 )
-from tests.agreements.conftest import PROVIDER
+from tests.agreements.conftest import PROVIDER, assert_operators_only
 from tests.helpers import HTMX, post
 from tests.test_html import assert_valid_html
 
@@ -346,16 +346,7 @@ def test_an_agreement_far_from_its_end_says_nothing_of_renewal(
 def test_parents_and_staff_are_refused_and_visitors_sent_to_sign_in(
     client, session, make, auth, url
 ):
-    assert client.get(url).status_code == 303
-    assert "/auth/login" in client.get(url).headers["Location"]
-
-    parent = make.user("parent")
-    staff = make.customer_user(make.customer(), Role.ADMIN)
-    session.commit()
-    for user in (parent, staff.user):
-        auth.login(user.email)
-        assert client.get(url).status_code == 403
-        auth.logout()
+    assert_operators_only(client, session, make, auth, url)
 
 
 def test_a_staff_member_cannot_renew_or_offer(client, session, auth, signers, ending):
