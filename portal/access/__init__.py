@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import htmx
+from portal.access.permissions import Permission, can
+from portal.models import CustomerUser
 
 ANONYMOUS = "anonymous"  # anyone, signed in or not
 PARENT = "parent"
@@ -98,3 +100,15 @@ def _send_to_login():
     flash(_("Please sign in to see this page."), "info")
     # For htmx this is HX-Redirect: a login form is never swapped into a small target.
     return htmx.redirect_to(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def member_who_may(permission: Permission) -> CustomerUser:
+    """The signed-in company member, when their role may do `permission`: for a view whose
+    route admits every member (CUSTOMER_USER) and whose action needs more.
+
+    :raise 403: for a member whose role may not.
+    """
+    member = current_user.customer_user
+    if not can(member, permission):
+        abort(403)
+    return member

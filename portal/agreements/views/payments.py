@@ -11,14 +11,14 @@ answer comes back to pay_agreement_return. The domain is portal.agreements.payme
 import re
 from datetime import date
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from portal import htmx
-from portal.access import CUSTOMER_USER, allow
+from portal.access import CUSTOMER_USER, allow, member_who_may
 from portal.access.permissions import Permission, can
 from portal.agreements import bp, company
 from portal.agreements import payments as agreement_payments
@@ -76,10 +76,7 @@ def _payer():
 
     :raise 403: when they may not.
     """
-    actor = current_user.customer_user
-    if not can(actor, Permission.MANAGE_BILLING):
-        abort(403)
-    return actor
+    return member_who_may(Permission.MANAGE_BILLING)
 
 
 def _agreement(actor, agreement_id: str):

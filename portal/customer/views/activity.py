@@ -6,12 +6,11 @@ portal is the business of whoever invites, grants and deactivates them.
 
 from datetime import timedelta
 
-from flask import abort, request
-from flask_login import current_user
+from flask import request
 
 from portal import htmx
-from portal.access import CUSTOMER_USER, allow
-from portal.access.permissions import Permission, can
+from portal.access import CUSTOMER_USER, allow, member_who_may
+from portal.access.permissions import Permission
 from portal.clock import istanbul_today
 from portal.customer import activity as team_activity
 from portal.customer import bp, charts
@@ -36,9 +35,7 @@ def activity():
 
     :raise 403: for a member who may not manage the team.
     """
-    customer_user = current_user.customer_user
-    if not can(customer_user, Permission.MANAGE_TEAM):
-        abort(403)
+    customer_user = member_who_may(Permission.MANAGE_TEAM)
     today = istanbul_today()
     members = team_activity.team_activity_page(
         db.session, customer_user.customer_id, today, page_number(request.args.get("page", 1))

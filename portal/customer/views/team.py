@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import htmx
-from portal.access import CUSTOMER_USER, allow
+from portal.access import CUSTOMER_USER, allow, member_who_may
 from portal.access.permissions import Permission, can, members_who_can
 from portal.clock import utcnow
 from portal.core.views.errors import refuse_not_yours
@@ -27,10 +27,7 @@ def _manager():
 
     :raise 403: when they may not.
     """
-    actor = current_user.customer_user
-    if not can(actor, Permission.MANAGE_TEAM):
-        abort(403)
-    return actor
+    return member_who_may(Permission.MANAGE_TEAM)
 
 
 def _member(actor, member_id: str):
