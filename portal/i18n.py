@@ -28,6 +28,19 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def in_reader_language(turkish: str | None, english: str | None) -> str | None:
+    """`english` for a reader in English, else `turkish`; `turkish` too when there is no English.
+
+    For names and texts stored in both languages (plans, features, KVKK texts): the Turkish
+    column is the original and never empty, the English one its translation. Outside a request
+    (a job, a command) the default language, Turkish.
+    """
+    locale = get_locale()
+    if english and locale is not None and locale.language == "en":
+        return english
+    return turkish
+
+
 def money(amount: Decimal | None) -> str:
     """`1.234,56 ₺` in Turkish, `1,234.56 ₺` in English: the locale's separators, two places.
 

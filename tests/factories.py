@@ -15,6 +15,7 @@ from portal.models import (
     CustomerUserRole,
     CustomerUserSchool,
     PlanFeature,
+    PlanFeatureCategory,
     PlanPrice,
     School,
     SchoolFee,
@@ -152,17 +153,15 @@ class Factories:
         """A plan; `features` maps a feature code to its limit (None: unlimited, False: not
         included)."""
         n = next(_counter)
-        plan = SubscriptionPlan(code=f"plan-{n}", name=f"Plan {n}", audience=audience, **values)
+        values.setdefault("name", f"Plan {n}")
+        values.setdefault("name_en", values["name"])
+        plan = SubscriptionPlan(code=f"plan-{n}", audience=audience, **values)
         self.session.add(plan)
         self.session.flush()
         for code, limit in (features or {}).items():
             feature = self.session.scalar(select(PlanFeature).where(PlanFeature.code == code))
             if feature is None:
-                feature = PlanFeature(
-                    code=code, name=code, icon="fa-solid fa-check", category="test"
-                )
-                self.session.add(feature)
-                self.session.flush()
+                feature = self.feature(code)
             self.session.add(
                 SubscriptionPlanFeature(
                     subscription_plan_id=plan.id,
@@ -173,6 +172,30 @@ class Factories:
             )
         self.session.flush()
         return plan
+
+    def feature_category(self, code="test", **values) -> PlanFeatureCategory:
+        """The category `code`, made when missing (names default to the code)."""
+        category = self.session.scalar(
+            select(PlanFeatureCategory).where(PlanFeatureCategory.code == code)
+        )
+        if category is None:
+            values.setdefault("name", code)
+            values.setdefault("name_en", values["name"])
+            category = PlanFeatureCategory(code=code, **values)
+            self.session.add(category)
+            self.session.flush()
+        return category
+
+    def feature(self, code, category="test", **values) -> PlanFeature:
+        """A feature in `category` (made when missing); names default to the code."""
+        self.feature_category(category)
+        values.setdefault("name", code)
+        values.setdefault("name_en", values["name"])
+        values.setdefault("icon", "fa-solid fa-check")
+        feature = PlanFeature(code=code, category=category, **values)
+        self.session.add(feature)
+        self.session.flush()
+        return feature
 
     def price(self, plan=None, billing_cycle="monthly", amount="100.00", **values) -> PlanPrice:
         plan = plan or self.plan()

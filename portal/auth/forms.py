@@ -53,6 +53,7 @@ class RegisterForm(Form):
     )
     kvkk_consent = BooleanField(_l("I give my explicit consent as written in the text above."))
     consent_text_id = HiddenField()
+    next = HiddenField()  # where to go once the address is verified (checked before use)
 
 
 class VerifyForm(Form):

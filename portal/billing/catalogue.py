@@ -2,20 +2,29 @@
 
 Read by the public plans page; a plain module, so a test or a command can ask the same
 question. Only active plans and active prices are shown: an archived price still belongs to
-the subscribers who bought it, but it is never offered again.
+the subscribers who bought it, but it is never offered again. Plans, features and categories
+are named through their `display_name` (portal.i18n.in_reader_language): the English name for
+a reader in English, else the Turkish one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.billing.money import Charge, charge_for, monthly_equivalent, saving_against_monthly
 from portal.billing.periods import BILLING_CYCLES, MONTHLY
-from portal.models import PlanFeature, PlanPrice, SubscriptionPlan, SubscriptionPlanFeature
+from portal.models import (
+    PlanFeature,
+    PlanFeatureCategory,
+    PlanPrice,
+    SubscriptionPlan,
+    SubscriptionPlanFeature,
+)
 from portal.models.billing import Audience, PriceStatus
 
 PARENTS = Audience.PARENTS
@@ -75,7 +84,19 @@ class PlansTable:
     cycles: tuple[str, ...]  # offered by at least one plan, in BILLING_CYCLES order
     quoted_with_kdv: bool
     offers: tuple[PlanOffer, ...]  # by sort_order
-    features: tuple[FeatureRow, ...]  # by category, then sort_order
+    features: tuple[FeatureRow, ...]  # by category (its sort_order, code), then sort_order
+
+    @property
+    def feature_groups(self) -> tuple[tuple[PlanFeatureCategory, tuple[FeatureRow, ...]], ...]:
+        """The features under their categories, in order (Jinja's groupby would re-sort them
+        by the key, losing the categories' sort_order)."""
+        return tuple(
+            (rows[0].feature.category_row, rows)
+            for rows in (
+                tuple(group)
+                for _code, group in groupby(self.features, lambda row: row.feature.category)
+            )
+        )
 
 
 def default_cycle(cycles: tuple[str, ...] | list[str]) -> str | None:
@@ -169,8 +190,14 @@ def _feature_rows(session: Session, plan_ids: list[int]) -> tuple[FeatureRow, ..
             PlanFeature,
         )
         .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
+        .join(PlanFeatureCategory, PlanFeatureCategory.code == PlanFeature.category)
         .where(SubscriptionPlanFeature.subscription_plan_id.in_(plan_ids))
-        .order_by(PlanFeature.category, PlanFeature.sort_order, PlanFeature.id)
+        .order_by(
+            PlanFeatureCategory.sort_order,
+            PlanFeatureCategory.code,
+            PlanFeature.sort_order,
+            PlanFeature.id,
+        )
     )
     features: dict[int, tuple[PlanFeature, dict[int, FeatureCell]]] = {}
     for plan_id, included, limit, feature in rows:

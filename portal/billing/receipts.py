@@ -37,7 +37,13 @@ from sqlalchemy.orm import Session
 from portal import mail
 from portal.access.permissions import Permission, roles_with
 from portal.billing.periods import charged_period_end
-from portal.i18n import BILLING_CYCLE_NAMES, business_date, local_datetime, money
+from portal.i18n import (
+    BILLING_CYCLE_NAMES,
+    business_date,
+    in_reader_language,
+    local_datetime,
+    money,
+)
 from portal.models import (
     Customer,
     CustomerAgreement,
@@ -72,6 +78,7 @@ class _Receipt:
     card_last4: str | None
     billing_cycle: str | None  # None for an agreement's payment (no plan)
     plan_name: str | None
+    plan_name_en: str | None
     payer_email: str | None  # the parent's; None for a company, or a deleted parent
     payer_locale: str | None
     agreement_no: str | None = None  # an agreement's payment: what it paid for
@@ -155,6 +162,7 @@ def _read(session: Session, *where) -> list[_Receipt]:
             Payment.card_last4,
             PlanPrice.billing_cycle,
             SubscriptionPlan.name,
+            SubscriptionPlan.name_en,
             User.email,
             User.locale,
             CustomerAgreement.agreement_no,
@@ -283,7 +291,11 @@ class _Text:
             ]
         else:
             facts += [
-                ("plan", f"{receipt.plan_name} · {self.cycles[receipt.billing_cycle]}"),
+                (
+                    "plan",
+                    f"{in_reader_language(receipt.plan_name, receipt.plan_name_en)}"
+                    f" · {self.cycles[receipt.billing_cycle]}",
+                ),
                 (
                     "period",
                     self._once(

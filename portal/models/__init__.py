@@ -5,6 +5,7 @@ from portal.models.base import Base, SoftDeleteMixin
 from portal.models.billing import (
     Payment,
     PlanFeature,
+    PlanFeatureCategory,
     PlanPrice,
     SubscriptionPlan,
     SubscriptionPlanFeature,
@@ -49,6 +50,7 @@ from portal.models.users import (
 __all__ = [
     "Payment",
     "PlanFeature",
+    "PlanFeatureCategory",
     "PlanPrice",
     "SubscriptionPlan",
     "SubscriptionPlanFeature",

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
+from portal.i18n import in_reader_language
 from portal.models.base import (
     Base,
     BigId,
@@ -98,14 +99,25 @@ class SubscriptionPlan(TimestampMixin, Base):
 
     id: Mapped[bigint_pk]
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str255]
+    name: Mapped[str255]  # Turkish
     description: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str255]
+    description_en: Mapped[str | None] = mapped_column(Text)  # None: the Turkish one is shown
     audience: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     prices: Mapped[list["PlanPrice"]] = relationship(back_populates="plan")
     feature_rows: Mapped[list["SubscriptionPlanFeature"]] = relationship(back_populates="plan")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (portal.i18n.in_reader_language)."""
+        return in_reader_language(self.name, self.name_en)
+
+    @property
+    def display_description(self) -> str | None:
+        return in_reader_language(self.description, self.description_en)
 
 
 class PlanPrice(Base):
@@ -139,6 +151,22 @@ class PlanPrice(Base):
     plan: Mapped[SubscriptionPlan] = relationship(back_populates="prices")
 
 
+class PlanFeatureCategory(Base):
+    """plan_feature_categories: a heading of the plans comparison, named in both languages."""
+
+    __tablename__ = "plan_feature_categories"
+
+    id: Mapped[bigint_pk]
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str255]  # Turkish
+    name_en: Mapped[str255]
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    @property
+    def display_name(self) -> str:
+        return in_reader_language(self.name, self.name_en)
+
+
 class PlanFeature(Base):
     """plan_features: something a plan may include, with its Font Awesome icon."""
 
@@ -146,10 +174,19 @@ class PlanFeature(Base):
 
     id: Mapped[bigint_pk]
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str255]
+    name: Mapped[str255]  # Turkish
+    name_en: Mapped[str255]
     icon: Mapped[str] = mapped_column(String(64))  # e.g. "fa-solid fa-heart"
-    category: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(
+        String(64), ForeignKey("plan_feature_categories.code"), index=True
+    )
     sort_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    category_row: Mapped[PlanFeatureCategory] = relationship(lazy="joined")
+
+    @property
+    def display_name(self) -> str:
+        return in_reader_language(self.name, self.name_en)
 
 
 class SubscriptionPlanFeature(Base):

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
+from portal.i18n import in_reader_language
 from portal.models.base import Base, BigId, bigint_pk, one_of, str255
 
 # The information notice (aydınlatma metni) is shown; the explicit consent (açık rıza) is given.
@@ -24,9 +25,25 @@ class ConsentText(Base):
     kind: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
     title: Mapped[str255]
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # Turkish: the binding text, the one consented to
     body_sha256: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime]
+    # An English translation for English readers (None: not translated, the Turkish is shown).
+    title_en: Mapped[str | None] = mapped_column(String(255))
+    body_en: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def display_title(self) -> str:
+        return in_reader_language(self.title, self.title_en)
+
+    @property
+    def display_body(self) -> str:
+        return in_reader_language(self.body, self.body_en)
+
+    @property
+    def shown_in_translation(self) -> bool:
+        """True when the reader gets the English text, so the page must say which one binds."""
+        return self.display_body is not self.body
 
 
 class UserConsent(Base):

@@ -221,7 +221,8 @@ class UserSessionHash(Base):
 
 
 class UserKnownDevice(Base):
-    """user_known_devices: browsers that completed a one-time-code sign-in for the user.
+    """user_known_devices: browsers that completed a one-time-code sign-in for the user, or
+    entered the code of the registration they made (portal.auth.views.registration).
 
     A sign-in from a device not listed here asks for a code. The device is a random id in a
     long-lived cookie; only its SHA-256 is kept.

@@ -150,7 +150,7 @@ def page(client, url=PAGE, **kwargs) -> str:
 def named_plan(make, name, **values):
     """A plan with a name to look for on the pages (the factory numbers its plans)."""
     plan = make.plan(**values)
-    plan.name = name
+    plan.name = plan.name_en = name
     return plan
 
 

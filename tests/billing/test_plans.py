@@ -435,15 +435,8 @@ def test_the_comparison_table_is_built_from_the_feature_pivot(client, session, m
 
 
 def test_features_are_ordered_by_category_then_sort_order(session, make):
-    from portal.models import PlanFeature
-
     for code, category, order in (("b2", "b", 2), ("a9", "a", 9), ("b1", "b", 1)):
-        session.add(
-            PlanFeature(
-                code=code, name=code, icon="fa-solid fa-star", category=category, sort_order=order
-            )
-        )
-    session.flush()
+        make.feature(code, category=category, sort_order=order)
     make.plan(features={"b2": 1, "a9": 1, "b1": 1})
 
     table = catalogue.plans_table(session, "parents")

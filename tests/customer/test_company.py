@@ -419,9 +419,7 @@ def test_the_city_is_chosen_from_the_provinces_and_an_unknown_one_is_refused(
     assert page.count("<option") == 82  # "—" and the 81 provinces
 
 
-def test_a_city_an_older_record_holds_outside_the_list_is_offered_and_kept(
-    client, session, admin
-):
+def test_a_city_an_older_record_holds_outside_the_list_is_offered_and_kept(client, session, admin):
     admin.customer.city = "Kıbrıs"
     session.commit()
 

@@ -145,7 +145,7 @@ def test_the_plan_and_its_limits_in_use_are_shown_with_the_upgrade_link_at_a_lim
     client, session, make, staff
 ):
     plan = make.plan(audience="companies", features={"team_members": 2, "schools_listed": None})
-    plan.name = "Okul Temel"
+    plan.name = plan.name_en = "Okul Temel"
     make.subscription(make.price(plan), customer=staff.customer)
     make.customer_user(customer=staff.customer)  # a colleague: 2 of 2 places
     make.school(customer=staff.customer)  # listed: the factory publishes it

@@ -1,6 +1,8 @@
 """Open a parent account and prove the e-mail address."""
 
-from flask import flash, session, url_for
+import secrets
+
+from flask import current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 
 from portal import htmx
@@ -12,12 +14,19 @@ from portal.auth.forms import (
     ResendForm,
     VerifyForm,
 )
+from portal.auth.login import normalize_email
+from portal.auth.views.sign_in import complete_sign_in
 from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.forms import posted_id
 from portal.models import ConsentText
 from portal.origin import current_origin
 from portal.sealing import seal, unseal
+from portal.urls import safe_next
+
+# The address this browser registered and where it meant to go: kept in its (signed) session
+# from the registration until the address is verified here, which then signs it in.
+REGISTERED = "registered"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -27,7 +36,7 @@ def register():
     """Open a parent account; the same next page whether or not the address was taken."""
     notice = registration.current_text(db.session, "kvkk_notice")
     consent_text = registration.current_text(db.session, "kvkk_consent")
-    form = RegisterForm(consent_text_id=consent_text.id)
+    form = RegisterForm(consent_text_id=consent_text.id, next=request.args.get("next", ""))
     if form.validate_on_submit():
         shown = _shown_consent_text(form.consent_text_id.data) or consent_text
         registration.register(
@@ -45,6 +54,12 @@ def register():
         )
         db.session.commit()
         session["verify_email"] = seal(form.email.data.lower())  # no address in clear
+        # Set whether or not the address was taken, so the answer stays the same; only the
+        # code mailed to the address can finish it (verify()).
+        session[REGISTERED] = {
+            "email": seal(normalize_email(form.email.data)),
+            "next": safe_next(form.next.data) or "",
+        }
         flash(_("We sent a 6-digit code to your e-mail address. Enter it below."), "info")
         return htmx.redirect_to(url_for("auth.verify"))
     status = htmx.form_status(form)
@@ -85,6 +100,9 @@ def verify():
         db.session.commit()
         if user is not None:
             session.pop("verify_email", None)
+            registered = session.get(REGISTERED) or {}
+            if unseal(registered.get("email")) == user.email:
+                return _sign_in_after_verifying(user, registered.get("next"))
             flash(_("Your e-mail address is verified. You can sign in now."), "success")
             return htmx.redirect_to(url_for("auth.login"))
         form.code.errors.append(_("The code is wrong, used or expired. Ask for a new one below."))
@@ -97,6 +115,24 @@ def verify():
         resend_form=ResendForm(email=form.email.data or ""),
         code_minutes=current_policy().lifetime_minutes,
     )
+
+
+def _sign_in_after_verifying(user, next_url: str | None):
+    """This browser registered the address and has now entered the code mailed to it: sign it
+    in as a sign-in with a one-time code would (it just proved the mailbox from here), and go
+    where the visitor meant to, else their account's home."""
+    device_id = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    response = complete_sign_in(
+        user,
+        remember=False,
+        next_url=next_url,
+        device_id=device_id or secrets.token_urlsafe(24),
+        new_device=True,
+        how="registration",
+    )
+    # After complete_sign_in, which starts the session afresh.
+    flash(_("Your e-mail address is verified, and you are signed in."), "success")
+    return response
 
 
 @bp.route("/verify/resend", methods=["POST"])

@@ -114,7 +114,7 @@ def login():
         device_id = _device_id()
         if user is not None:
             if not sign_in.needs_code(db.session, user, device_id):
-                return _complete_sign_in(user, form.remember.data, form.next.data, device_id)
+                return complete_sign_in(user, form.remember.data, form.next.data, device_id)
             return _ask_for_code(user, form.remember.data, form.next.data, device_id)
         failures.record_failed_sign_in(
             db.session, form.email.data, _from_known_device(), current_origin(), utcnow()
@@ -185,7 +185,7 @@ def one_time_code():
             ),
         )
         if user is not None:
-            return _complete_sign_in(
+            return complete_sign_in(
                 user, pending["remember"], pending["next"], pending["device_id"], new_device=True
             )
         db.session.commit()  # the spent try
@@ -231,10 +231,21 @@ def resend_one_time_code():
     return htmx.redirect_to(url_for("auth.one_time_code"))
 
 
-def _complete_sign_in(
-    user, remember: bool, next_url: str | None, device_id: str | None, new_device: bool = False
+def complete_sign_in(
+    user,
+    remember: bool,
+    next_url: str | None,
+    device_id: str | None,
+    new_device: bool = False,
+    **audit,
 ):
-    """A fresh session and a new user_session_hash row for it, then the user's page."""
+    """A fresh session and a new user_session_hash row for it, then the user's page.
+
+    The one way a browser gets signed in: after the password (and a one-time code), and after
+    the e-mail code of a registration made in the same browser (views.registration.verify).
+    `new_device`: the browser just proved the mailbox with a code, so it becomes one of the
+    account's known devices. `audit`: details for the sign_in event (e.g. how="registration").
+    """
     lang = session.get("lang")
     session.clear()  # nothing from before the sign-in survives into the signed-in session
     if lang:
@@ -252,7 +263,7 @@ def _complete_sign_in(
     )
     if new_device and device_id:
         sessions.remember_device(db.session, user.id, device_id, origin, now)
-    log_event(db.session, "sign_in", user.id, origin)
+    log_event(db.session, "sign_in", user.id, origin, **audit)
     if user.customer_id is not None and user.customer_user and user.customer_user.is_active:
         # Imported here: portal.customer's views import much of the portal, auth among it.
         from portal.customer import activity
