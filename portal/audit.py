@@ -49,6 +49,7 @@ EVENTS = frozenset(
         "subscription_resumed",
         "subscription_change_scheduled",
         "subscription_change_cancelled",
+        "subscription_upgraded",
         # Saved cards (portal/billing/cards.py): added, chosen for renewals, removed.
         "card_added",
         "card_default_changed",

@@ -81,7 +81,7 @@ def register(app: Flask) -> None:
         click.echo(
             f"Renewals for {day.isoformat()}: {report.charged} charged, {report.failed} failed, "
             f"{report.trials_converted} trials converted, {report.changed} plan changes, "
-            f"{report.ended} ended, {report.expired} expired."
+            f"{report.ended} ended, {report.expired} expired, {report.resumed} resumed."
         )
 
     @app.cli.group("mail")

@@ -4,8 +4,8 @@ parent the box that confirms the sale's documents."""
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms import BooleanField, DateField, HiddenField
+from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
 
 from portal.forms import Form
 
@@ -48,3 +48,27 @@ class ParentCheckoutForm(CheckoutForm):
     # "<form's SHA-256>:<contract's SHA-256>" as the page showed them; empty from a client that
     # never read the page (then what is rendered now is what is recorded).
     documents_sha256 = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}:[0-9a-f]{64}$")])
+
+
+class ChangeForm(Form):
+    """Confirm a change of plan or cycle. An upgrade is charged now: the form's key makes a
+    double click charge once, and the amount the preview showed is sent back, so a preview
+    that went stale (the day turned at midnight) is shown again rather than charged."""
+
+    idempotency_key = HiddenField(validators=[Regexp(r"^[0-9a-f]{32}$")])
+    shown_amount = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}\.[0-9]{2}$")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = new_idempotency_key()
+
+
+class PauseForm(Form):
+    """Pause renewals until a date the subscriber picks; the view checks the date against
+    today and portal.billing.subscriptions.PAUSE_MAX_MONTHS."""
+
+    until = DateField(
+        _l("Resume renewals on"),
+        validators=[InputRequired(message=_l("Choose the day renewals resume."))],
+    )

@@ -1,6 +1,11 @@
 """The renewal run: everything due on a business date, for cron (`flask billing renew`).
 
-For each trial or active subscription whose next_billing_date is on or before the date:
+First, each paused subscription whose pause ends on or before the date (pause_until) is
+resumed: still within its paid period, it renews at that period's end as before; past it, a
+new period starts on the pause's end date and is charged in this same run (below), with the
+retries of any other charge if it fails.
+
+Then, for each trial or active subscription whose next_billing_date is on or before the date:
 
 - cancelled at period end: it ends now (status cancelled), nothing is charged;
 - a confirmed change of plan or cycle: the new price is charged, anchored at the change date,
@@ -43,6 +48,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.audit import log_event
 from portal.billing.cards import StoredCard, card_key
 from portal.billing.gateway import PaymentGateway
 from portal.billing.money import charge_for
@@ -53,6 +59,7 @@ from portal.billing.subscriptions import (
     ACTIVE,
     CANCELLED,
     EXPIRED,
+    PAUSED,
     TRIAL,
     subscription_payment,
     switch_price,
@@ -76,6 +83,7 @@ class RenewalReport:
     changed: int = 0
     ended: int = 0
     expired: int = 0
+    resumed: int = 0
 
 
 @dataclass(slots=True)
@@ -187,6 +195,7 @@ def renew(
     updates are recorded with.
     """
     report = RenewalReport(business_date)
+    report.resumed = _resume_paused(session, business_date, now)
     memo = _Memo()
     due = (
         UserSubscription.status.in_((TRIAL, ACTIVE)),
@@ -245,6 +254,65 @@ def renew(
         last_id = batch[-1].id
         session.commit()
     return report
+
+
+def _resume_paused(session: Session, business_date: date, now: datetime) -> int:
+    """Resume the paused subscriptions whose pause ends on or before `business_date`, in one
+    transaction of their own; how many. A late run resumes them as of the pause's end, so a
+    missed day neither charges the days in between nor skips a period end that came since."""
+    ending = (UserSubscription.status == PAUSED, UserSubscription.pause_until <= business_date)
+    # Found without a lock, then locked by primary key: a locking read that scanned the table
+    # would lock every row it passed on MariaDB (REPEATABLE READ) until this transaction ends,
+    # and a parallel run's SKIP LOCKED would then skip all of them.
+    ids = list(session.scalars(select(UserSubscription.id).where(*ending)))
+    rows = (
+        session.execute(
+            select(
+                UserSubscription.id,
+                UserSubscription.user_id,
+                UserSubscription.anchor_date,
+                UserSubscription.period_index,
+                UserSubscription.end_date,
+                UserSubscription.pause_until,
+            )
+            .where(UserSubscription.id.in_(ids), *ending)
+            .order_by(UserSubscription.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if ids
+        else []
+    )
+    if not rows:
+        session.commit()  # ends the read's snapshot (MariaDB) before the batches' own reads
+        return 0
+    resumed = []
+    for id_, user_id, anchor, index, end, until in rows:
+        if end is None or end <= until:
+            # Past the paid period: a new one from the pause's end, charged below.
+            anchor, index, end = until, 0, until
+        resumed.append(
+            {
+                "id": id_,
+                "status": ACTIVE,
+                "paused_at": None,
+                "pause_until": None,
+                "anchor_date": anchor,
+                "period_index": index,
+                "end_date": end,
+                "next_billing_date": end,
+            }
+        )
+        log_event(
+            session,
+            "subscription_resumed",
+            user_id,
+            subscription_id=id_,
+            by="renewal_job",
+            paused_until=until.isoformat(),
+        )
+    update_many(session, UserSubscription, resumed, updated_at=now)
+    session.commit()
+    return len(resumed)
 
 
 def _cards_of(

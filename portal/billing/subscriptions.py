@@ -5,11 +5,18 @@ and, for steps that record an instant, `now` (aware UTC, from portal.clock), and
 states and what moves between them:
 
     trial ──(trial ends, charge succeeds: renewals)──────────────► active
-    active ──pause──► paused ──resume──► active
-    trial/active ──cancel_now──► cancelled
+    active ──pause(until)──► paused ──resume, or the renewal job on `until`──► active
+    trial/active ──cancel_now──► cancelled   (paused too)
     trial/active ──cancel_at_period_end──► (still trial/active) ──(period ends)──► cancelled
                  ◄──────────────undo_cancel───────────────────────┘ (before it ends)
     trial/active ──(charges fail and retries run out: renewals)──► expired
+
+A pause is not a cancellation: both stop the next renewal and keep the plan until the paid
+period ends, but a pause has an end (pause_until, at most PAUSE_MAX_MONTHS months ahead) on
+which renewals resume by themselves, while a cancellation at period end ends the subscription
+for good on that day unless it is undone before. A pause that outlasts the paid period
+resumes with a new period anchored on its end date, charged then; the days in between are
+neither paid nor served.
 
 The dates: a paid subscription's periods run from anchor_date (portal.billing.periods);
 end_date is where the current period ends, which is also the start of the next period to pay,
@@ -17,9 +24,16 @@ and next_billing_date is when the renewal job next looks at it (end_date, or a r
 A trial runs from start_date to trial_end_date, which is also the anchor: period 0 is the
 first paid one, charged when the trial ends.
 
-A change of plan or cycle takes effect on the next billing date: nothing is charged now, the
-new price is charged then and its periods are anchored there. No proration, no partial
-refunds: what a subscriber was shown before confirming is exactly what happens.
+An upgrade (is_upgrade: an active subscription moving to a price of the same billing cycle
+whose total with KDV is higher) takes effect at once: the difference of the two totals is
+prorated by the days left in the current period, day-accurate on the Istanbul calendar
+(days left counting today, over the period's days, with the period's real start and end from
+portal.billing.periods), rounded ROUND_HALF_UP to the kuruş once on the total, and charged now
+(prorated_difference); the period and the next billing date stay, and the next renewal charges
+the new price in full. Any other change (a downgrade, a cycle change, any change of a trial)
+takes effect on the next billing date: nothing is charged now, the new price is charged then
+and its periods are anchored there. No partial refunds. In both cases the preview
+(preview_change) is exactly what is charged, and when.
 
 allowed_actions() is the one answer to "what may be done to this subscription now": the
 subscription page offers exactly those actions, the views refuse the others, and every step
@@ -31,8 +45,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,14 +56,14 @@ from portal.audit import NO_ORIGIN, Origin, log_event
 from portal.billing import receipts
 from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
 from portal.billing.gateway import PaymentGateway, SavedCard
-from portal.billing.money import Charge, charge_for
+from portal.billing.money import CENT, Charge, charge_for
 from portal.billing.payments import (
     failure_of,
     log_failed_attempt,
     new_payment,
     settle,
 )
-from portal.billing.periods import is_renewable, period_end
+from portal.billing.periods import is_renewable, period_end, period_start
 from portal.billing.subscribers import Subscriber
 from portal.clock import istanbul_today
 from portal.models import Customer, Payment, PlanPrice, SubscriptionPlan, User, UserSubscription
@@ -61,6 +77,9 @@ CANCELLED = SubscriptionStatus.CANCELLED
 EXPIRED = SubscriptionStatus.EXPIRED
 # A subscription that has not ended: at most one per subscriber.
 CURRENT_STATUSES = (TRIAL, ACTIVE, PAUSED)
+# How far ahead a pause may end, in calendar months: long enough for a summer or a term
+# abroad, short enough that a forgotten pause does not become a silent cancellation.
+PAUSE_MAX_MONTHS = 3
 
 
 class Action(StrEnum):
@@ -92,12 +111,28 @@ class Quote:
 
 @dataclass(frozen=True)
 class ChangePreview:
-    """What a change of plan or cycle will do, shown before the subscriber confirms."""
+    """What a change of plan or cycle will do, shown before the subscriber confirms.
+
+    For an upgrade, `charge` is the prorated difference charged today for the rest of the
+    current period (days_left of days_in_period), and `period_ends_on` is where that period
+    ends and the new price is first charged in full (`full_charge`). For any other change,
+    `charge` is the new price, charged in full when it takes effect.
+    """
 
     price: PlanPrice
     charge: Charge
     takes_effect_on: date
     period_ends_on: date | None
+    upgrade: bool = False
+    days_left: int = 0
+    days_in_period: int = 0
+    full_charge: Charge | None = None
+
+    @property
+    def last_day_paid(self) -> date | None:
+        """The last day an upgrade's charge pays for (periods are half-open; people name the
+        last day covered)."""
+        return self.period_ends_on - timedelta(days=1) if self.period_ends_on else None
 
 
 def current_subscription(
@@ -223,20 +258,11 @@ def subscribe(
     # Locking reads from here on. On MariaDB (REPEATABLE READ) a plain read would still see the
     # snapshot this request took before it waited for the lock, so a second tab found no
     # subscription and no payment yet and charged the card again (a test catches it).
-    earlier = session.scalar(
-        select(Payment).where(Payment.idempotency_key == idempotency_key).with_for_update(read=True)
-    )
-    if earlier is not None:
-        replayed = (
-            session.get(
-                UserSubscription, earlier.user_subscription_id, with_for_update={"read": True}
-            )
-            if subscriber.owns(earlier) and earlier.user_subscription_id
-            else None
-        )
+    used, replayed = _started_by(session, subscriber, idempotency_key)
+    if used:
         if replayed is not None and replayed.status in CURRENT_STATUSES:
             return replayed
-        # The key paid for something that has ended since (a form sent again from the
+        # The key started something that has ended since (a form sent again from the
         # browser's history): it must neither charge again nor claim a new start.
         raise SubscriptionError("form_already_used")
     current = current_subscription(session, subscriber, lock="share")
@@ -263,6 +289,7 @@ def subscribe(
         start_date=today,
         anchor_date=offer.first_charge_on,
         period_index=0,
+        checkout_key=idempotency_key,
     )
     payment = None
     if offer.trial_days:
@@ -312,6 +339,40 @@ def subscribe(
         status=subscription.status,
     )
     return subscription
+
+
+def _started_by(
+    session: Session, subscriber: Subscriber, idempotency_key: str
+) -> tuple[bool, UserSubscription | None]:
+    """Whether the checkout key was used already, and the subscriber's subscription it
+    started (read FOR SHARE): a trial holds the key itself, a paid start's first payment
+    holds it too (and is all that holds it for subscriptions started before migration 0020)."""
+    started = session.scalar(
+        select(UserSubscription)
+        .where(UserSubscription.checkout_key == idempotency_key)
+        .with_for_update(read=True)
+    )
+    if started is not None:
+        return True, started if subscriber.owns(started) else None
+    earlier = session.scalar(
+        select(Payment).where(Payment.idempotency_key == idempotency_key).with_for_update(read=True)
+    )
+    if earlier is None:
+        return False, None
+    if not subscriber.owns(earlier) or earlier.user_subscription_id is None:
+        return True, None
+    return True, session.get(
+        UserSubscription, earlier.user_subscription_id, with_for_update={"read": True}
+    )
+
+
+def started_by(
+    session: Session, subscriber: Subscriber, idempotency_key: str
+) -> UserSubscription | None:
+    """The subscriber's current subscription that this checkout key started, if any: the
+    answer to a checkout form sent again after it worked."""
+    _used, started = _started_by(session, subscriber, idempotency_key)
+    return started if started is not None and started.status in CURRENT_STATUSES else None
 
 
 def allowed_actions(subscription: UserSubscription) -> frozenset[Action]:
@@ -418,6 +479,7 @@ def cancel_now(
     require_allowed(subscription, Action.CANCEL_NOW)
     subscription.status = CANCELLED
     subscription.cancelled_at = now
+    subscription.pause_until = None
     subscription.end_date = istanbul_today(now)
     subscription.next_billing_date = None
     subscription.auto_renew = False
@@ -428,6 +490,22 @@ def cancel_now(
     )
 
 
+def latest_pause_end(today: date) -> date:
+    """The last day a pause started today may run until: PAUSE_MAX_MONTHS calendar months
+    ahead (clamped to the month's end, as periods are)."""
+    return today + relativedelta(months=PAUSE_MAX_MONTHS)
+
+
+def pause_until_refusal(today: date, until: date) -> str | None:
+    """Why renewals cannot resume on `until` (a pause started today), else None:
+    "pause_until_not_after_today" or "pause_until_too_far"."""
+    if until <= today:
+        return "pause_until_not_after_today"
+    if until > latest_pause_end(today):
+        return "pause_until_too_far"
+    return None
+
+
 def pause(
     session: Session,
     subscription: UserSubscription,
@@ -435,15 +513,29 @@ def pause(
     origin: Origin = NO_ORIGIN,
     *,
     now: datetime,
+    until: date,
 ) -> None:
-    """Stop renewals from `now` (aware UTC) until resumed; the plan keeps working until the
-    paid period ends."""
+    """Stop renewals from `now` (aware UTC) until the business date `until`, when the renewal
+    job resumes it (portal.billing.renewals); the plan keeps working until the paid period
+    ends. The subscriber may resume earlier.
+
+    :raise SubscriptionError: "not_allowed_now", or pause_until_refusal()'s codes.
+    """
     require_allowed(subscription, Action.PAUSE)
+    refused = pause_until_refusal(istanbul_today(now), until)
+    if refused is not None:
+        raise SubscriptionError(refused)
     subscription.status = PAUSED
     subscription.paused_at = now
+    subscription.pause_until = until
     subscription.next_billing_date = None
     log_event(
-        session, "subscription_paused", actor_user_id, origin, subscription_id=subscription.id
+        session,
+        "subscription_paused",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+        until=until.isoformat(),
     )
 
 
@@ -490,6 +582,7 @@ def resume(
             raise failure_of(payment)
     subscription.status = ACTIVE
     subscription.paused_at = None
+    subscription.pause_until = None
     subscription.next_billing_date = subscription.end_date
     log_event(
         session, "subscription_resumed", actor_user_id, origin, subscription_id=subscription.id
@@ -546,10 +639,59 @@ def switch_price(subscription: UserSubscription, price: PlanPrice) -> None:
     subscription.scheduled_plan_price_id = None
 
 
+def is_upgrade(subscription: UserSubscription, price: PlanPrice, today: date) -> bool:
+    """Whether moving to `price` today is an upgrade, which takes effect at once: a paid
+    (active) subscription, a price of the same billing cycle whose total with KDV is higher
+    than what the subscription pays, and a current period that still has today in it.
+
+    A trial has paid nothing to prorate, and a cycle change has no common period to compare
+    prices over: both, like a downgrade, take effect at the period's end.
+    """
+    if subscription.status != ACTIVE or price.billing_cycle != subscription.billing_cycle:
+        return False
+    if subscription.end_date is None or not today < subscription.end_date:
+        return False
+    paid = charge_for(subscription.amount, subscription.kdv_included).gross
+    return charge_for(price.amount, price.kdv_included).gross > paid
+
+
+def current_period_start(subscription: UserSubscription) -> date:
+    """The first day of the period the subscription has paid for (from its anchor)."""
+    return period_start(
+        subscription.anchor_date, subscription.billing_cycle, subscription.period_index
+    )
+
+
+def prorated_difference(
+    paid_gross: Decimal, new_gross: Decimal, days_left: int, days_in_period: int
+) -> Charge:
+    """What an upgrade charges for the rest of the period: the difference of the two totals
+    with KDV, times days_left / days_in_period, rounded ROUND_HALF_UP to the kuruş once, on
+    the total; the KDV in it is split off as portal.billing.money splits a KDV-included price.
+    """
+    if not 0 < days_left <= days_in_period:
+        raise ValueError(f"{days_left} days left of a {days_in_period}-day period")
+    if new_gross <= paid_gross:
+        raise ValueError(f"{new_gross} is not more than {paid_gross}")
+    with localcontext() as context:
+        context.prec = 60  # exact to far below a kuruş before the one rounding
+        gross = ((new_gross - paid_gross) * days_left / days_in_period).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+    return charge_for(gross, kdv_included=True)
+
+
 def preview_change(
-    session: Session, subscriber: Subscriber, subscription: UserSubscription, price_id: int
+    session: Session,
+    subscriber: Subscriber,
+    subscription: UserSubscription,
+    price_id: int,
+    *,
+    today: date,
 ) -> ChangePreview:
-    """What moving to another price will do: it takes effect on the next billing date.
+    """What moving to another price will do: an upgrade (is_upgrade) takes effect today and
+    charges the prorated difference now; any other change takes effect on the next billing
+    date, charging the new price then.
 
     :raise SubscriptionError: "not_allowed_now" (paused, ended, lifetime, retrying a charge),
         "same_price", "price_unavailable".
@@ -558,12 +700,130 @@ def preview_change(
     price = purchasable_price(session, subscriber, price_id)
     if price.id == subscription.plan_price_id:
         raise SubscriptionError("same_price")
+    full = charge_for(price.amount, price.kdv_included)
+    if is_upgrade(subscription, price, today):
+        ends_on = subscription.end_date
+        days_in_period = (ends_on - current_period_start(subscription)).days
+        days_left = (ends_on - today).days
+        paid = charge_for(subscription.amount, subscription.kdv_included).gross
+        return ChangePreview(
+            price=price,
+            charge=prorated_difference(paid, full.gross, days_left, days_in_period),
+            takes_effect_on=today,
+            period_ends_on=ends_on,
+            upgrade=True,
+            days_left=days_left,
+            days_in_period=days_in_period,
+            full_charge=full,
+        )
     takes_effect_on = subscription.end_date
     return ChangePreview(
         price=price,
-        charge=charge_for(price.amount, price.kdv_included),
+        charge=full,
         takes_effect_on=takes_effect_on,
         period_ends_on=period_end(takes_effect_on, price.billing_cycle, 0),
+    )
+
+
+def upgrade(
+    session: Session,
+    gateway: PaymentGateway,
+    subscriber: Subscriber,
+    subscription: UserSubscription,
+    price_id: int,
+    *,
+    idempotency_key: str,
+    today: date,
+    actor_user_id: int,
+    origin: Origin = NO_ORIGIN,
+) -> ChangePreview:
+    """Move to a higher price now, charging the prorated difference for the rest of the
+    period to the saved card; the period, its end and the next billing date stay, and the
+    next renewal charges the new price in full. It replaces a planned change and takes back
+    a cancellation at period end.
+
+    The payment (purpose plan_change) buys the new price row from today: charged_period is
+    today. The same idempotency_key again gives back what the first one did.
+
+    :raise SubscriptionError: as preview_change(), and "not_an_upgrade".
+    :raise PaymentFailed: the charge failed; the failed payment is recorded, nothing else
+        changes.
+    """
+    done = upgraded_by(session, subscription, idempotency_key)
+    if done is not None:
+        return done
+    refused = session.scalar(
+        select(Payment).where(
+            Payment.idempotency_key == _upgrade_key(subscription, idempotency_key)
+        )
+    )
+    if refused is not None:  # this form's charge failed already: the same answer, no new charge
+        raise failure_of(refused)
+    preview = preview_change(session, subscriber, subscription, price_id, today=today)
+    if not preview.upgrade:
+        raise SubscriptionError("not_an_upgrade")
+    card = saved_card_of(session, subscription)
+    payment = subscription_payment(
+        subscription,
+        PaymentPurpose.PLAN_CHANGE,
+        preview.charge,
+        preview.price.id,
+        gateway.name,
+        _upgrade_key(subscription, idempotency_key),
+        card,
+    )
+    settle(payment, gateway, card)
+    session.add(payment)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        session.flush()
+        raise failure_of(payment)
+    payment.charged_period = today
+    switch_price(subscription, preview.price)
+    subscription.scheduled_plan_price_id = None
+    subscription.cancel_at_period_end = False
+    subscription.auto_renew = True
+    session.flush()  # the receipt names the payment by its id
+    receipts.mail_receipt(session, payment)
+    log_event(
+        session,
+        "subscription_upgraded",
+        actor_user_id,
+        origin,
+        subscription_id=subscription.id,
+        plan_price_id=preview.price.id,
+        payment_id=payment.id,
+        days_left=preview.days_left,
+        days_in_period=preview.days_in_period,
+    )
+    return preview
+
+
+def _upgrade_key(subscription: UserSubscription, idempotency_key: str) -> str:
+    # The change form's key, made the subscription's own so that it can name no other charge.
+    return f"sub{subscription.id}:upgrade:{idempotency_key}"
+
+
+def upgraded_by(
+    session: Session, subscription: UserSubscription, idempotency_key: str
+) -> ChangePreview | None:
+    """What the upgrade confirmed with this key did, if it went through (a double click, a
+    retried request): its price, charge and dates as they were."""
+    payment = session.scalar(
+        select(Payment).where(
+            Payment.idempotency_key == _upgrade_key(subscription, idempotency_key),
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+    )
+    if payment is None:
+        return None
+    price = session.get(PlanPrice, payment.plan_price_id)
+    return ChangePreview(
+        price=price,
+        charge=Charge(payment.net_amount, payment.kdv_amount, payment.gross_amount),
+        takes_effect_on=payment.charged_period,
+        period_ends_on=subscription.end_date,
+        upgrade=True,
+        full_charge=charge_for(price.amount, price.kdv_included),
     )
 
 
@@ -574,9 +834,18 @@ def schedule_change(
     price_id: int,
     actor_user_id: int,
     origin: Origin = NO_ORIGIN,
+    *,
+    today: date,
 ) -> ChangePreview:
-    """Confirm a change of plan or cycle; it also takes back a cancellation at period end."""
-    preview = preview_change(session, subscriber, subscription, price_id)
+    """Confirm a change of plan or cycle that waits for the period's end (a downgrade, a
+    cycle change, any change of a trial); it also takes back a cancellation at period end.
+
+    :raise SubscriptionError: as preview_change(), and "upgrade_now" for an upgrade, which
+        upgrade() makes.
+    """
+    preview = preview_change(session, subscriber, subscription, price_id, today=today)
+    if preview.upgrade:
+        raise SubscriptionError("upgrade_now")
     subscription.scheduled_plan_price_id = preview.price.id
     subscription.cancel_at_period_end = False
     subscription.auto_renew = True

@@ -253,6 +253,10 @@ class UserSubscription(TimestampMixin, Base):
     retry_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     cancelled_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
+    # The business date the renewal job resumes a paused subscription on.
+    pause_until: Mapped[date | None] = mapped_column(Date)
+    # The checkout's idempotency key that started it: a trial has no payment row to hold it.
+    checkout_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # A change of plan or cycle the subscriber confirmed; it takes effect on the next billing
     # date, when this price is charged (portal.billing.subscriptions.schedule_change).
     scheduled_plan_price_id: Mapped[int | None] = mapped_column(
@@ -276,14 +280,17 @@ class Payment(Base):
 
     idempotency_key is unique, so a double click or a retried request never charges twice;
     charged_period is set only on a succeeded charge of a period, and unique per
-    subscription and per agreement, so no period is ever paid twice.
+    subscription and price and per agreement, so no period is ever paid twice at one price
+    (an upgrade pays the rest of a period at the new price, from its own day).
     """
 
     __tablename__ = "payments"
     __table_args__ = (
         one_of("status", tuple(PaymentStatus)),
         one_of("purpose", tuple(PaymentPurpose)),
-        UniqueConstraint("user_subscription_id", "charged_period"),
+        # An upgrade's charge shares its period with the period's own charge at the old price
+        # (migration 0020): one charge per subscription, period and price.
+        UniqueConstraint("user_subscription_id", "charged_period", "plan_price_id"),
         UniqueConstraint("customer_agreement_id", "charged_period"),
         # ROUND: SQLite keeps NUMERIC as a binary float, where 49.92 + 9.98 is not 59.90.
         CheckConstraint(

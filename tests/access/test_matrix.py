@@ -421,7 +421,7 @@ ROUTES: dict[str, list[Ask]] = {
             subscribers(MOVED, MISSING, DENIED, MISSING, MOVED),
             url={"action": action},
         )
-        for action in ("cancel-at-period-end", "undo-cancel", "pause", "cancel-change")
+        for action in ("cancel-at-period-end", "undo-cancel", "cancel-change")
     ]
     + [
         Ask(
@@ -432,6 +432,15 @@ ROUTES: dict[str, list[Ask]] = {
         )
     ],
     "billing.resume": [Ask("POST", subscribers(MOVED, MISSING, DENIED, MISSING, MOVED))],
+    # A pause needs the day renewals resume: without one, the form comes back (422).
+    "billing.pause": [
+        Ask("POST", subscribers(FORM, MISSING, DENIED, MISSING, FORM)),
+        Ask(
+            "POST",
+            subscribers(MOVED, MISSING, DENIED, MISSING, MOVED),
+            data=lambda w: {"until": (istanbul_today() + timedelta(days=30)).isoformat()},
+        ),
+    ],
     "billing.cancel_now": [
         Ask("GET", subscribers(OK, MISSING, DENIED, MISSING, OK)),
         Ask("POST", subscribers(MOVED, MISSING, DENIED, MISSING, MOVED)),

@@ -313,6 +313,65 @@ def test_a_trial_answer_brought_back_twice_gives_the_first_result(
     assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
 
 
+def test_the_same_trial_checkout_form_sent_twice_gives_one_trial_and_the_first_answer(
+    client, session, make, signed_in, english
+):
+    # A double click on a trial's checkout: two hosted pages, two cards saved (two tokens),
+    # one key. A trial has no payment row; the subscription holds the key itself.
+    price = make.price(make.plan(), amount="60.00", trial_days=7)
+    session.commit()
+    key = "0123456789abcdef0123456789abcdef"
+    first = answer_url(client, price, idempotency_key=key)
+    second = answer_url(client, price, idempotency_key=key)
+
+    answers = [client.get(first), client.get(second)]
+
+    assert [a.status_code for a in answers] == [303, 303]
+    assert [a.headers["Location"] for a in answers] == [PAGE, PAGE]
+    shown = text(page(client))
+    assert "Your subscription has started" in shown
+    assert "already have a subscription" not in shown
+    (subscription,) = subscriptions_of(session, signed_in)
+    assert subscription.status == "trial" and subscription.checkout_key == key
+    assert payments_of(session, signed_in) == []
+    assert count(session, UserPaymentCard, UserPaymentCard.user_id == signed_in.id) == 1
+
+
+@pytest.mark.parametrize("trial_days", [7, 0])
+def test_a_checkout_form_sent_again_after_it_worked_answers_as_the_first_time(
+    client, session, make, signed_in, english, trial_days
+):
+    price = make.price(make.plan(), amount="60.00", trial_days=trial_days)
+    session.commit()
+    key = "0123456789abcdef0123456789abcdef"
+    assert pay(client, price, idempotency_key=key).status_code == 303
+    page(client)  # the first answer's message is read
+
+    again = start_checkout(client, price, idempotency_key=key)
+
+    assert again.status_code == 303 and again.headers["Location"] == PAGE
+    shown = text(page(client))
+    assert "Your subscription has started" in shown
+    assert "already have a subscription" not in shown
+    assert len(subscriptions_of(session, signed_in)) == 1
+    assert len(payments_of(session, signed_in)) == (0 if trial_days else 1)
+
+
+def test_another_checkout_form_after_a_trial_started_is_still_refused(
+    client, session, make, signed_in, english
+):
+    price = make.price(make.plan(), amount="60.00", trial_days=7)
+    session.commit()
+    assert pay(client, price).status_code == 303
+    page(client)
+
+    other = start_checkout(client, price)  # a new key: another tab's form
+
+    assert other.status_code == 303 and other.headers["Location"] == PAGE
+    assert "already have a subscription" in text(page(client))
+    assert len(subscriptions_of(session, signed_in)) == 1
+
+
 def test_a_declined_card_is_refused_next_to_the_form_and_nothing_is_created(
     client, session, signed_in, english, monthly
 ):

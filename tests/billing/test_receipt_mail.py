@@ -202,6 +202,7 @@ def test_a_plan_change_charged_by_the_run_mails_a_receipt_for_the_new_plan(sessi
         subscription,
         new.id,
         subscription.user_id,
+        today=date(2027, 1, 31),
     )
     session.commit()
 
@@ -216,7 +217,13 @@ def test_a_plan_change_charged_by_the_run_mails_a_receipt_for_the_new_plan(sessi
 def test_resuming_after_the_paid_period_mails_a_receipt(app, session, make):
     parent = make.user()
     subscription = start(session, make, make.price(), date(2027, 1, 10), user=parent)
-    pause(session, subscription, parent.id, now=at(date(2027, 1, 20)))
+    pause(
+        session,
+        subscription,
+        parent.id,
+        now=at(date(2027, 1, 20)),
+        until=date(2027, 1, 20) + timedelta(days=30),
+    )
     session.commit()
 
     resume(session, SandboxGateway(), subscription, date(2027, 3, 1), parent.id)

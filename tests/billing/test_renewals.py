@@ -292,6 +292,7 @@ def test_a_scheduled_change_is_charged_at_the_new_price_and_anchored_at_the_chan
         subscription,
         yearly.id,
         subscription.user_id,
+        today=date(2026, 11, 10),
     )
     session.commit()
 
@@ -327,6 +328,7 @@ def test_a_change_whose_charge_fails_keeps_the_paid_plan_until_a_retry_pays_for_
         subscription,
         yearly.id,
         subscription.user_id,
+        today=date(2026, 11, 10),
     )
     session.commit()
     use_card(session, subscription, FAILING_CARD)
@@ -425,7 +427,7 @@ def test_the_cli_command_runs_renewals_for_the_given_date(runner, session, make)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
         "Renewals for 2026-12-10: 1 charged, 0 failed, 0 trials converted, 0 plan changes, "
-        "0 ended, 0 expired."
+        "0 ended, 0 expired, 0 resumed."
     )
     session.expire_all()
     assert charged_periods(session, subscription) == [date(2026, 11, 10), date(2026, 12, 10)]

@@ -123,14 +123,19 @@ def test_pause_then_resume_within_the_paid_period_charges_nothing(
     client, session, signed_in, english, subscribed
 ):
     paid_until = subscribed.end_date
+    until = istanbul_today() + timedelta(days=14)
 
-    paused = post(client, "/subscription/pause")
+    paused = post(client, "/subscription/pause", until=until.isoformat())
     while_paused = page(client)
     resumed = post(client, "/subscription/resume", headers=HTMX)
 
     assert paused.status_code == 303
     shown = text(while_paused)
-    assert "Your subscription is paused. It will not renew." in shown
+    assert (
+        f"Your subscription is paused. Renewals resume by themselves on {long_date(until)}."
+        in shown
+    )
+    assert f"Paused until {long_date(until)}: renewals resume by themselves on that day." in shown
     assert f"Paid until {long_date(paid_until)}" in shown
     assert f"Resuming before {long_date(paid_until)} charges nothing." in shown
     assert 'action="/subscription/resume"' in while_paused

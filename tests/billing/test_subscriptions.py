@@ -181,6 +181,32 @@ def test_the_same_idempotency_key_twice_gives_one_subscription_and_one_payment(
     assert count(session, UserPaymentCard) == 1
 
 
+def test_the_same_key_twice_gives_one_trial_even_with_another_saved_card(session, make, parent):
+    price = make.price(trial_days=14)
+    first = start(session, price, parent, key="double-click")
+    session.commit()
+
+    again = start(session, price, parent, key="double-click")  # the second hosted page's card
+    session.commit()
+
+    assert again.id == first.id and again.status == "trial"
+    assert first.checkout_key == "double-click"
+    assert count(session, UserSubscription) == 1
+    assert count(session, Payment) == 0
+
+
+def test_a_trials_key_used_by_another_parent_starts_nothing_for_them(session, make, parent):
+    price = make.price(trial_days=14)
+    start(session, price, parent, key="shared-key")
+    other = make.user("parent")
+
+    with pytest.raises(SubscriptionError) as refused:
+        start(session, price, other, key="shared-key")
+
+    assert refused.value.code == "form_already_used"
+    assert count(session, UserSubscription) == 1
+
+
 @pytest.mark.parametrize("trial_days", [0, 14])
 def test_a_second_subscription_while_one_is_current_is_refused(session, make, parent, trial_days):
     start(session, make.price(trial_days=trial_days), parent)
@@ -196,7 +222,7 @@ def test_a_second_subscription_while_one_is_current_is_refused(session, make, pa
 
 def test_a_paused_subscription_is_still_current_and_blocks_a_new_one(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
 
     with pytest.raises(SubscriptionError) as refused:
         start(session, make.price(), parent)
@@ -390,7 +416,7 @@ def test_a_paused_plan_keeps_its_limits_until_the_paid_period_ends(
     today = istanbul_today()
     subscription = start(session, price, parent, today=today - timedelta(subscribed_days_ago))
 
-    pause(session, subscription, parent.id, now=at(today))
+    pause(session, subscription, parent.id, now=at(today), until=today + timedelta(days=30))
     session.commit()
 
     assert subscription.status == "paused" and subscription.paused_at == at(today)
@@ -398,12 +424,12 @@ def test_a_paused_plan_keeps_its_limits_until_the_paid_period_ends(
     assert limit_for(session, "favorites", FREE, user_id=parent.id) == limit
 
 
-def test_a_paused_subscription_is_not_renewed(session, make, parent):
+def test_a_paused_subscription_is_not_renewed_before_its_pause_ends(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=date(2027, 2, 1))
     session.commit()
 
-    report = renew(session, SandboxGateway(), date(2027, 3, 1), now=at(date(2027, 3, 1)))
+    report = renew(session, SandboxGateway(), date(2027, 1, 31), now=at(date(2027, 1, 31)))
 
     assert report.charged == report.failed == 0
     assert subscription.status == "paused"
@@ -412,7 +438,7 @@ def test_a_paused_subscription_is_not_renewed(session, make, parent):
 
 def test_resuming_within_the_paid_period_charges_nothing(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
     assert resume_preview(subscription, date(2026, 12, 9)) is None
 
     resume(session, SandboxGateway(), subscription, date(2026, 12, 9), parent.id)
@@ -427,7 +453,7 @@ def test_resuming_within_the_paid_period_charges_nothing(session, make, parent):
 def test_resuming_after_the_paid_period_charges_now_and_anchors_at_today(session, make, parent):
     price = make.price(amount="100.00")
     subscription = start(session, price, parent, today=date(2027, 1, 31))
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
     comeback = date(2027, 3, 15)
     assert resume_preview(subscription, date(2027, 2, 27)) is None
     shown = resume_preview(subscription, comeback)
@@ -451,7 +477,7 @@ def test_resuming_after_the_paid_period_charges_now_and_anchors_at_today(session
 
 def test_resuming_on_the_day_the_paid_period_ends_charges_the_new_period(session, make, parent):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
 
     resume(session, SandboxGateway(), subscription, date(2026, 12, 10), parent.id)
 
@@ -470,7 +496,7 @@ def test_a_declined_resume_stays_paused_and_a_later_one_with_a_good_card_succeed
     session, make, parent
 ):
     subscription = start(session, make.price(), parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
     use_card(session, subscription, FAILING_CARD)
     session.commit()
     comeback = date(2027, 1, 20)
@@ -501,10 +527,12 @@ def test_a_declined_resume_stays_paused_and_a_later_one_with_a_good_card_succeed
 def test_only_an_active_renewing_subscription_can_be_paused(session, make, parent, trial_days):
     subscription = start(session, make.price(trial_days=trial_days), parent)
     if not trial_days:
-        pause(session, subscription, parent.id, now=at(TODAY))  # already paused the second time
+        pause(
+            session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30)
+        )  # already paused the second time
 
     with pytest.raises(SubscriptionError) as refused:
-        pause(session, subscription, parent.id, now=at(TODAY))
+        pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
 
     assert refused.value.code == "not_allowed_now"
 
@@ -512,31 +540,34 @@ def test_only_an_active_renewing_subscription_can_be_paused(session, make, paren
 # --- changing plan or cycle ----------------------------------------------------------------
 
 
-def test_a_change_takes_effect_at_the_period_end_and_is_charged_as_previewed(session, make, parent):
-    subscription = start(session, make.price(amount="100.00"), parent)
-    premium = make.price(make.plan(features={"favorites": None}), amount="200.00")
+def test_a_downgrade_takes_effect_at_the_period_end_and_is_charged_as_previewed(
+    session, make, parent
+):
+    # A lower price of the same cycle (an upgrade is charged at once: the tests below).
+    subscription = start(session, make.price(amount="300.00"), parent)
+    basic = make.price(make.plan(features={"favorites": None}), amount="200.00")
     subscriber = Subscriber(user_id=parent.id)
 
-    shown = preview_change(session, subscriber, subscription, premium.id)
+    shown = preview_change(session, subscriber, subscription, basic.id, today=TODAY)
     assert shown.takes_effect_on == date(2026, 12, 10)
     assert shown.period_ends_on == date(2027, 1, 10)
     assert shown.charge.gross == Decimal("200.00")
-    schedule_change(session, subscriber, subscription, premium.id, parent.id)
+    schedule_change(session, subscriber, subscription, basic.id, parent.id, today=TODAY)
     session.commit()
 
-    assert subscription.scheduled_plan_price_id == premium.id
-    assert subscription.plan_price_id != premium.id  # nothing changes before the period ends
+    assert subscription.scheduled_plan_price_id == basic.id
+    assert subscription.plan_price_id != basic.id  # nothing changes before the period ends
     assert count(session, Payment) == 1  # and nothing is charged now
 
     renew(session, SandboxGateway(), shown.takes_effect_on, now=at(shown.takes_effect_on))
 
-    assert subscription.plan_price_id == premium.id
-    assert subscription.subscription_plan_id == premium.subscription_plan_id
+    assert subscription.plan_price_id == basic.id
+    assert subscription.subscription_plan_id == basic.subscription_plan_id
     assert subscription.scheduled_plan_price_id is None
     assert subscription.anchor_date == shown.takes_effect_on
     assert subscription.end_date == shown.period_ends_on
     changed = succeeded_payments(session, subscription)[-1]
-    assert changed.purpose == "plan_change" and changed.plan_price_id == premium.id
+    assert changed.purpose == "plan_change" and changed.plan_price_id == basic.id
     assert changed.gross_amount == shown.charge.gross
     assert changed.charged_period == shown.takes_effect_on
 
@@ -546,7 +577,7 @@ def test_the_same_price_is_not_a_change(session, make, parent):
     subscription = start(session, price, parent)
 
     with pytest.raises(SubscriptionError) as refused:
-        preview_change(session, Subscriber(user_id=parent.id), subscription, price.id)
+        preview_change(session, Subscriber(user_id=parent.id), subscription, price.id, today=TODAY)
 
     assert refused.value.code == "same_price"
 
@@ -556,7 +587,9 @@ def test_a_change_to_another_audiences_price_is_unavailable(session, make, paren
     for_companies = make.price(make.plan(audience="companies"))
 
     with pytest.raises(SubscriptionError) as refused:
-        preview_change(session, Subscriber(user_id=parent.id), subscription, for_companies.id)
+        preview_change(
+            session, Subscriber(user_id=parent.id), subscription, for_companies.id, today=TODAY
+        )
 
     assert refused.value.code == "price_unavailable"
 
@@ -569,8 +602,12 @@ def test_a_lifetime_subscription_cannot_be_changed_paused_or_cancelled_at_period
     assert subscription.end_date is None and subscription.next_billing_date is None
 
     for step in (
-        lambda: preview_change(session, Subscriber(user_id=parent.id), subscription, other.id),
-        lambda: pause(session, subscription, parent.id, now=at(TODAY)),
+        lambda: preview_change(
+            session, Subscriber(user_id=parent.id), subscription, other.id, today=TODAY
+        ),
+        lambda: pause(
+            session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30)
+        ),
         lambda: cancel_at_period_end(session, subscription, parent.id),
     ):
         with pytest.raises(SubscriptionError) as refused:
@@ -587,7 +624,7 @@ def test_scheduling_a_change_takes_back_a_cancellation_and_cancelling_it_keeps_t
     subscriber = Subscriber(user_id=parent.id)
     cancel_at_period_end(session, subscription, parent.id)
 
-    schedule_change(session, subscriber, subscription, yearly.id, parent.id)
+    schedule_change(session, subscriber, subscription, yearly.id, parent.id, today=TODAY)
     assert subscription.cancel_at_period_end is False and subscription.auto_renew is True
     cancel_change(session, subscription, parent.id)
     session.commit()
@@ -630,7 +667,7 @@ def test_resuming_after_the_price_was_archived_charges_the_amount_bought(session
     plan = make.plan()
     old = make.price(plan, amount="49.90")
     subscription = start(session, old, parent)
-    pause(session, subscription, parent.id, now=at(TODAY))
+    pause(session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30))
     old.status = "archived"
     make.price(plan, amount="69.90")
 
@@ -740,11 +777,13 @@ def test_each_step_is_taken_exactly_when_allowed_actions_lists_it(
     steps = {
         A.CANCEL_AT_PERIOD_END: lambda s, _: cancel_at_period_end(session, s, parent.id),
         A.UNDO_CANCEL: lambda s, _: undo_cancel(session, s, parent.id),
-        A.PAUSE: lambda s, _: pause(session, s, parent.id, now=at(TODAY)),
+        A.PAUSE: lambda s, _: pause(
+            session, s, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30)
+        ),
         # Within the paid period, so resuming charges nothing and needs no card.
         A.RESUME: lambda s, _: resume(session, SandboxGateway(), s, TODAY, parent.id),
         A.CHANGE: lambda s, other: preview_change(
-            session, Subscriber(user_id=parent.id), s, other.id
+            session, Subscriber(user_id=parent.id), s, other.id, today=TODAY
         ),
         A.CANCEL_CHANGE: lambda s, _: cancel_change(session, s, parent.id),
         A.CANCEL_NOW: lambda s, _: cancel_now(session, s, parent.id, now=at(TODAY)),
@@ -770,7 +809,9 @@ def test_a_step_not_allowed_changes_nothing_and_logs_nothing(session, make, pare
     before = count(session, UserLog)
 
     for step in (
-        lambda: pause(session, subscription, parent.id, now=at(TODAY)),
+        lambda: pause(
+            session, subscription, parent.id, now=at(TODAY), until=TODAY + timedelta(days=30)
+        ),
         lambda: cancel_at_period_end(session, subscription, parent.id),
         lambda: cancel_change(session, subscription, parent.id),
     ):

@@ -48,6 +48,7 @@ _KEY = re.compile(r"[0-9a-f]{32}")
 # How a parent confirming at checkout was authenticated: by their signed-in session (a
 # password, and an e-mailed code where two-step sign-in or a new device asked for one).
 AUTH_METHOD = "password_session"
+STARTED = _l("Thank you. Your subscription has started.")
 # Why the sale's documents cannot be shown or confirmed (AcceptanceError codes).
 DOCUMENT_REFUSALS = {
     "no_text": _l(
@@ -184,8 +185,13 @@ def checkout(price_id: int):
     if subscriptions.current_subscription(db.session, subscriber):
         if request.method == "GET":
             return htmx.redirect_to(url_for("billing.change", price_id=price_id))
-        # A checkout form sent from another tab after subscribing: no card is asked for.
-        flash(REFUSALS["already_subscribed"], "error")
+        # The same form sent again after it worked (a double click, a retried request): the
+        # first answer again. Another form (another tab): refused, and no card is asked for.
+        key = request.form.get("idempotency_key", "")
+        if _KEY.fullmatch(key) and subscriptions.started_by(db.session, subscriber, key):
+            flash(STARTED, "success")
+        else:
+            flash(REFUSALS["already_subscribed"], "error")
         return htmx.redirect_to(subscription_page_url(subscriber))
     price = _price_for_sale(subscriber, price_id)
     form = _form(subscriber)
@@ -272,5 +278,5 @@ def checkout_return(price_id: int):
         # The same answer brought back twice at once: the other request subscribed.
         db.session.rollback()
         return htmx.redirect_to(subscription_page_url(subscriber))
-    flash(_("Thank you. Your subscription has started."), "success")
+    flash(STARTED, "success")
     return htmx.redirect_to(subscription_page_url(subscriber))

@@ -5,6 +5,9 @@ actions and these views refuse the others. Who may see and manage a company's su
 views.common.current_subscriber().
 """
 
+from datetime import timedelta
+from decimal import Decimal
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +18,7 @@ from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.agreements import acceptances
 from portal.billing import bp, subscriptions
 from portal.billing.cards import saved_card_of
+from portal.billing.forms import ChangeForm, PauseForm, new_idempotency_key
 from portal.billing.money import charge_for
 from portal.billing.payments import PaymentFailed, payments_page
 from portal.billing.subscribers import Subscriber
@@ -33,7 +37,7 @@ from portal.clock import istanbul_today, utcnow
 from portal.customer import school_pages
 from portal.extensions import db
 from portal.forms import EmptyForm
-from portal.i18n import BILLING_CYCLE_NAMES, business_date
+from portal.i18n import BILLING_CYCLE_NAMES, business_date, money
 from portal.models import Customer, UserSubscription
 from portal.origin import current_origin
 from portal.paging import page_number
@@ -55,8 +59,14 @@ def company_subscription():
     return _subscription_page(current_subscriber())
 
 
-def _subscription_page(access: BillingAccess, message: tuple[str, str] | None = None) -> Response:
+def _subscription_page(
+    access: BillingAccess,
+    message: tuple[str, str] | None = None,
+    pause_form: PauseForm | None = None,
+    status: int = 200,
+) -> Response:
     subscriber = access.subscriber
+    today = istanbul_today()
     current = subscriptions.current_subscription(db.session, subscriber)
     # Staff who may not see billing are never sent what they may not see: not hidden by the
     # template alone, not read at all.
@@ -64,7 +74,11 @@ def _subscription_page(access: BillingAccess, message: tuple[str, str] | None = 
     return htmx.render(
         "billing/subscription.html",
         "subscription_panel",
+        status=status,
         message=message,
+        pause_form=_with_bounds(pause_form or PauseForm(formdata=None), today),
+        pause_dates=(today + timedelta(days=1), subscriptions.latest_pause_end(today)),
+        pause_months=subscriptions.PAUSE_MAX_MONTHS,
         subscriber=subscriber,
         may_see=access.may_see,
         may_manage=access.may_manage,
@@ -113,10 +127,6 @@ def _subscription_page(access: BillingAccess, message: tuple[str, str] | None = 
     )
 
 
-def _pause(session, subscription, actor_user_id, origin) -> None:
-    subscriptions.pause(session, subscription, actor_user_id, origin, now=utcnow())
-
-
 # The actions on the subscription page that post to /subscription/<action>: the step, and
 # what the page says once it is done. Each answers with a redirect back to the page (htmx:
 # the panel in place).
@@ -126,7 +136,6 @@ ACTIONS = {
         _l("Your subscription will end on %(date)s. You can undo this until then."),
     ),
     Action.UNDO_CANCEL: (subscriptions.undo_cancel, _l("Your subscription will renew as before.")),
-    Action.PAUSE: (_pause, _l("Your subscription is paused. It will not renew.")),
     Action.CANCEL_CHANGE: (subscriptions.cancel_change, _l("The planned change is dropped.")),
 }
 
@@ -134,7 +143,7 @@ ACTIONS = {
 @bp.route("/subscription/<action>", methods=["POST"])
 @allow(PARENT, CUSTOMER_USER)
 def act(action: str):
-    """Cancel at period end, undo that, pause, or drop a planned change.
+    """Cancel at period end, undo that, or drop a planned change.
 
     :raise 403: staff who may not manage the company's billing.
     :raise 404: an unknown action, or no current subscription.
@@ -152,6 +161,80 @@ def act(action: str):
     db.session.commit()
     return _back_to_page(
         subscriber, ("success", str(done) % {"date": business_date(subscription.end_date)})
+    )
+
+
+def _with_bounds(form: PauseForm, today) -> PauseForm:
+    # The browser's date picker offers only the days allowed; the view checks them anyway.
+    form.until.render_kw = {
+        "min": (today + timedelta(days=1)).isoformat(),
+        "max": subscriptions.latest_pause_end(today).isoformat(),
+    }
+    return form
+
+
+# Why a pause cannot end on the date chosen (subscriptions.pause_until_refusal codes).
+PAUSE_REFUSALS = {
+    "pause_until_not_after_today": _l("Choose a day after today."),
+    "pause_until_too_far": _l(
+        "A pause can last at most %(months)d months: choose %(date)s or an earlier day."
+    ),
+}
+
+
+@bp.route("/subscription/pause", methods=["POST"])
+@allow(PARENT, CUSTOMER_USER)
+def pause():
+    """Pause renewals until the day chosen, when the renewal job resumes them; a day that is
+    not after today or too far ahead comes back next to the field (422).
+
+    :raise 403: staff who may not manage the company's billing.
+    :raise 404: no current subscription.
+    """
+    subscriber, subscription = _managed_subscription()
+    try:
+        subscriptions.require_allowed(subscription, Action.PAUSE)
+    except SubscriptionError as refused:
+        db.session.rollback()
+        return _back_to_page(subscriber, ("error", str(REFUSALS[refused.code])))
+    form = PauseForm()
+    now = utcnow()
+    today = istanbul_today(now)
+    if form.validate_on_submit():
+        refused = subscriptions.pause_until_refusal(today, form.until.data)
+        if refused is not None:
+            form.until.errors = [
+                str(PAUSE_REFUSALS[refused])
+                % {
+                    "months": subscriptions.PAUSE_MAX_MONTHS,
+                    "date": business_date(subscriptions.latest_pause_end(today)),
+                }
+            ]
+    if not form.is_submitted() or form.errors:
+        db.session.rollback()
+        return _subscription_page(current_subscriber(), pause_form=form, status=422)
+    try:
+        subscriptions.pause(
+            db.session,
+            subscription,
+            current_user.id,
+            current_origin(),
+            now=now,
+            until=form.until.data,
+        )
+    except SubscriptionError as refused:
+        db.session.rollback()
+        return _back_to_page(subscriber, ("error", str(REFUSALS[refused.code])))
+    db.session.commit()
+    return _back_to_page(
+        subscriber,
+        (
+            "success",
+            _(
+                "Your subscription is paused. Renewals resume by themselves on %(date)s.",
+                date=business_date(form.until.data),
+            ),
+        ),
     )
 
 
@@ -221,8 +304,10 @@ def cancel_now():
 @bp.route("/subscription/change/<int:price_id>", methods=["GET", "POST"])
 @allow(PARENT, CUSTOMER_USER)
 def change(price_id: int):
-    """Preview a change of plan or cycle, then confirm it; it takes effect on the next
-    billing date and nothing is charged now.
+    """Preview a change of plan or cycle, then confirm it. An upgrade takes effect now and
+    charges the prorated difference shown; any other change takes effect on the next billing
+    date and charges nothing now. A refused charge comes back next to the button (422) and
+    changes nothing.
 
     :raise 403: staff who may not manage the company's billing.
     """
@@ -230,36 +315,105 @@ def change(price_id: int):
     subscription = _locked_current(subscriber)
     if subscription is None:
         return htmx.redirect_to(url_for("billing.checkout", price_id=price_id))
+    form = ChangeForm()
+    submitted = form.validate_on_submit()
+    if form.idempotency_key.errors:
+        form.idempotency_key.data = new_idempotency_key()  # not one of ours: never sent back
+    if submitted:
+        # The same confirmation again (a double click): what the first one did, not a refusal
+        # for being on the new price already.
+        done = subscriptions.upgraded_by(db.session, subscription, form.idempotency_key.data)
+        if done is not None:
+            return _upgraded(subscriber, done)
+    today = istanbul_today()
     try:
         subscriptions.require_allowed(subscription, Action.CHANGE)
-        preview = subscriptions.preview_change(db.session, subscriber, subscription, price_id)
+        preview = subscriptions.preview_change(
+            db.session, subscriber, subscription, price_id, today=today
+        )
     except SubscriptionError as refused:
         db.session.rollback()
         flash(REFUSALS[refused.code], "error")
         return htmx.redirect_to(subscription_page_url(subscriber))
-    form = EmptyForm()
-    if form.validate_on_submit():
+    if not submitted:
+        form.shown_amount.data = f"{preview.charge.gross:.2f}" if preview.upgrade else ""
+        return _change_page(subscriber, subscription, preview, form, status=htmx.form_status(form))
+    if not preview.upgrade:
         subscriptions.schedule_change(
-            db.session, subscriber, subscription, price_id, current_user.id, current_origin()
+            db.session,
+            subscriber,
+            subscription,
+            price_id,
+            current_user.id,
+            current_origin(),
+            today=today,
         )
         db.session.commit()
         flash(
             _(
                 "Done. From %(date)s you will be on %(plan)s, billed %(cycle)s.",
                 date=business_date(preview.takes_effect_on),
-                plan=preview.price.plan.name,
+                plan=preview.price.plan.display_name,
                 cycle=str(BILLING_CYCLE_NAMES[preview.price.billing_cycle]).lower(),
             ),
             "success",
         )
         return htmx.redirect_to(subscription_page_url(subscriber))
+    shown = form.shown_amount.data
+    if shown and Decimal(shown) != preview.charge.gross:
+        # The page was shown on another day (or before the price changed): nothing is charged
+        # that the subscriber did not see.
+        form.shown_amount.data = f"{preview.charge.gross:.2f}"
+        error = _("The amount has changed since the page was shown. Check it and confirm again.")
+        return _change_page(subscriber, subscription, preview, form, error=error, status=422)
+    try:
+        done = subscriptions.upgrade(
+            db.session,
+            gateway(),
+            subscriber,
+            subscription,
+            price_id,
+            idempotency_key=form.idempotency_key.data,
+            today=today,
+            actor_user_id=current_user.id,
+            origin=current_origin(),
+        )
+    except PaymentFailed as failed:
+        db.session.commit()  # the failed payment is kept; the subscription did not change
+        # Trying again is a new charge: a new key for the form.
+        form.idempotency_key.data = new_idempotency_key()
+        return _change_page(
+            subscriber, subscription, preview, form, error=failure_message(failed), status=422
+        )
+    db.session.commit()
+    return _upgraded(subscriber, done)
+
+
+def _upgraded(subscriber: Subscriber, done) -> Response:
+    flash(
+        _(
+            "Done. You are on %(plan)s from today: %(amount)s was charged for the rest of the "
+            "period. From %(date)s it renews at %(full)s.",
+            plan=done.price.plan.display_name,
+            amount=money(done.charge.gross),
+            date=business_date(done.period_ends_on),
+            full=money(done.full_charge.gross),
+        ),
+        "success",
+    )
+    return htmx.redirect_to(subscription_page_url(subscriber))
+
+
+def _change_page(subscriber, subscription, preview, form, error=None, status=200) -> Response:
     return htmx.render(
         "billing/change.html",
         "content",
+        status=status,
         subscription=subscription,
         subscriber=subscriber,
         preview=preview,
         form=form,
+        error=error,
         # A company listing more schools than the new plan allows is told before confirming
         # (school_pages is imported as a module: it reads plan limits, so it imports billing).
         listed_shortfall=(
