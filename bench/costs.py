@@ -7,7 +7,9 @@ The same database, settings, actors and pages as bench/pages.py (page keys from 
 without gunicorn or wrk: each page is asked --requests times by the actor's in-process test
 client, and the process's own CPU time per request is printed beside the reference page's
 (served to the same visitor). With --profile N, a cProfile of the page's requests prints the
-N functions with the most time of their own and the N with the most cumulative time. A
+N functions with the most time of their own and the N with the most cumulative time; with
+--sql, each statement's median time as the database answered it (wall time, so the database
+server's share, which CPU/req does not count, shows). A
 quick way to see what a change does to a page before the full run of bench/pages.py, whose
 figures under load are the ones the targets are checked against.
 """
@@ -32,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("keys", nargs="*", help="page keys of bench/pages.py (default: all)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--sql", action="store_true", help="time each statement")
     parser.add_argument("--database", default=build.DEFAULT_DATABASE)
     parser.add_argument("--server-url", default=build.DEFAULT_SERVER_URL)
     args = parser.parse_args(argv)
@@ -67,7 +70,38 @@ def main(argv: list[str] | None = None) -> int:
             stats = pstats.Stats(profiler).strip_dirs()
             stats.sort_stats("tottime").print_stats(args.profile)
             stats.sort_stats("cumulative").print_stats(args.profile)
+        if args.sql:
+            with app.app_context():
+                _print_statement_times(client, page, args.requests)
     return 0
+
+
+def _print_statement_times(client, page, requests: int) -> None:
+    """Each statement of the page with its median wall time over `requests` requests."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    times: dict[str, list[float]] = {}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        context._bench_started = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        spent = time.perf_counter() - context._bench_started
+        times.setdefault(" ".join(statement.split())[:150], []).append(spent)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        for _ in range(requests):
+            bench_pages._request(client, page)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    for statement, spent in sorted(times.items(), key=lambda item: -sum(item[1])):
+        median = sorted(spent)[len(spent) // 2]
+        print(f"  {median * 1000:7.2f} ms x{len(spent) / requests:4.1f}  {statement}")
 
 
 def _cpu_per_request(client, page, requests: int) -> float:

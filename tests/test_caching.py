@@ -1,6 +1,7 @@
 """What the search's caches (portal/caching.py) let a visitor see: lists and counts that lag
 the database by at most SEARCH_CACHE_SECONDS, and kept fragments that never show old facts."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -88,3 +89,57 @@ def test_a_kept_card_shows_a_changed_fee_at_once_and_in_each_language(client, ma
     client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
     page = client.get("/").get_data(as_text=True)
     assert "120,000.00\u00a0₺" in page and "Yearly fee" in page
+
+
+def test_a_stamp_is_rendered_once_per_key_and_each_use_escapes_its_own_values(app):
+    renders = []
+    app.add_template_global(lambda: renders.append(1) or "", "count_render")
+    template = app.jinja_env.from_string(
+        '{% call(hole) stamped("test-stamp", kind, values=(name, id)) %}{{ count_render() }}'
+        '<b id="x-{{ hole(1) }}" title="{{ hole(0) }}">{{ kind }}: {{ hole(0) }}</b>{% endcall %}'
+    )
+    with app.test_request_context():
+        first = template.render(kind="okul", name='Ali & "Veli" <Koleji>', id=7)
+        second = template.render(kind="okul", name="Işık Koleji", id=8)
+        other_kind = template.render(kind="kampüs", name="Işık Koleji", id=8)
+
+    assert first == (
+        '<b id="x-7" title="Ali &amp; &#34;Veli&#34; &lt;Koleji&gt;">'
+        "okul: Ali &amp; &#34;Veli&#34; &lt;Koleji&gt;</b>"
+    )
+    assert second == '<b id="x-8" title="Işık Koleji">okul: Işık Koleji</b>'
+    assert other_kind == '<b id="x-8" title="Işık Koleji">kampüs: Işık Koleji</b>'
+    assert len(renders) == 2  # once for "okul", once for "kampüs"
+
+
+def test_each_cards_toggles_name_their_own_school_and_carry_the_visitors_token(
+    client, make, session, signed_in
+):
+    plain = make.school(name="Işık Koleji", city="Ankara")
+    odd = make.school(name='Ali & "Veli" <Koleji>', city="Ankara")
+    session.commit()
+
+    page = client.get("/").get_data(as_text=True)
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert len(tokens) == 1  # the page's forms, the toggles among them, carry the session's
+    token = tokens.pop()
+    toggle_forms = re.findall(
+        r'<form [^>]*class="(?:favorite|compare)-toggle"[^>]*>\s*<input[^>]*>', page
+    )
+    assert len(toggle_forms) == 4 and all(token in form for form in toggle_forms)
+    for toggle in ("favorite", "compare"):
+        assert f'id="{toggle}-school-{plain.id}"' in page
+        assert f'id="{toggle}-school-{odd.id}"' in page
+    assert page.count(": Ali &amp; &#34;Veli&#34; &lt;Koleji&gt;</span>") == 2
+    assert page.count(": Işık Koleji</span>") == 2
+
+    # The stamped form works as the form it stands for: keep the odd one as a favorite.
+    answer = client.post(
+        "/account/favorites",
+        data={"kind": "school", "target_id": odd.id, "next": "/", "csrf_token": token},
+    )
+    assert answer.status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    pressed = page[page.index(f'id="favorite-school-{odd.id}"') :][:60]
+    not_pressed = page[page.index(f'id="favorite-school-{plain.id}"') :][:60]
+    assert 'aria-pressed="true"' in pressed and 'aria-pressed="false"' in not_pressed
