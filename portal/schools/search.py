@@ -18,8 +18,9 @@ anything else touched on the schools raises instead of loading one by one.
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy import Select, and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session, raiseload
 
 from portal.database import name_matches, name_query
@@ -115,7 +116,24 @@ def search_schools(
     knows the `total` already (count_schools(), kept for a while: counting every school
     with a fee in range is most of the search's database time).
     """
-    conditions = _conditions(session, search)
+    rows = _page_statement(session.get_bind().dialect.name, search)
+    if total is None:
+        total = count_schools(session, search)
+    page = paginate(session, rows, number, per_page, scalars=False, total=total)
+    found = [
+        FoundSchool(school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None)
+        for school, taught, count, lo, hi in page.items
+    ]
+    return replace(page, items=found)
+
+
+@lru_cache(maxsize=128)  # a statement is some kilobytes; crawlers ask for many
+def _page_statement(dialect: str, search: SchoolSearch) -> Select:
+    """The statement of search_schools(), built once per search and kept: building it (its
+    correlated subqueries and conditions) cost a fifth of the catalogue's own time. A
+    statement is immutable, so every request may run the same one; the search holds every
+    value it binds (the school year included)."""
+    conditions = _conditions(dialect, search)
     fee_rows = _matching_fee_rows(search)
     campus_count = (
         select(func.count(Campus.id))
@@ -157,15 +175,7 @@ def search_schools(
             fees, fees.c.school_id == School.id
         )
         order = _order(search.sort, low, high)
-    rows = rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
-    if total is None:
-        total = count_schools(session, search)
-    page = paginate(session, rows, number, per_page, scalars=False, total=total)
-    found = [
-        FoundSchool(school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None)
-        for school, taught, count, lo, hi in page.items
-    ]
-    return replace(page, items=found)
+    return rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
 
 
 def _in_order(levels: str | None) -> list[str]:
@@ -175,12 +185,12 @@ def _in_order(levels: str | None) -> list[str]:
 
 def count_schools(session: Session, search: SchoolSearch) -> int:
     """How many published schools match `search` (one statement)."""
-    return session.scalar(select(func.count(School.id)).where(*_conditions(session, search)))
-
-
-def _conditions(session: Session, search: SchoolSearch) -> list:
-    """The WHERE of the search: which schools match, whatever the order."""
     dialect = session.get_bind().dialect.name
+    return session.scalar(select(func.count(School.id)).where(*_conditions(dialect, search)))
+
+
+def _conditions(dialect: str, search: SchoolSearch) -> list:
+    """The WHERE of the search: which schools match, whatever the order."""
     conditions = [School.is_public]
     if search.q:
         query = name_query(dialect, search.q)
