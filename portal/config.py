@@ -44,6 +44,11 @@ class Config:
     # How long the search's city and district lists and its result counts may lag the
     # database (portal/caching.py); 0: not kept.
     SEARCH_CACHE_SECONDS = float(os.environ.get("SEARCH_CACHE_SECONDS", "60"))
+    # A serving process moves what it holds once the app is built out of the garbage
+    # collector's sight (gc.freeze): the app's modules, models and settings live as long as the
+    # process, and every full collection would walk them again (docs/performance.md measured
+    # it). Off in development and tests, which build many apps in one process.
+    FREEZE_HEAP_AT_START = True
 
     BABEL_DEFAULT_LOCALE = "tr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
@@ -191,6 +196,7 @@ class DevelopmentConfig(Config):
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
     # A school edited by hand shows in the search's lists at once.
     SEARCH_CACHE_SECONDS = float(os.environ.get("SEARCH_CACHE_SECONDS", "0"))
+    FREEZE_HEAP_AT_START = False
     AGREEMENT_PROVIDER = {
         "name": "Okul",
         "legal_name": "Okul Bilişim Hizmetleri A.Ş.",

@@ -1,6 +1,7 @@
 """`flask check-deploy` and the refusals at start: production settings are checked the way
 Django's `check --deploy` checks them, each problem named by its code."""
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -38,6 +39,8 @@ PRODUCTION = {
         "address": "Maslak Mah. 1, Sarıyer / İstanbul",
         "kep_address": "",
     },
+    # The test process builds many apps: frozen, each one's cycles would never be collected.
+    "FREEZE_HEAP_AT_START": False,
 }
 
 
@@ -159,3 +162,12 @@ def test_bench_routes_are_named_but_do_not_stop_production(production):
     result = check_deploy(app)
     assert result.exit_code == 1
     assert "bench-routes: " in result.stderr
+
+
+def test_a_production_process_keeps_what_it_built_out_of_the_collectors_sight(production):
+    gc.unfreeze()
+    try:
+        production(FREEZE_HEAP_AT_START=True)
+        assert gc.get_freeze_count() > 10_000  # the app, its models and modules
+    finally:
+        gc.unfreeze()
