@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, func, literal, or_, select
+from sqlalchemy import Row, and_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portal.access.permissions import ROLE_PERMISSIONS, Permission, Role, can, roles_with
@@ -191,14 +191,18 @@ def check_room(session: Session, customer_id: int, now: datetime) -> None:
         raise TeamFull(limit)
 
 
-def roles(session: Session) -> list[CustomerUserRole]:
-    """The roles a member may be given (customer_user_roles), in their table's order."""
-    return list(session.scalars(select(CustomerUserRole).order_by(CustomerUserRole.id)))
+def roles(session: Session) -> tuple[Row, ...]:
+    """The roles a member may be given (customer_user_roles), as (id, code, name) rows in
+    their table's order: plain values, which a caller may keep between requests."""
+    columns = (CustomerUserRole.id, CustomerUserRole.code, CustomerUserRole.name)
+    return tuple(session.execute(select(*columns).order_by(CustomerUserRole.id)))
 
 
-def titles(session: Session) -> list[CustomerUserTitle]:
-    """The titles a member may be given (customer_user_titles), in their table's order."""
-    return list(session.scalars(select(CustomerUserTitle).order_by(CustomerUserTitle.id)))
+def titles(session: Session) -> tuple[Row, ...]:
+    """The titles a member may be given (customer_user_titles), as (id, code, name) rows in
+    their table's order: plain values, which a caller may keep between requests."""
+    columns = (CustomerUserTitle.id, CustomerUserTitle.code, CustomerUserTitle.name)
+    return tuple(session.execute(select(*columns).order_by(CustomerUserTitle.id)))
 
 
 def role_and_title(

@@ -14,7 +14,7 @@ from portal.clock import utcnow
 from portal.customer import bp, invitations, team
 from portal.customer.invitations import Acceptance
 from portal.customer.team_forms import AcceptForm, InviteForm
-from portal.customer.views.team import _manager, team_context
+from portal.customer.views.team import _manager, roles_and_titles, team_context
 from portal.extensions import db
 from portal.forms import EmptyForm, posted_id
 from portal.origin import current_origin
@@ -31,7 +31,7 @@ def invite():
     :raise 403: the member may not manage the team.
     """
     actor = _manager()
-    form = InviteForm().with_choices(team.roles(db.session), team.titles(db.session))
+    form = InviteForm().with_choices(*roles_and_titles())
     if form.validate_on_submit():
         email = form.email.data
         try:
