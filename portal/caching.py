@@ -32,9 +32,10 @@ from collections.abc import Callable, Hashable
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
-from flask_babel import get_locale
 from jinja2 import Undefined
 from markupsafe import Markup, escape
+
+from portal.i18n import locale_name
 
 # About 600 bytes a card: a few MB a worker at most.
 RENDERED_ENTRIES = 5_000
@@ -76,7 +77,7 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     # Not the script root: a deployment serves the app under one root (ProxyFix is not
     # given x_prefix), so the links a kept fragment holds are the same for every request.
     full_key = (
-        str(get_locale()),
+        locale_name(),
         *(tuple(part) if isinstance(part, list) else part for part in key),
     )
     caches = _caches()
@@ -111,7 +112,7 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
     """
     if any(isinstance(part, Undefined) for part in key):
         raise ValueError(f"stamped: a part of the key {key!r} is undefined")
-    full_key = ("stamp", str(get_locale()), *key)
+    full_key = ("stamp", locale_name(), *key)
     caches = _caches()
     pieces = caches.rendered.get(full_key)
     if pieces is None:

@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from babel import support
 from flask import g
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -18,6 +17,7 @@ from wtforms.widgets import TextInput
 
 from portal import turkish
 from portal.email_address import normalize_email
+from portal.i18n import locale_name
 from portal.models.base import MAX_ID
 
 
@@ -105,7 +105,7 @@ class Form(FlaskForm):
             # WTForms' own messages in the visitor's language. Flask-WTF reads and parses that
             # catalogue from disk once a request (~0.4 ms, on every page with a form); it does
             # not change while the process runs, so it is kept per language.
-            return _wtforms_translations(str(get_locale()))
+            return _wtforms_translations(locale_name())
 
         def bind_field(self, form, unbound_field, options):
             # An address is validated and handed on in its stored form (the one rule).

@@ -164,3 +164,29 @@ def test_a_template_in_a_forced_locale_is_translated_into_it(app):
         with force_locale("tr"):
             assert render_template_string(template) == "Okul bul"
         assert render_template_string(template) == "Find a school"
+
+
+def test_the_locale_name_is_babels_in_each_language_and_under_force_locale(app, client):
+    from flask_babel import get_locale
+
+    from portal.i18n import locale_name
+
+    with app.test_request_context("/"):
+        assert locale_name() == str(get_locale()) == "tr"
+        with force_locale("en"):
+            assert locale_name() == "en"
+        assert locale_name() == "tr"
+    with app.app_context():  # a job, outside any request: the default language
+        assert locale_name() == "tr"
+
+
+def test_names_in_language_are_plain_text_in_the_readers_language(app):
+    from portal.i18n import LEVEL_NAMES, in_language
+
+    with app.test_request_context("/"):
+        turkish = in_language(LEVEL_NAMES)
+        with force_locale("en"):
+            english = in_language(LEVEL_NAMES)
+    assert turkish["primary"] == "İlkokul" and type(turkish["primary"]) is str
+    assert english["primary"] == "Primary school"
+    assert list(turkish) == list(LEVEL_NAMES)

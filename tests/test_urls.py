@@ -55,3 +55,23 @@ def test_a_redirect_says_it_depends_on_the_htmx_headers(client):
     assert plain.status_code == 303 and htmx.headers["HX-Redirect"] == "/"
     for response in (plain, htmx):
         assert {"HX-Request", "HX-Request-Type"} <= set(response.vary)
+
+
+@pytest.mark.parametrize("agreement_id", [1, 7, 20, 123456789])
+def test_id_urls_are_the_urls_url_for_builds(app, agreement_id):
+    from flask import url_for
+
+    from portal.urls import IdUrls
+
+    with app.test_request_context("/"):
+        urls = IdUrls("agreements.operator_agreement", "agreement_id")
+        assert urls(agreement_id) == url_for(
+            "agreements.operator_agreement", agreement_id=agreement_id
+        )
+
+
+def test_id_urls_refuse_an_endpoint_whose_path_has_no_such_id(app):
+    from portal.urls import IdUrls
+
+    with app.test_request_context("/"), pytest.raises(ValueError):
+        IdUrls("schools.index", "page")  # a query argument, not a part of the path

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Regexp
 
 from portal.forms import Form, strip_or_none
+from portal.i18n import in_language
 from portal.leads.leads import REQUEST_KEY_LENGTH
 from portal.models.leads import CONTACT_PREFERENCES
 
@@ -98,3 +99,8 @@ NAMES = {
     "lead_event_names": LEAD_EVENT_NAMES,
     "contact_preference_names": CONTACT_PREFERENCE_NAMES,
 }
+
+
+def names_in_language() -> dict[str, dict[str, str]]:
+    """NAMES for a template: each mapping's names as plain text in the visitor's language."""
+    return {key: in_language(names) for key, names in NAMES.items()}

@@ -15,6 +15,7 @@ from portal.account import bp, contacts
 from portal.account.forms import CONTACT_TYPE_NAMES, ContactForm
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db
+from portal.i18n import in_language
 from portal.models import UserContact
 from portal.models.base import MAX_ID
 from portal.origin import current_origin
@@ -140,7 +141,7 @@ def _page(block: str, status: int = 200, add_form=None, contact=None, edit_form=
         contact=contact,
         editing_id=contact.id if edit_form is not None else None,
         edit_form=edit_form,
-        contact_type_names=CONTACT_TYPE_NAMES,
+        contact_type_names=in_language(CONTACT_TYPE_NAMES),
     )
 
 

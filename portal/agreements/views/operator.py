@@ -31,6 +31,7 @@ from portal.audit import log_event
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.forms import EmptyForm, posted_id
+from portal.i18n import in_language
 from portal.models import (
     AgreementText,
     Customer,
@@ -39,6 +40,7 @@ from portal.models import (
 from portal.models.customers import AgreementKind, AgreementStatus
 from portal.origin import current_origin
 from portal.paging import page_number, paginate
+from portal.urls import IdUrls
 
 # Up to this many companies, the draft form offers them by name; beyond, the id is typed.
 COMPANY_CHOICES = 200
@@ -125,20 +127,25 @@ def _text_versions(session: Session) -> list[AgreementText]:
 
 
 def _list_page(status: int = 200, publish_form=None):
+    fragment = htmx.wants_fragment()
+    # The list's fragment (the pager's swap) shows neither the text versions nor the form.
+    list_only = fragment and publish_form is None
     return htmx.render(
         "agreements/operator_list.html",
         "publish_form" if publish_form is not None else "agreement_list",
         status=status,
         rows=_agreements_page(db.session, page_number(request.args.get("page", 1))),
-        # Only the whole page shows the text versions; the list's and the form's fragments not.
-        versions=[] if htmx.wants_fragment() else _text_versions(db.session),
-        status_names=STATUS_NAMES,
-        kind_names=KIND_NAMES,
-        placeholders=[
+        versions=[] if fragment else _text_versions(db.session),
+        status_names=in_language(STATUS_NAMES),
+        kind_names=in_language(KIND_NAMES),
+        agreement_url=IdUrls("agreements.operator_agreement", "agreement_id"),
+        placeholders=[]
+        if list_only
+        else [
             f"{{{name}}}"
             for name in sorted(texts.PLACEHOLDERS[AgreementKind.COMPANY_SERVICE] or ())
         ],
-        publish_form=publish_form or PublishTextForm(formdata=None),
+        publish_form=None if list_only else publish_form or PublishTextForm(formdata=None),
         # A blank form's fields are the same markup for every operator: kept rendered.
         publish_blank=publish_form is None,
     )
@@ -288,7 +295,7 @@ def _review_page(agreement: CustomerAgreement, status: int = 200, void_form=None
         document=document,
         render_refusal=render_refusal,
         refusal=refusal,
-        status_names=STATUS_NAMES,
+        status_names=in_language(STATUS_NAMES),
         period_labels=PERIOD_LABELS,
         role_label=role_label,
         send_form=EmptyForm(formdata=None),

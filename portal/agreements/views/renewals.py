@@ -31,6 +31,7 @@ from portal.audit import log_event
 from portal.clock import istanbul_today, utcnow
 from portal.extensions import db
 from portal.forms import posted_id
+from portal.i18n import in_language
 from portal.models import CustomerAgreement, User
 from portal.models.customers import AgreementStatus, CustomerAgreementsRenewDiscount
 from portal.origin import current_origin
@@ -128,7 +129,7 @@ def operator_follow_ups():
         "follow_up_list",
         rows=renewals.follow_ups_page(db.session, page_number(request.args.get("page", 1))),
         today=istanbul_today(),
-        followed_names=FOLLOWED_NAMES,
+        followed_names=in_language(FOLLOWED_NAMES),
         percent=percent,
     )
 
@@ -190,9 +191,9 @@ def _renewal_page(
         refusal=refusal,
         offer_refusal=offer_refusal,
         today=today,
-        status_names=STATUS_NAMES,
+        status_names=in_language(STATUS_NAMES),
         period_labels=PERIOD_LABELS,
-        followed_names=FOLLOWED_NAMES,
+        followed_names=in_language(FOLLOWED_NAMES),
         percent=percent,
     )
 

@@ -26,6 +26,7 @@ from portal.clock import ISTANBUL, istanbul_today, utcnow
 from portal.core.views.errors import refuse_not_yours
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm, posted_id
+from portal.i18n import in_language
 from portal.models.customers import AgreementStatus
 from portal.origin import current_origin, peer_address
 from portal.paging import page_number
@@ -95,7 +96,7 @@ def _agreement(actor, agreement_id: str):
 
 
 def _common(**values) -> dict:
-    return {"status_names": STATUS_NAMES, "role_label": role_label, **values}
+    return {"status_names": in_language(STATUS_NAMES), "role_label": role_label, **values}
 
 
 @bp.route("/customer/agreements")

@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm, posted_id
 from portal.i18n import LEVEL_NAMES
 from portal.leads import bp, leads, offers
-from portal.leads.forms import NAMES, AskForm, OfferAnswerForm
+from portal.leads.forms import AskForm, OfferAnswerForm, names_in_language
 from portal.models import Campus, ConsentText, Lead, School, SchoolOffer
 from portal.models.base import MAX_ID
 from portal.models.schools import SCHOOL_LEVELS
@@ -115,7 +115,7 @@ def my_leads():
     page = leads.parent_leads_page(
         db.session, current_user.id, page_number(request.args.get("page")), istanbul_today()
     )
-    return htmx.render("leads/my_leads.html", "lead_list", page=page, **NAMES)
+    return htmx.render("leads/my_leads.html", "lead_list", page=page, **names_in_language())
 
 
 @bp.route("/account/leads/<int:lead_id>")
@@ -208,7 +208,7 @@ def _lead_page(lead: Lead, status: int = 200, error: str | None = None, notice: 
         answer_form=OfferAnswerForm(),
         error=error,
         notice=notice,
-        **NAMES,
+        **names_in_language(),
     )
 
 

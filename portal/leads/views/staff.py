@@ -31,6 +31,7 @@ from portal.core.views.errors import refuse_not_yours
 from portal.customer import activity
 from portal.extensions import db
 from portal.forms import posted_id
+from portal.i18n import in_language
 from portal.leads import bp, inbox, leads, offers
 from portal.leads.staff_forms import (
     CONTACT_PREFERENCE_NAMES,
@@ -123,7 +124,7 @@ def inbox_list():
         "lead_list",
         form=form,
         page=page,
-        lead_state_names=LEAD_STATE_NAMES,
+        lead_state_names=in_language(LEAD_STATE_NAMES),
         filters={
             "state": form.state.data,
             "assigned": form.assigned.data,
@@ -346,8 +347,8 @@ def _lead_page(
         assign_form=assign_form,
         end_form=end_form or EndForm(formdata=None),
         school_year_label=school_year_label,
-        lead_state_names=LEAD_STATE_NAMES,
-        event_kind_names=EVENT_KIND_NAMES,
-        offer_status_names=OFFER_STATUS_NAMES,
-        contact_preference_names=CONTACT_PREFERENCE_NAMES,
+        lead_state_names=in_language(LEAD_STATE_NAMES),
+        event_kind_names=in_language(EVENT_KIND_NAMES),
+        offer_status_names=in_language(OFFER_STATUS_NAMES),
+        contact_preference_names=in_language(CONTACT_PREFERENCE_NAMES),
     )
