@@ -71,8 +71,9 @@ def _finish_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import access, caching, database, forms, i18n, mail  # database: its connect hook
+    from portal import access, caching, database, i18n, mail  # database: its connect hook
     from portal.auth import login
+    from portal.csrf import csrf_token
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -85,7 +86,7 @@ def register_extensions(app: Flask) -> None:
         include_object=database.include_object,
     )
     csrf.init_app(app)  # its before_request runs first: no token, no further work
-    app.add_template_global(forms.csrf_token, "csrf_token")  # in place of Flask-WTF's own
+    app.add_template_global(csrf_token, "csrf_token")  # in place of Flask-WTF's own
     login_manager.init_app(app)
     login.configure(login_manager)
     babel.init_app(app, locale_selector=i18n.select_locale)

@@ -5,10 +5,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from babel import support
-from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
@@ -19,19 +17,6 @@ from portal import turkish
 from portal.email_address import normalize_email
 from portal.i18n import locale_name
 from portal.models.base import MAX_ID
-
-
-def csrf_token() -> str:
-    """The request's CSRF token for templates (Flask-WTF's `csrf_token` global, made cheaper).
-
-    Flask-WTF's generate_csrf reads four settings on every call before finding the token it
-    made earlier in the request; a page of twenty cards asks for it forty times.
-    """
-    token = g.get("portal_csrf_token")
-    if token is None:
-        token = g.portal_csrf_token = generate_csrf()
-    return token
-
 
 # --- Text that a form or a query string may carry ------------------------------------------
 # What a browser sends from a keyboard or a paste is printable text. Control characters (NUL

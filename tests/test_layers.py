@@ -21,6 +21,7 @@ TEMPLATES = ROOT / "templates"
 WEB_LAYER = {
     PORTAL / "__init__.py",
     PORTAL / "access" / "__init__.py",
+    PORTAL / "csrf.py",
     PORTAL / "htmx.py",
     PORTAL / "i18n.py",
     PORTAL / "origin.py",
