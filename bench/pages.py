@@ -131,6 +131,8 @@ class Arguments:
     signed_agreement_id: int  # the big company's signed agreement, with its evidence
     parent_price_id: int  # a parent plan's monthly price, for the checkout page
     accepted_document_id: int  # the subscriber's confirmed distance sales contract
+    upgrade_price_id: int  # a parent monthly price above the subscriber's: an upgrade now
+    subscriber_payment_id: int  # the subscriber's newest succeeded charge, for its receipt
 
 
 def pages(arguments: Arguments) -> list[Page]:
@@ -240,6 +242,18 @@ def pages(arguments: Arguments) -> list[Page]:
         Page("accepted_document", "subscriber's confirmed distance sales contract",
              f"/account/subscription/documents/{arguments.accepted_document_id}",
              "subscriber"),
+        # Subscriptions (issue 14): the upgrade's prorated preview, the cancel page with what
+        # it refunds, a receipt and its download, the account deletion page's warning.
+        Page("upgrade", "subscriber's upgrade preview (prorated)",
+             f"/subscription/change/{arguments.upgrade_price_id}", "subscriber"),
+        Page("cancel", "subscriber's cancel page, with its refunds", "/subscription/cancel",
+             "subscriber"),
+        Page("receipt", "subscriber's receipt with buyer and issuer",
+             f"/payments/{arguments.subscriber_payment_id}/receipt", "subscriber"),
+        Page("receipt_download", "subscriber's receipt as a file",
+             f"/payments/{arguments.subscriber_payment_id}/receipt/download", "subscriber"),
+        Page("delete_account", "account deletion page, with the subscription's fate",
+             "/account/delete", "subscriber"),
         # The form only: asking with a hash is rate limited (20 a minute an address), which
         # wrk would meet at once; the lookup is one indexed statement (its tests count it).
         Page("verify", "public verification page, signed out", "/agreements/verify"),
@@ -467,7 +481,30 @@ def _page_arguments() -> Arguments:
         ),
         dict(email=build.ACTORS["subscriber"].email),
     )
+    subscriber = dict(email=build.ACTORS["subscriber"].email)
+    upgrade_price = connection.scalar(
+        text(
+            "SELECT pp.id FROM plan_prices AS pp"
+            " JOIN subscription_plans AS p ON p.id = pp.subscription_plan_id"
+            " WHERE p.audience = 'parents' AND pp.billing_cycle = 'monthly'"
+            " AND pp.status = 'active' AND pp.amount > ("
+            "  SELECT s.amount FROM user_subscriptions AS s JOIN users AS u ON u.id = s.user_id"
+            "  WHERE u.email = :email AND s.status = 'active')"
+            " ORDER BY pp.amount, pp.id LIMIT 1"
+        ),
+        subscriber,
+    )
+    subscriber_payment = connection.scalar(
+        text(
+            "SELECT pay.id FROM payments AS pay JOIN users AS u ON u.id = pay.user_id"
+            " WHERE u.email = :email AND pay.status = 'succeeded' AND pay.purpose <> 'refund'"
+            " ORDER BY pay.id DESC LIMIT 1"
+        ),
+        subscriber,
+    )
     db.session.rollback()
+    if upgrade_price is None or subscriber_payment is None:
+        raise SystemExit("the benchmark database's subscriber has no upgrade or payment: --rebuild")
     if accepted_document is None:
         raise SystemExit("the benchmark database holds no confirmed sale documents: --rebuild it")
     if parent_price is None:
@@ -490,6 +527,8 @@ def _page_arguments() -> Arguments:
         big_agreements["signed"],
         parent_price,
         accepted_document,
+        upgrade_price,
+        subscriber_payment,
     )
 
 

@@ -42,6 +42,8 @@ EVENTS = frozenset(
         "password_check_failed",
         "subscription_started",
         "payment_failed",
+        "payment_refunded",
+        "refund_failed",
         "subscription_cancel_scheduled",
         "subscription_cancel_undone",
         "subscription_cancelled",

@@ -84,6 +84,56 @@ def register(app: Flask) -> None:
             f"{report.ended} ended, {report.expired} expired, {report.resumed} resumed."
         )
 
+    @billing.command("refund")
+    @click.argument("payment_id", type=click.IntRange(1))
+    @click.option(
+        "--amount",
+        help="How much to refund, e.g. 49.90 (default: all that is left of the charge).",
+    )
+    @click.option("--reason", required=True, help="Why: kept in the audit log.")
+    def refund(payment_id: int, amount: str | None, reason: str) -> None:
+        """Refund a succeeded charge (an operator's decision), through a payment row of its
+        own; never more than what is left of the charge. The payer is mailed."""
+        from decimal import Decimal, InvalidOperation
+
+        from portal.billing.gateway import gateway_named
+        from portal.billing.refunds import RefundError
+        from portal.billing.refunds import refund as make_refund
+        from portal.clock import utcnow
+
+        try:
+            wanted = None if amount is None else Decimal(amount.replace(",", "."))
+        except InvalidOperation:
+            raise click.BadParameter(
+                f"{amount!r} is not an amount", param_hint="--amount"
+            ) from None
+        if wanted is not None and not wanted.is_finite():
+            raise click.BadParameter(f"{amount!r} is not an amount", param_hint="--amount")
+        now = utcnow()
+        gateway = gateway_named(current_app.config["PAYMENT_GATEWAY"])
+        try:
+            row = make_refund(
+                db.session,
+                gateway,
+                payment_id,
+                idempotency_key=f"operator:p{payment_id}:{now.isoformat()}",
+                reason=reason,
+                now=now,
+                amount=wanted,
+            )
+        except RefundError as refused:  # its code: not_refundable, nothing_left, amount_...
+            db.session.rollback()
+            raise click.ClickException(f"Not refunded: {refused.code}") from None
+        db.session.commit()
+        if row.status != "succeeded":
+            raise click.ClickException(
+                f"The gateway refused the refund ({row.failure_code}); recorded as payment "
+                f"{row.id}."
+            )
+        click.echo(
+            f"Refunded {row.gross_amount} {row.currency} of payment {payment_id}: payment {row.id}."
+        )
+
     @app.cli.group("mail")
     def mail_group() -> None:
         """The mail outbox."""

@@ -3,14 +3,18 @@
 
 `problems()` is what `flask check-deploy` prints; the ones in `REFUSED_AT_START` also stop
 `create_app()` in production, because serving with them would be unsafe from the first
-request (no secret, limits multiplied per worker, links built from any Host).
+request (no secret, limits multiplied per worker, links built from any Host, receipts naming
+a placeholder issuer).
 A deployment that knowingly differs lists codes in DEPLOY_CHECKS_SILENCED, as Django's
 SILENCED_SYSTEM_CHECKS; the refusals at start cannot be silenced.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+
+from portal.turkish import tc_kimlik_no_error, vkn_error
 
 # Secrets that ship in this repository or that people type when asked for one.
 KNOWN_SECRETS = {"dev-only-not-secret", "test-only-not-secret", "secret", "changeme", "change-me"}
@@ -19,7 +23,18 @@ SECRET_MIN_DISTINCT = 10
 # The issuer lines in portal/config.py are a placeholder until the company's are set.
 PLACEHOLDER_TAX_NUMBER = "0000000000"
 
-REFUSED_AT_START = {"secret-key-missing", "limiter-memory", "trusted-hosts-missing"}
+# A number of 10 or 11 digits standing alone in an issuer line: the VKN (or a sole
+# proprietor's TC Kimlik No) that must pass its check digits.
+_TAX_ID = re.compile(r"(?<!\d)(\d{10}|\d{11})(?!\d)", re.ASCII)
+
+# receipt-issuer: every receipt names its issuer, and one issued under the placeholder or a
+# tax number that does not exist cannot be taken back; so it is refused before the first sale.
+REFUSED_AT_START = {
+    "secret-key-missing",
+    "limiter-memory",
+    "trusted-hosts-missing",
+    "receipt-issuer",
+}
 
 
 @dataclass(frozen=True)
@@ -221,16 +236,30 @@ def _payments(config: Mapping) -> list[Problem]:
                 "PAYMENT_GATEWAY is sandbox: it takes only test cards and collects nothing.",
             )
         )
-    issuer = [str(line) for line in config.get("RECEIPT_ISSUER") or ()]
-    if len(issuer) < 3 or any(PLACEHOLDER_TAX_NUMBER in line for line in issuer):
+    if not _issuer_is_set(config.get("RECEIPT_ISSUER") or ()):
         found.append(
             Problem(
                 "receipt-issuer",
-                "RECEIPT_ISSUER is the placeholder: set the company's name, address and tax"
-                " office with VKN, one line each (separated by |).",
+                "RECEIPT_ISSUER is the placeholder or names no valid tax number: set the"
+                " company's name, address and tax office with VKN, one line each (separated"
+                " by |); the VKN (or a sole proprietor's TC Kimlik No) must pass its check"
+                " digits.",
             )
         )
     return found
+
+
+def _issuer_is_set(lines) -> bool:
+    """At least name, address and tax identity, not the placeholder's, with a tax number
+    that passes its check digits."""
+    issuer = [str(line) for line in lines]
+    if len(issuer) < 3 or any(PLACEHOLDER_TAX_NUMBER in line for line in issuer):
+        return False
+    numbers = [number for line in issuer for number in _TAX_ID.findall(line)]
+    return any(
+        (vkn_error if len(number) == 10 else tc_kimlik_no_error)(number) is None
+        for number in numbers
+    )
 
 
 def _agreements(config: Mapping) -> list[Problem]:

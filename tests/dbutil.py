@@ -156,6 +156,9 @@ def empty_tables(engine, metadata) -> None:
     """Delete every row a test made, children first, keeping the migrations' reference data."""
     with engine.begin() as connection:
         _purge_evidence(connection)
+        # Refunds first: MariaDB checks the self-reference (payments.refunded_payment_id) row
+        # by row, and one DELETE may reach a charge before its refund.
+        connection.exec_driver_sql("DELETE FROM payments WHERE refunded_payment_id IS NOT NULL")
         for table in reversed(metadata.sorted_tables):
             if table.name not in REFERENCE_TABLES:
                 connection.execute(delete(table))

@@ -85,7 +85,6 @@ def test_production_settings_as_documented_pass(production):
         ({"MAIL_PASSWORD": None}, "mail-credentials"),
         ({"MAIL_SENDER": "Okul <no-reply@okul-portal.example.com>"}, "mail-sender"),
         ({"PAYMENT_GATEWAY": "sandbox"}, "payment-sandbox"),
-        ({"RECEIPT_ISSUER": ("Okul", "Adres", "Maslak V.D. · VKN 0000000000")}, "receipt-issuer"),
         ({"HSTS_MAX_AGE": timedelta(days=1)}, "hsts"),
         ({"BENCH_ROUTES": True}, "bench-routes"),
         (
@@ -124,6 +123,31 @@ def test_development_settings_are_not_fit_for_production(app):
     assert result.exit_code == 1
     for code in ("environment-not-production", "secret-key-weak", "cookie-flags", "cookie-name"):
         assert f"{code}: " in result.stderr
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        # The placeholder of portal/config.py (the development default).
+        ("Okul Portal Teknoloji A.Ş.", "Büyükdere Cad. No: 1", "Maslak V.D. · VKN 0000000000"),
+        # 1234567891: the last digit of VKN 123456789x must be 0 (hand-checked in test_turkish).
+        ("Okul A.Ş.", "Maslak Mah. 1, Sarıyer / İstanbul", "Maslak V.D. · VKN 1234567891"),
+        ("Okul A.Ş.", "Maslak Mah. 1, Sarıyer / İstanbul", "Maslak V.D."),  # no tax number
+        ("Okul A.Ş.", "Maslak V.D. · VKN 1234567890"),  # no address line
+    ],
+    ids=["placeholder", "bad-check-digit", "no-number", "two-lines"],
+)
+def test_production_refuses_to_start_with_a_receipt_issuer_that_is_not_set(production, issuer):
+    with pytest.raises(RuntimeError) as refused:
+        production(RECEIPT_ISSUER=issuer)
+
+    assert "receipt-issuer" in str(refused.value)
+
+
+def test_a_sole_proprietor_issuer_with_a_valid_tc_kimlik_no_starts(production):
+    app = production(RECEIPT_ISSUER=("Ayşe Okul", "Moda Cad. 3, Kadıköy", "TCKN 10000000146"))
+
+    assert app.config["RECEIPT_ISSUER"][2] == "TCKN 10000000146"
 
 
 def test_production_refuses_to_start_with_per_process_limits(production):

@@ -4,10 +4,10 @@ parent the box that confirms the sale's documents."""
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, HiddenField
-from wtforms.validators import DataRequired, InputRequired, Optional, Regexp
+from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-from portal.forms import Form
+from portal.forms import Form, TcKimlikNoField, strip_or_none
 
 
 def new_idempotency_key() -> str:
@@ -48,6 +48,30 @@ class ParentCheckoutForm(CheckoutForm):
     # "<form's SHA-256>:<contract's SHA-256>" as the page showed them; empty from a client that
     # never read the page (then what is rendered now is what is recorded).
     documents_sha256 = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{64}:[0-9a-f]{64}$")])
+    # The invoice's buyer (portal.billing.invoices): a name and an address as the invoice rules
+    # ask, the TC Kimlik No only if the parent wants it on the invoice (checked when given).
+    invoice_name = StringField(
+        _l("Name on the invoice"),
+        filters=[strip_or_none],
+        validators=[
+            DataRequired(message=_l("Enter the name the invoice is made out to.")),
+            Length(max=255),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    invoice_tc_no = TcKimlikNoField(
+        _l("TC Kimlik No (optional)"),
+        validators=[Optional()],
+    )
+    invoice_address = TextAreaField(
+        _l("Invoice address"),
+        filters=[strip_or_none],
+        validators=[
+            DataRequired(message=_l("Enter the address for the invoice.")),
+            Length(max=1000),
+        ],
+        render_kw={"autocomplete": "street-address", "rows": 3},
+    )
 
 
 class ChangeForm(Form):

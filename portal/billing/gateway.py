@@ -1,9 +1,10 @@
 """The payment gateway interface, and the offline sandbox that is the default gateway.
 
-A gateway does two things: turn card details into a saved-card token (checking the card), and
-charge a token. The card details are typed on the provider's hosted payment page, never on the
-portal's: the portal sends the buyer there with a signed HostedCheckout (hosted_page_url) and,
-when the buyer comes back, reads the provider's sealed answer (checkout_outcome): a SavedCard
+A gateway does three things: turn card details into a saved-card token (checking the card),
+charge a token, and refund (part of) a charge it made, named by the charge's reference. The
+card details are typed on the provider's hosted payment page, never on the portal's: the
+portal sends the buyer there with a signed HostedCheckout (hosted_page_url) and, when the
+buyer comes back, reads the provider's sealed answer (checkout_outcome): a SavedCard
 (token, brand, last four digits, expiry) or a failure code. So no card number or CVC ever
 reaches the portal's views, forms, logs or database, which keeps the portal out of PCI DSS scope
 the way iyzico's checkout form and Stripe's hosted fields do.
@@ -26,6 +27,8 @@ The sandbox's test cards (any future expiry, any 3-digit CVC):
     4000 0000 0000 9995  Visa        saved; every charge fails: insufficient_funds
     4000 0000 0000 0341  Visa        saved; every charge fails: card_declined
     4000 0000 0000 0119  Visa        saved; every charge fails: processing_error
+    4000 0000 0000 5126  Visa        saved; every charge succeeds, every refund is refused:
+                                     refund_refused
 
 Any other number is refused with card_declined, as a sandbox must never see a real card.
 """
@@ -62,6 +65,7 @@ class FailureCode(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     PROCESSING_ERROR = "processing_error"
     NO_SAVED_CARD = "no_saved_card"  # ours: a renewal found no card to charge
+    REFUND_REFUSED = "refund_refused"  # the provider would not give the money back
 
 
 @dataclass(frozen=True, repr=False)
@@ -159,6 +163,13 @@ class PaymentGateway(Protocol):
         """Charge `amount` to a saved card, at most once per idempotency key."""
         ...
 
+    def refund(
+        self, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        """Give `amount` of the charge `charge_reference` back to its card, at most once per
+        idempotency key; never more than the charge (the portal checks that, too)."""
+        ...
+
 
 # number: (brand, refused when saved with, every charge fails with)
 SANDBOX_CARDS: dict[str, tuple[str, str | None, str | None]] = {
@@ -169,8 +180,15 @@ SANDBOX_CARDS: dict[str, tuple[str, str | None, str | None]] = {
     "4000000000009995": ("visa", None, FailureCode.INSUFFICIENT_FUNDS),
     "4000000000000341": ("visa", None, FailureCode.CARD_DECLINED),
     "4000000000000119": ("visa", None, FailureCode.PROCESSING_ERROR),
+    "4000000000005126": ("visa", None, None),  # refunds refused (_NO_REFUNDS)
 }
 _SUCCEEDS = "ok"
+# The card whose charges succeed and whose refunds are refused; its charges' references say so
+# (a real provider knows the card behind a charge; the sandbox keeps no state).
+_NO_REFUNDS = "4000000000005126"
+_NO_REFUNDS_BEHAVIOUR = "norefund"
+_CHARGE_PREFIX = "sbx_ch_"
+_NO_REFUNDS_PREFIX = "sbx_ch_nr_"
 
 
 class SandboxGateway:
@@ -277,7 +295,9 @@ class SandboxGateway:
             raise CardRefused(refused_with)
         if (card.exp_year, card.exp_month) < (today.year, today.month):
             raise CardRefused(FailureCode.EXPIRED_CARD)
-        behaviour = charges_fail_with or _SUCCEEDS
+        behaviour = charges_fail_with or (
+            _NO_REFUNDS_BEHAVIOUR if number == _NO_REFUNDS else _SUCCEEDS
+        )
         return SavedCard(
             gateway=self.name,
             token=f"sbx_{behaviour}_{secrets.token_hex(12)}",
@@ -295,15 +315,35 @@ class SandboxGateway:
         if not isinstance(amount, Decimal) or amount <= 0:
             raise ValueError(f"a charge needs a positive Decimal amount, not {amount!r}")
         digest = hashlib.sha256(f"{idempotency_key}|{token}".encode()).hexdigest()[:24]
-        reference = f"sbx_ch_{digest}"
+        reference = f"{_CHARGE_PREFIX}{digest}"
         behaviour = token.removeprefix("sbx_").rsplit("_", 1)[0]
         if behaviour == _SUCCEEDS:
             return ChargeResult(succeeded=True, reference=reference)
+        if behaviour == _NO_REFUNDS_BEHAVIOUR:
+            return ChargeResult(succeeded=True, reference=f"{_NO_REFUNDS_PREFIX}{digest}")
         if behaviour not in tuple(FailureCode):
             return ChargeResult(
                 succeeded=False, reference=reference, failure_code=FailureCode.CARD_DECLINED
             )
         return ChargeResult(succeeded=False, reference=reference, failure_code=behaviour)
+
+    def refund(
+        self, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> ChargeResult:
+        """Refund a sandbox charge, or refuse it for the refund-refusing card; the same key
+        gives the same reference. The sandbox keeps no state, so "never more than the charge"
+        is the portal's check alone here (portal.billing.refunds)."""
+        if not isinstance(amount, Decimal) or amount <= 0:
+            raise ValueError(f"a refund needs a positive Decimal amount, not {amount!r}")
+        if not charge_reference.startswith(_CHARGE_PREFIX):
+            raise ValueError(f"{charge_reference!r} is not a sandbox charge")
+        digest = hashlib.sha256(f"{idempotency_key}|{charge_reference}".encode()).hexdigest()[:24]
+        reference = f"sbx_re_{digest}"
+        if charge_reference.startswith(_NO_REFUNDS_PREFIX):
+            return ChargeResult(
+                succeeded=False, reference=reference, failure_code=FailureCode.REFUND_REFUSED
+            )
+        return ChargeResult(succeeded=True, reference=reference)
 
 
 GATEWAYS = {"sandbox": SandboxGateway}

@@ -118,8 +118,11 @@ def _payments_query(payer: Subscriber):
 
 def paid_payment(session: Session, payer: Subscriber, payment_id: int) -> Payment | None:
     """The payer's succeeded payment with this id, the one a receipt is for; None for an
-    unknown id, someone else's payment or a failed attempt."""
+    unknown id, someone else's payment, a failed attempt or a refund (which the receipt of
+    its charge shows)."""
     payment = session.get(Payment, payment_id)
     if payment is None or not payer.owns(payment) or payment.status != PaymentStatus.SUCCEEDED:
         return None
+    if payment.purpose == PaymentPurpose.REFUND:
+        return None  # shown on the receipt of the charge it refunds
     return payment

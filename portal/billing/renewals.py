@@ -35,7 +35,10 @@ map, change tracking, unit of work, and the garbage they leave) cost over four t
 the server spends on the whole run (docs/benchmarks.md).
 
 The receipts of a batch's succeeded charges are queued in its transaction, with one SELECT
-and one INSERT (portal.billing.receipts), for `flask mail deliver`.
+and one INSERT (portal.billing.receipts), for `flask mail deliver`; so are the mails of its
+failed charges (with the retry date) and expiries, and, after the batches, the reminders of
+trials ending within three days (portal.billing.notices: each once per event, however often
+the job runs).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import log_event
+from portal.billing import notices
 from portal.billing.cards import StoredCard, card_key
 from portal.billing.gateway import PaymentGateway
 from portal.billing.money import charge_for
@@ -84,6 +88,7 @@ class RenewalReport:
     ended: int = 0
     expired: int = 0
     resumed: int = 0
+    notices: int = 0  # subscriptions told of a failed charge, an expiry or a trial's end
 
 
 @dataclass(slots=True)
@@ -251,8 +256,21 @@ def renew(
             now,
             [p.idempotency_key for p in payments if p.status == PaymentStatus.SUCCEEDED],
         )
+        # Only the failures of this turn: a subscription retrying since an earlier run and
+        # not charged now is not due, so not in the batch.
+        report.notices += notices.renewal_events(
+            session,
+            [
+                s.id
+                for s, row in zip(batch, rows, strict=True)
+                if s.retry_count > row[_POSITION["retry_count"]]
+                or (s.status == EXPIRED and row[_POSITION["status"]] != EXPIRED)
+            ],
+        )
         last_id = batch[-1].id
         session.commit()
+    report.notices += notices.trial_reminders(session, business_date)
+    session.commit()
     return report
 
 

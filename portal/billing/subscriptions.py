@@ -53,7 +53,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.audit import NO_ORIGIN, Origin, log_event
-from portal.billing import receipts
+from portal.billing import receipts, refunds
 from portal.billing.cards import CardOnFile, attach_card, saved_card_of, store_card
 from portal.billing.gateway import PaymentGateway, SavedCard
 from portal.billing.money import CENT, Charge, charge_for
@@ -473,10 +473,33 @@ def cancel_now(
     origin: Origin = NO_ORIGIN,
     *,
     now: datetime,
-) -> None:
-    """End the subscription at `now` (aware UTC); it ends on that day in Istanbul. What was
-    paid for the current period is not refunded."""
+    refund_with: PaymentGateway | None = None,
+) -> list[Payment]:
+    """End the subscription at `now` (aware UTC); it ends on that day in Istanbul.
+
+    With `refund_with` (the gateway), every charge made within the withdrawal period is
+    refunded in full (portal.billing.refunds.withdrawal_refunds, which the cancel page shows
+    beforehand); older charges are not. Returns the refund rows, succeeded or failed: a
+    refund the gateway refuses is recorded and the subscription ends all the same (the
+    subscriber asked to leave; an operator refunds by hand, `flask billing refund`). Without
+    a gateway nothing is refunded.
+    """
     require_allowed(subscription, Action.CANCEL_NOW)
+    made = []
+    if refund_with is not None:
+        for due in refunds.withdrawal_refunds(session, subscription, istanbul_today(now)):
+            made.append(
+                refunds.refund(
+                    session,
+                    refund_with,
+                    due.payment.id,
+                    idempotency_key=f"sub{subscription.id}:withdrawal:p{due.payment.id}",
+                    reason="withdrawal",
+                    now=now,
+                    actor_user_id=actor_user_id,
+                    origin=origin,
+                )
+            )
     subscription.status = CANCELLED
     subscription.cancelled_at = now
     subscription.pause_until = None
@@ -488,6 +511,7 @@ def cancel_now(
     log_event(
         session, "subscription_cancelled", actor_user_id, origin, subscription_id=subscription.id
     )
+    return made
 
 
 def latest_pause_end(today: date) -> date:

@@ -3,6 +3,7 @@
 from portal.clock import utcnow
 from portal.models.base import Base, SoftDeleteMixin
 from portal.models.billing import (
+    BillingNotice,
     Payment,
     PlanFeature,
     PlanFeatureCategory,
@@ -30,6 +31,7 @@ from portal.models.customers import (
     CustomerUserTitle,
     UserAgreementAcceptance,
 )
+from portal.models.invoices import InvoiceDetails
 from portal.models.leads import Lead, LeadEvent, SchoolOffer, UserComparison
 from portal.models.mail import MailOutbox
 from portal.models.schools import Campus, School, SchoolFee, SchoolLevel
@@ -48,6 +50,7 @@ from portal.models.users import (
 )
 
 __all__ = [
+    "BillingNotice",
     "Payment",
     "PlanFeature",
     "PlanFeatureCategory",
@@ -73,6 +76,7 @@ __all__ = [
     "CustomerUserRole",
     "CustomerUserSchool",
     "CustomerUserTitle",
+    "InvoiceDetails",
     "Lead",
     "LeadEvent",
     "MailOutbox",

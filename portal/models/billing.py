@@ -89,6 +89,16 @@ class PaymentPurpose(StrEnum):
     TRIAL_END = "trial_end"
     PLAN_CHANGE = "plan_change"
     AGREEMENT = "agreement"  # a signed company agreement (customer_agreement_id)
+    REFUND = "refund"  # money given back for refunded_payment_id (migration 0021)
+
+
+class NoticeKind(StrEnum):
+    """billing_notices.kind: the billing e-mails sent once per event (migration 0021)."""
+
+    TRIAL_ENDING = "trial_ending"
+    RENEWAL_FAILED = "renewal_failed"
+    EXPIRED = "expired"
+    REFUND_MADE = "refund_made"
 
 
 class SubscriptionPlan(TimestampMixin, Base):
@@ -297,6 +307,12 @@ class Payment(Base):
             "ROUND(net_amount + kdv_amount, 2) = gross_amount", name="gross_is_net_plus_kdv"
         ),
         CheckConstraint("net_amount >= 0 AND kdv_amount >= 0", name="amounts_not_negative"),
+        # A refund's amounts are positive too; it names the charge it refunds, and only a
+        # refund does (migration 0021).
+        CheckConstraint(
+            "(purpose = 'refund') = (refunded_payment_id IS NOT NULL)",
+            name="refund_names_its_charge",
+        ),
     )
 
     id: Mapped[bigint_pk]
@@ -326,6 +342,29 @@ class Payment(Base):
     charged_period: Mapped[date | None] = mapped_column(Date)  # start of the period paid for
     card_brand: Mapped[str | None] = mapped_column(String(16))
     card_last4: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What a `refund` gives money back for: a succeeded charge of the same payer.
+    refunded_payment_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("payments.id"), index=True
+    )
+
+
+class BillingNotice(Base):
+    """billing_notices: a billing e-mail sent for one event of a subscription, at most once
+    (unique per subscription, kind and event; portal.billing.notices)."""
+
+    __tablename__ = "billing_notices"
+    __table_args__ = (
+        one_of("kind", tuple(NoticeKind)),
+        UniqueConstraint("user_subscription_id", "kind", "event"),
+    )
+
+    id: Mapped[bigint_pk]
+    user_subscription_id: Mapped[int] = mapped_column(BigId, ForeignKey("user_subscriptions.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # What the notice is about, so a later event of the same kind is told again: the trial's
+    # end date, the failed payment's id, the period's end, the refund's payment id.
+    event: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

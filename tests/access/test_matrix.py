@@ -347,6 +347,20 @@ ROUTES: dict[str, list[Ask]] = {
             note="the agent may not see billing: to them no payment exists",
         ),
     ],
+    # The same receipt as a file: the same answers as the page.
+    "billing.receipt_download": [
+        Ask(
+            "GET",
+            subscribers(OK, MISSING, MISSING, MISSING, MISSING),
+            url=lambda w: {"payment_id": w.ids["parent_payment"]},
+        ),
+        Ask(
+            "GET",
+            subscribers(MISSING, MISSING, MISSING, MISSING, OK),
+            url=lambda w: {"payment_id": w.ids["company_payment"]},
+            note="the agent may not see billing: to them no payment exists",
+        ),
+    ],
     "billing.checkout": [
         Ask(
             "GET",

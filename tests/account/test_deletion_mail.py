@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.account.deletion import delete_account, deleted_email
 from portal.audit import NO_ORIGIN
+from portal.billing.gateway import SandboxGateway
 from portal.clock import utcnow
 from portal.models import MailOutbox, User
 from tests.account.test_deletion import delete, the_user
@@ -57,7 +58,7 @@ def test_a_rolled_back_deletion_mails_nothing(app, session, make):
     parent = make.user("parent", email=OLD)
     session.commit()
 
-    delete_account(session, parent, NO_ORIGIN, utcnow())
+    delete_account(session, parent, NO_ORIGIN, utcnow(), SandboxGateway())
     session.rollback()
 
     assert mails_to(app, OLD) == []

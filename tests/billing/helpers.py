@@ -53,13 +53,16 @@ def card_fields(client, **values) -> dict:
 
 
 def checkout_fields(client, **values) -> dict:
-    """The portal's checkout form (its button): the attempt's key, the CSRF token and the
-    ticked box confirming a parent's sale documents (a company's form has no such box and
-    ignores it; accept_documents=None leaves it out)."""
+    """The portal's checkout form (its button): the attempt's key, the CSRF token, the ticked
+    box confirming a parent's sale documents and a parent's invoice name and address (a
+    company's form has none of these and ignores them; a value of None leaves it out)."""
     fields = {
         "idempotency_key": uuid.uuid4().hex,
         "csrf_token": csrf_token(client),
         "accept_documents": "y",
+        # The parent's invoice identity (a company's form has none and ignores them).
+        "invoice_name": "Elif Şahin",
+        "invoice_address": "Bağdat Cad. No: 5, Kadıköy / İstanbul",
     }
     fields.update({name: value for name, value in values.items() if name not in CARD_FIELDS})
     return {name: value for name, value in fields.items() if value is not None}

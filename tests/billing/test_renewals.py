@@ -232,7 +232,8 @@ def test_a_trial_ending_with_a_good_card_is_charged_and_becomes_active(session, 
     before = run(session, date(2026, 11, 16))
     report = run(session, date(2026, 11, 17))
 
-    assert before == RenewalReport(date(2026, 11, 16))
+    # The day before, only the reminder that the trial ends (tests/billing/test_notices.py).
+    assert before == RenewalReport(date(2026, 11, 16), notices=1)
     assert report.charged == report.trials_converted == 1
     (paid,) = payments(session, subscription)
     assert paid.purpose == "trial_end" and paid.charged_period == date(2026, 11, 17)

@@ -208,7 +208,11 @@ def test_cancel_now_asks_first_then_ends_the_subscription_today(
     assert "Your subscription has ended." in shown
     assert "You are on the free plan." in shown
     assert "Earlier subscriptions" in shown and "Cancelled" in shown
-    assert len(payments_of(session, signed_in)) == 1  # nothing refunded, nothing charged
+    # Paid today, so within the withdrawal period: the charge is refunded in full, by a row
+    # of its own (tests/billing/test_refunds.py has the rule); nothing more is charged.
+    charge, refund = sorted(payments_of(session, signed_in), key=lambda p: p.id)
+    assert (charge.purpose, refund.purpose) == ("first_charge", "refund")
+    assert refund.refunded_payment_id == charge.id and refund.gross_amount == charge.gross_amount
     assert_valid_html(after, "subscription page after cancelling")
 
 
@@ -318,7 +322,9 @@ def test_after_ending_it_the_parent_can_subscribe_again_and_sees_the_old_one_in_
     assert response.status_code == 303
     statuses = sorted(s.status for s in subscriptions_of(session, signed_in))
     assert statuses == ["active", "cancelled"]
-    assert len(payments_of(session, signed_in)) == 2
+    # Two charges, and the refund of the first (ended within the withdrawal period).
+    purposes = sorted(p.purpose for p in payments_of(session, signed_in))
+    assert purposes == ["first_charge", "first_charge", "refund"]
     shown = text(page(client))
     assert "Earlier subscriptions" in shown and "Aile Plus · Monthly · Cancelled" in shown
     assert "Next payment" in shown
@@ -340,7 +346,9 @@ def test_an_old_checkout_form_sent_again_after_ending_never_claims_a_start_it_di
     shown = text(page(client))
     started = [s for s in subscriptions_of(session, signed_in) if s.status == "active"]
     assert started or "Your subscription has started." not in shown
-    assert len(payments_of(session, signed_in)) == 1  # the key charged once
+    # The key charged once (the refund is of that charge: ended within the withdrawal period).
+    charges = [p for p in payments_of(session, signed_in) if p.purpose != "refund"]
+    assert len(charges) == 1
 
 
 def test_a_lifetime_price_is_paid_once_and_offers_no_renewal_actions(

@@ -41,7 +41,7 @@ EXPIRY_YEAR = str(date.today().year + 2)
 
 # Veli Plus (parents, KDV included): 49,90 ₺ a month, 479,00 ₺ a year; KDV is 20 %.
 # Okul Temel (companies, + KDV): 1.490,00 ₺ a month, 4.290,00 ₺ a quarter.
-VELI_PLUS = "Veli Plus"
+VELI_PLUS = "Parent Plus"  # its English name (issue 14 item 8): the journey reads in English
 OKUL_TEMEL = "Okul Temel"
 
 
@@ -113,6 +113,7 @@ def to_hosted_page(page: Page) -> None:
     expect(form.locator("input[name=number], input[name=cvc]")).to_have_count(0)
     box = form.locator("#accept_documents")  # a parent confirms the sale's documents first
     if box.count():
+        form.locator("#invoice_address").fill("Bağdat Cad. No: 5, Kadıköy / İstanbul")
         box.check()
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))
@@ -183,6 +184,9 @@ def test_parent_buys_yearly_reads_receipt_cancels_then_keeps_subscription(
 
     # 4. On to the provider's hosted page, which shows the total again and takes the card;
     #    paying there brings the parent back to the subscription page, with the plan.
+    # The invoice's name is the account's; the address is asked for (the TC Kimlik No is not).
+    expect(page.get_by_label("Name on the invoice")).not_to_have_value("")
+    page.get_by_label("Invoice address").fill("Bağdat Cad. No: 5, Kadıköy / İstanbul")
     page.locator("#checkout-form").get_by_role("checkbox").check()  # the sale's documents
     page.locator("#checkout-form").get_by_role("button", name=f"Pay {lira('479.00')}").click()
     page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))

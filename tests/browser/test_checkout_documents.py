@@ -70,7 +70,9 @@ def test_a_parent_reads_confirms_and_keeps_the_sale_documents(
     expect(page).to_have_url(re.compile(rf"/plans/{yearly}/checkout$"))
     assert rows_of(live_app, UserAgreementAcceptance, user_id) == []
 
-    # 3. Ticked, the payment goes on to the provider's page and back.
+    # 3. Ticked, and the invoice's address given, the payment goes on to the provider's page
+    #    and back.
+    page.locator("#invoice_address").fill("Bağdat Cad. No: 5, Kadıköy / İstanbul")
     box.check()
     page.locator("#checkout-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))

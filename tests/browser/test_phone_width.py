@@ -68,6 +68,8 @@ NOT_PAGES = {
     "agreements.evidence_pdf_download": "a PDF download, not a page (its content and the"
     " readers who get it: tests/agreements/test_evidence_pdf.py)",
     "agreements.operator_evidence_pdf": "a PDF download, not a page (the same)",
+    "billing.receipt_download": "an HTML file to download, not a page (its headers and"
+    " content: tests/billing/test_invoice_details.py; the receipt page is checked here)",
     "agreements.pay_agreement_return": "where the hosted payment page sends the member back"
     " after typing a card for an agreement's installment, with its sealed answer"
     " (tests/browser/test_agreement_payment.py)",
@@ -245,6 +247,7 @@ def pay(walk: Walk, price: int) -> None:
     walk.open(f"/plans/{price}/checkout")
     box = walk.page.locator("#accept_documents")  # a parent confirms the sale's documents
     if box.count():
+        walk.page.locator("#invoice_address").fill("Bağdat Cad. No: 5, Kadıköy / İstanbul")
         box.check()
     walk.page.locator("#checkout-form button[type=submit]").click()
     walk.page.wait_for_url(re.compile(r"/sandbox-pay/checkout\?checkout="))

@@ -11,6 +11,10 @@ above the button, and must tick the box that confirms them; the confirmation is 
 (portal.agreements.acceptances) under the attempt's key in the same request that sends them
 on to the payment page, so no payment of theirs exists without it. Companies buy under their
 own agreements and do not get these consumer documents.
+
+The buyer's invoice identity (portal.billing.invoices) is kept in the same request that sends
+them on to the payment page: a parent's as typed into the form, a company's from its details,
+shown on the page for confirmation; the subscription is tied to it on the way back.
 """
 
 import re
@@ -26,7 +30,7 @@ from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.agreements import acceptances
 from portal.agreements.acceptances import AcceptanceError, Buyer
 from portal.agreements.evidence import Witness
-from portal.billing import bp, subscriptions
+from portal.billing import bp, invoices, subscriptions
 from portal.billing.forms import CheckoutForm, ParentCheckoutForm, new_idempotency_key
 from portal.billing.gateway import HostedCheckout, InvalidCheckout
 from portal.billing.payments import PaymentFailed, log_failed_attempt
@@ -41,7 +45,7 @@ from portal.billing.views.common import (
 )
 from portal.clock import istanbul_today, utcnow
 from portal.extensions import db
-from portal.models import PlanPrice
+from portal.models import Customer, PlanPrice
 from portal.origin import current_origin, peer_address
 
 _KEY = re.compile(r"[0-9a-f]{32}")
@@ -108,8 +112,33 @@ def _sale_documents(offer, order_key: str) -> list[acceptances.SaleDocument]:
     )
 
 
+def _buyer(subscriber: Subscriber, form: CheckoutForm) -> invoices.BuyerIdentity:
+    """Who the invoice is for: the parent as the form gives them, or the company's details."""
+    if subscriber.customer_id is not None:
+        return invoices.of_company(db.session.get(Customer, subscriber.customer_id))
+    return invoices.BuyerIdentity(
+        kind="person",
+        name=form.invoice_name.data,
+        address=form.invoice_address.data,
+        tc_no=form.invoice_tc_no.data or None,
+    )
+
+
+def _fill_in_invoice_fields(form: CheckoutForm) -> None:
+    """A parent's first view of the form: their name, and the address (and TC Kimlik No)
+    they gave at their latest checkout, to be confirmed or corrected."""
+    if not isinstance(form, ParentCheckoutForm) or form.is_submitted():
+        return
+    given = invoices.last_given(db.session, current_user)
+    form.invoice_name.data = given.name if given else current_user.name
+    if given is not None:
+        form.invoice_address.data = given.address
+        form.invoice_tc_no.data = given.tc_no
+
+
 def _checkout_page(subscriber, price: PlanPrice, form: CheckoutForm, error=None, status=None):
     offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
+    _fill_in_invoice_fields(form)
     documents, unavailable = None, None
     if form.idempotency_key.errors:
         # A key that is not one of ours is neither shown in a document nor sent back.
@@ -132,6 +161,7 @@ def _checkout_page(subscriber, price: PlanPrice, form: CheckoutForm, error=None,
         error=error,
         documents=documents,
         unavailable=unavailable,
+        company_buyer=(_buyer(subscriber, form) if subscriber.customer_id is not None else None),
     )
 
 
@@ -201,6 +231,19 @@ def checkout(price_id: int):
             if refusal is not None:
                 form.accept_documents.data = False  # confirmed again, once read again
                 return _checkout_page(subscriber, price, form, error=refusal, status=422)
+        try:
+            invoices.record(
+                db.session,
+                subscriber,
+                form.idempotency_key.data,
+                _buyer(subscriber, form),
+                current_app.config["RECEIPT_ISSUER"],
+                utcnow(),
+            )
+            db.session.commit()
+        except IntegrityError:
+            # The same form sent twice at once: the other request kept the same identities.
+            db.session.rollback()
         offer = subscriptions.quote(db.session, subscriber, price, istanbul_today())
         hosted = HostedCheckout(
             reference=_reference(subscriber, price.id, form.idempotency_key.data),
@@ -257,6 +300,7 @@ def checkout_return(price_id: int):
             actor_user_id=current_user.id,
             origin=current_origin(),
         )
+        invoices.attach(db.session, subscriber, key, subscription)
         if (
             first_time
             and subscriber.user_id is not None

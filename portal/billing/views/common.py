@@ -31,6 +31,7 @@ FAILURE_MESSAGES = {
         "The payment could not be processed. Nothing was charged; try again in a few minutes."
     ),
     FailureCode.NO_SAVED_CARD: _l("There is no saved card to charge."),
+    FailureCode.REFUND_REFUSED: _l("The payment provider refused the refund."),
 }
 # portal.billing.subscriptions.SubscriptionError codes.
 REFUSALS = {

@@ -16,7 +16,7 @@ from flask_login import current_user
 from portal import htmx
 from portal.access import CUSTOMER_USER, PARENT, allow
 from portal.agreements import acceptances
-from portal.billing import bp, subscriptions
+from portal.billing import bp, refunds, subscriptions
 from portal.billing.cards import saved_card_of
 from portal.billing.forms import ChangeForm, PauseForm, new_idempotency_key
 from portal.billing.money import charge_for
@@ -270,7 +270,8 @@ def resume():
 @bp.route("/subscription/cancel", methods=["GET", "POST"])
 @allow(PARENT, CUSTOMER_USER)
 def cancel_now():
-    """Ask, then end the subscription today (nothing is refunded).
+    """Ask, saying what will be refunded (the charges within the withdrawal period) or that
+    nothing will and why, then end the subscription today and refund that.
 
     :raise 403: staff who may not manage the company's billing.
     :raise 404: no current subscription.
@@ -280,8 +281,13 @@ def cancel_now():
     if form.validate_on_submit():
         try:
             subscriptions.require_allowed(subscription, Action.CANCEL_NOW)
-            subscriptions.cancel_now(
-                db.session, subscription, current_user.id, current_origin(), now=utcnow()
+            made = subscriptions.cancel_now(
+                db.session,
+                subscription,
+                current_user.id,
+                current_origin(),
+                now=utcnow(),
+                refund_with=gateway(),
             )
         except SubscriptionError as refused:
             db.session.rollback()
@@ -289,10 +295,16 @@ def cancel_now():
         else:
             db.session.commit()
             flash(_("Your subscription has ended."), "success")
+            _flash_refunds(made)
         return htmx.redirect_to(subscription_page_url(subscriber))
+    today = istanbul_today()
+    due = refunds.withdrawal_refunds(db.session, subscription, today)
     return htmx.render(
         "billing/cancel.html",
         "content",
+        refunds=due,
+        refund_total=sum((r.left.gross for r in due), Decimal(0)),
+        withdrawal_days=refunds.WITHDRAWAL_DAYS,
         subscription=subscription,
         subscriber=subscriber,
         subscription_url=subscription_page_url(subscriber),
@@ -424,6 +436,26 @@ def _change_page(subscriber, subscription, preview, form, error=None, status=200
             else None
         ),
     )
+
+
+def _flash_refunds(made) -> None:
+    refunded = sum((r.gross_amount for r in made if r.status == "succeeded"), Decimal(0))
+    if refunded:
+        flash(
+            _(
+                "%(amount)s is refunded to your card; your bank may take a few days to show it.",
+                amount=money(refunded),
+            ),
+            "success",
+        )
+    if any(r.status != "succeeded" for r in made):
+        flash(
+            _(
+                "The payment provider refused the refund. We will refund it another way "
+                "within 14 days; nothing more is needed from you."
+            ),
+            "error",
+        )
 
 
 def _managed_subscription() -> tuple[Subscriber, UserSubscription]:
