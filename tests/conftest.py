@@ -103,6 +103,19 @@ Rule._compile_builder = _compile_builder_once
 
 
 @pytest.fixture
+def empty_database(tmp_path):
+    """A database of the suite's dialect with nothing in it (no migration run), dropped
+    afterwards: for the tests of the migrations themselves."""
+    url = dbutil.create_database(dbutil.dialect(), tmp_path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    dbutil.drop_database(url)
+
+
+@pytest.fixture
 def app(request, database_url):
     """The app on the session's database; `@pytest.mark.config(KEY=value)` overrides settings."""
     settings = {"SQLALCHEMY_DATABASE_URI": database_url}

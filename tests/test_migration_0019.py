@@ -4,26 +4,12 @@ texts gets its English translation; the downgrade gives the free-text categories
 
 from hashlib import sha256
 
-import pytest
 from sqlalchemy import text
 
-from portal import create_app
 from portal.extensions import db
 from tests import dbutil
 
 NOW = "2026-11-29 10:00:00"
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    """A database of the suite's dialect with nothing in it, dropped afterwards."""
-    url = dbutil.create_database(dbutil.dialect(), tmp_path)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    dbutil.drop_database(url)
 
 
 def rows(sql: str) -> list[tuple]:

@@ -2,28 +2,14 @@
 
 from decimal import Decimal
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from portal import create_app
 from portal.database import include_object
 from portal.extensions import db
 from portal.turkish import make_vkn
 from tests import dbutil
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    """A database of the suite's dialect with nothing in it, dropped afterwards."""
-    url = dbutil.create_database(dbutil.dialect(), tmp_path)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    dbutil.drop_database(url)
 
 
 def differences_from_models() -> list:

@@ -24,19 +24,7 @@ from tests.billing.helpers import (
     subscriptions_of,
     text,
 )
-from tests.helpers import HTMX, csrf_token
-
-
-@pytest.fixture
-def english(client):
-    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_token(client)})
-
-
-@pytest.fixture
-def monthly(make, session):
-    price = make.price(named_plan(make, "Aile Plus"), amount="120.00", kdv_included=True)
-    session.commit()
-    return price
+from tests.helpers import HTMX
 
 
 @pytest.fixture
