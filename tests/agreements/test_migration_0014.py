@@ -5,7 +5,6 @@ from sqlalchemy import text
 from portal.extensions import db
 from portal.turkish import make_vkn
 from tests import dbutil
-from tests.test_migrations import empty_database  # noqa: F401 # the fixture
 
 
 def test_0014_carries_texts_and_agreements_over_and_back(empty_database):  # noqa: F811
