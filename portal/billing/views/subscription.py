@@ -77,7 +77,7 @@ def _subscription_page(
         status=status,
         message=message,
         pause_form=_with_bounds(pause_form or PauseForm(formdata=None), today),
-        pause_dates=(today + timedelta(days=1), subscriptions.latest_pause_end(today)),
+        pause_last_day=subscriptions.latest_pause_end(today),
         pause_months=subscriptions.PAUSE_MAX_MONTHS,
         subscriber=subscriber,
         may_see=access.may_see,
