@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/costs.py                       # every page, CPU per request
     .venv/bin/python bench/costs.py home_parent inbox_200 --profile 25
+    .venv/bin/python bench/costs.py operator_agreements_page --calls
 
 The same database, settings, actors and pages as bench/pages.py (page keys from its table),
 without gunicorn or wrk: each page is asked --requests times by the actor's in-process test
@@ -35,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--sql", action="store_true", help="time each statement")
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="Python calls per request beside the reference's (counted, so a busy machine "
+        "does not change them)",
+    )
     parser.add_argument("--database", default=build.DEFAULT_DATABASE)
     parser.add_argument("--server-url", default=build.DEFAULT_SERVER_URL)
     args = parser.parse_args(argv)
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = bench_pages._sign_in(app, sorted({p.actor for p in chosen if p.actor}))
     anonymous = app.test_client()
     reference_cost: dict[str | None, float] = {}
+    reference_calls: dict[str | None, float] = {}
     print(f"{'page':40} {'CPU/req':>9} {'x ref':>6}")
     for page in chosen:
         client = clients[page.actor] if page.actor else anonymous
@@ -60,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
             reference_cost[page.actor] = _cpu_per_request(client, reference, args.requests)
         cost = _cpu_per_request(client, page, args.requests)
         ratio = cost / reference_cost[page.actor]
-        print(f"{page.title[:40]:40} {cost * 1000:7.2f} ms {ratio:6.2f}", flush=True)
+        line = f"{page.title[:40]:40} {cost * 1000:7.2f} ms {ratio:6.2f}"
+        if args.calls:
+            if page.actor not in reference_calls:
+                reference = bench_pages._reference_for(page.actor)
+                reference_calls[page.actor] = _calls_per_request(client, reference, args.requests)
+            calls = _calls_per_request(client, page, args.requests)
+            line += f" {calls:9,.0f} calls {calls / reference_calls[page.actor]:5.2f} x"
+        print(line, flush=True)
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -102,6 +117,16 @@ def _print_statement_times(client, page, requests: int) -> None:
     for statement, spent in sorted(times.items(), key=lambda item: -sum(item[1])):
         median = sorted(spent)[len(spent) // 2]
         print(f"  {median * 1000:7.2f} ms x{len(spent) / requests:4.1f}  {statement}")
+
+
+def _calls_per_request(client, page, requests: int) -> float:
+    """Python function calls per request, counted by cProfile."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        bench_pages._request(client, page)
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls / requests
 
 
 def _cpu_per_request(client, page, requests: int) -> float:

@@ -1,4 +1,4 @@
-"""One way to page a list: a count, one page of rows, and the numbers a pager shows.
+"""One way to page a list: one page of rows with the list's count, and the numbers a pager shows.
 
 Offset paging over an ordered query: the lists it serves (the catalogue, a parent's favorites,
 the operators' customers) are thousands of rows at most per list, where an offset costs little
@@ -74,20 +74,51 @@ def paginate(
     scalars: bool = True,
     total: Select | int | None = None,
 ) -> Page:
-    """Count `query`'s rows, then load page `number` of it (the last page when past the end).
+    """Load page `number` of `query` with the list's total (the last page when past the end).
 
-    Two statements whatever the list's length. `query` must be ordered by a unique key, or
-    rows may repeat or vanish between pages. With `scalars=False` the items are rows (tuples).
-    `total`, a SELECT of one count, replaces counting `query` itself when that is cheaper
-    (the rows of a list whose joins only add columns); an int is a count already made.
+    One statement whatever the list's length: the count rides along as an uncorrelated scalar
+    subquery, which every database here runs once per statement, so a page costs one round
+    trip and one result instead of two. A number past the end finds no rows; only then is the
+    count read on its own and the last page loaded (three statements, for a stale link).
+    `query` must be ordered by a unique key, or rows may repeat or vanish between pages. With
+    `scalars=False` the items are rows (tuples). `total`, a SELECT of one count, replaces
+    counting `query` itself when that is cheaper (the rows of a list whose joins only add
+    columns); an int is a count already made.
     """
     if total is None:
         total = select(func.count()).select_from(query.order_by(None).subquery())
-    if not isinstance(total, int):
-        total = session.scalar(total)
-    last = max(1, ceil(total / per_page))
-    number = min(max(number, 1), last)
-    limited = query.limit(per_page).offset((number - 1) * per_page)
-    result = session.scalars(limited) if scalars else session.execute(limited)
-    items = [row if scalars else tuple(row) for row in result]
-    return Page(items=items, number=number, per_page=per_page, total=total)
+    # Past any list's end, but an offset every database takes.
+    number = min(max(number, 1), PAST_THE_END)
+    if isinstance(total, int):
+        number = min(number, _last_page(total, per_page))
+        return Page(_items(session, query, number, per_page, scalars), number, per_page, total)
+    # correlate(None): `total` names the outer query's tables, and a correlated count would
+    # count one row per row.
+    counted = query.add_columns(total.correlate(None).scalar_subquery())
+    rows = list(session.execute(_limited(counted, number, per_page)))
+    if not rows:
+        if number == 1:  # the first page is empty only when the list is
+            return Page(items=[], number=1, per_page=per_page, total=0)
+        count = session.scalar(total) or 0
+        last = _last_page(count, per_page)
+        if number <= last:  # an empty list (or one emptied between the two statements)
+            return Page(items=[], number=number, per_page=per_page, total=count)
+        return paginate(session, query, last, per_page, scalars=scalars, total=count)
+    count = rows[0][-1]
+    items = [row[0] if scalars else tuple(row)[:-1] for row in rows]
+    return Page(items=items, number=number, per_page=per_page, total=count)
+
+
+def _last_page(total: int, per_page: int) -> int:
+    return max(1, ceil(total / per_page))
+
+
+def _limited(query: Select, number: int, per_page: int) -> Select:
+    return query.limit(per_page).offset((number - 1) * per_page)
+
+
+def _items(session: Session, query: Select, number: int, per_page: int, scalars: bool) -> list:
+    limited = _limited(query, number, per_page)
+    if scalars:
+        return list(session.scalars(limited))
+    return [tuple(row) for row in session.execute(limited)]

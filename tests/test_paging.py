@@ -1,8 +1,8 @@
 """portal.paging: the page arithmetic, page numbers read from a query argument, and paginate's
-count, slice and clamping on a real query."""
+count, slice and clamping on a real query, in one statement."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import School
 from portal.paging import PAST_THE_END, PER_PAGE, Page, page_number, paginate
@@ -115,10 +115,41 @@ def test_paginate_an_empty_list_gives_one_empty_page(session):
     assert page.per_page == PER_PAGE
 
 
-def test_paginate_runs_two_statements_however_long_the_list(app, session, five_schools):
+def test_paginate_runs_one_statement_however_long_the_list(app, session, five_schools):
     _, query = five_schools
 
     with counted_statements(app) as statements:
-        paginate(session, query, 2, per_page=2)
+        page = paginate(session, query, 2, per_page=2)
 
-    assert len(statements) == 2
+    assert len(statements) == 1
+    assert page.total == 5
+
+
+def test_a_given_count_of_the_same_table_counts_the_whole_list_not_each_row(
+    session, five_schools
+):
+    ids, _ = five_schools
+    entities = select(School).order_by(School.id)
+
+    page = paginate(session, entities, 2, per_page=2, total=select(func.count(School.id)))
+
+    assert [school.id for school in page.items] == ids[2:4]
+    assert (page.total, page.pages) == (5, 3)
+
+
+def test_a_given_count_as_an_int_is_believed(session, five_schools):
+    ids, query = five_schools
+
+    page = paginate(session, query, 9, per_page=2, total=3)
+
+    assert (page.number, page.items, page.total) == (2, ids[2:4], 3)
+
+
+def test_a_page_past_the_end_costs_a_count_and_the_last_page(app, session, five_schools):
+    ids, query = five_schools
+
+    with counted_statements(app) as statements:
+        page = paginate(session, query, 7, per_page=2)
+
+    assert (page.number, page.items, page.total) == (3, ids[4:5], 5)
+    assert len(statements) == 3

@@ -7,12 +7,18 @@ import pytest
 from sqlalchemy import func, select, text
 
 from portal.audit import Origin
-from portal.auth import sign_in
+from portal.auth import sessions, sign_in
 from portal.auth.codes import policy_from
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import OtpCode, UserKnownDevice, UserSessionHash
-from tests.helpers import AuthActions, csrf_token, in_parallel, last_code_mailed_to
+from tests.helpers import (
+    AuthActions,
+    counted_statements,
+    csrf_token,
+    in_parallel,
+    last_code_mailed_to,
+)
 
 
 def copy_cookies(source, target):
@@ -366,3 +372,27 @@ def test_failed_sign_ins_are_rate_limited_per_account(client, parent):
         for n in range(11)
     ]
     assert statuses[:10] == [422] * 10 and statuses[10] == 429
+
+
+@pytest.mark.parametrize("kind", ["parent", "customer_staff"])
+def test_a_session_loads_its_user_and_a_staff_members_company_in_at_most_two_statements(
+    app, make, session, kind
+):
+    # Every signed-in request pays this: the session with its user, and for staff their
+    # membership and company (the access rule and the layout read both), no lazy load after.
+    user = make.user("parent") if kind == "parent" else make.customer_user().user
+    token = sessions.start_session(
+        session, sessions.current_policy(), user, False, Origin(), None, utcnow()
+    )
+    session.commit()
+
+    with counted_statements(app) as statements:
+        loaded = sessions.load_session_user(
+            db.session, sessions.current_policy(), token, utcnow()
+        )
+        company = loaded.customer_user.customer.name if kind == "customer_staff" else None
+
+    assert loaded.id == user.id
+    assert len(statements) == (1 if kind == "parent" else 2)
+    if kind == "customer_staff":
+        assert company == user.customer_user.customer.name
