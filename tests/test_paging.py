@@ -125,9 +125,7 @@ def test_paginate_runs_one_statement_however_long_the_list(app, session, five_sc
     assert page.total == 5
 
 
-def test_a_given_count_of_the_same_table_counts_the_whole_list_not_each_row(
-    session, five_schools
-):
+def test_a_given_count_of_the_same_table_counts_the_whole_list_not_each_row(session, five_schools):
     ids, _ = five_schools
     entities = select(School).order_by(School.id)
 

@@ -387,9 +387,7 @@ def test_a_session_loads_its_user_and_a_staff_members_company_in_at_most_two_sta
     session.commit()
 
     with counted_statements(app) as statements:
-        loaded = sessions.load_session_user(
-            db.session, sessions.current_policy(), token, utcnow()
-        )
+        loaded = sessions.load_session_user(db.session, sessions.current_policy(), token, utcnow())
         company = loaded.customer_user.customer.name if kind == "customer_staff" else None
 
     assert loaded.id == user.id
