@@ -93,10 +93,13 @@ def load_session_user(
     """The user of a live session token, or None (and the dead row removed)."""
     # One statement for the row and its user, as every signed-in request pays for it; a
     # soft-deleted user is filtered out by the join (portal/models' soft-delete criteria).
+    # The user's details (one row by primary key) come along: a parent's pages read them
+    # (the catalogue's budget, checkout's phone, the account home), a statement each before.
     found = session.execute(
         select(UserSessionHash, User)
         .join(User, User.id == UserSessionHash.user_id)
         .where(UserSessionHash.session_hash == token_hash(token))
+        .options(joinedload(User.details))
     ).first()
     if found is None:
         return None

@@ -21,6 +21,23 @@ from portal.models.billing import SubscriptionStatus
 LIVE_STATUSES = (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
 
 
+def _in_force(user_id: int | None, customer_id: int | None, today: date | None):
+    """The subscriber's subscriptions whose plan is in force: trial or active, or paused
+    within the period already paid for."""
+    today = today or istanbul_today()
+    owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
+    return and_(
+        owner,
+        or_(
+            UserSubscription.status.in_(LIVE_STATUSES),
+            and_(
+                UserSubscription.status == SubscriptionStatus.PAUSED,
+                UserSubscription.end_date > today,
+            ),
+        ),
+    )
+
+
 def live_subscription(
     session: Session,
     *,
@@ -28,19 +45,10 @@ def live_subscription(
     customer_id: int | None = None,
     today: date | None = None,
 ) -> UserSubscription | None:
-    """The subscription whose plan is in force: trial or active, or paused within the period
-    already paid for (the newest, should there ever be two)."""
-    today = today or istanbul_today()
-    owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
-    in_force = or_(
-        UserSubscription.status.in_(LIVE_STATUSES),
-        and_(
-            UserSubscription.status == SubscriptionStatus.PAUSED, UserSubscription.end_date > today
-        ),
-    )
+    """The subscription whose plan is in force (the newest, should there ever be two)."""
     return session.scalar(
         select(UserSubscription)
-        .where(owner, in_force)
+        .where(_in_force(user_id, customer_id, today))
         .order_by(UserSubscription.id.desc())
         .limit(1)
     )
@@ -54,19 +62,33 @@ def limit_for(
     user_id: int | None = None,
     customer_id: int | None = None,
 ) -> int | None:
-    """The limit for `feature_code` of a parent (user_id) or a company (customer_id)."""
-    subscription = live_subscription(session, user_id=user_id, customer_id=customer_id)
-    if subscription is None:
-        return free_limits.get(feature_code, 0)
+    """The limit for `feature_code` of a parent (user_id) or a company (customer_id).
+
+    One statement, as pages that enforce a limit ask on every request: the live
+    subscription with its plan's row for the feature outer-joined (no row: not included).
+    """
+    feature_id = select(PlanFeature.id).where(PlanFeature.code == feature_code)
     row = session.execute(
-        select(SubscriptionPlanFeature.included, SubscriptionPlanFeature.limit_value)
-        .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
-        .where(
-            SubscriptionPlanFeature.subscription_plan_id == subscription.subscription_plan_id,
-            PlanFeature.code == feature_code,
+        select(
+            UserSubscription.id,
+            SubscriptionPlanFeature.included,
+            SubscriptionPlanFeature.limit_value,
         )
+        .outerjoin(
+            SubscriptionPlanFeature,
+            and_(
+                SubscriptionPlanFeature.subscription_plan_id
+                == UserSubscription.subscription_plan_id,
+                SubscriptionPlanFeature.plan_feature_id == feature_id.scalar_subquery(),
+            ),
+        )
+        .where(_in_force(user_id, customer_id, None))
+        .order_by(UserSubscription.id.desc())
+        .limit(1)
     ).first()
-    if row is None or not row.included:
+    if row is None:
+        return free_limits.get(feature_code, 0)
+    if not row.included:
         return 0
     return row.limit_value
 
@@ -87,10 +109,17 @@ def limits_for(
     customer_id: int | None = None,
 ) -> PlanLimits:
     """limit_for() of every feature code in `free_limits` at once, with the plan: a page that
-    shows several limits ("team members 4 / 5", "listed schools 1 / 1") pays three statements
-    rather than two per limit."""
-    subscription = live_subscription(session, user_id=user_id, customer_id=customer_id)
-    if subscription is None:
+    shows several limits ("team members 4 / 5", "listed schools 1 / 1") pays two statements
+    rather than one per limit."""
+    # The plan in force, read through its subscription in the same statement.
+    plan = session.scalar(
+        select(SubscriptionPlan)
+        .join(UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id)
+        .where(_in_force(user_id, customer_id, None))
+        .order_by(UserSubscription.id.desc())
+        .limit(1)
+    )
+    if plan is None:
         return PlanLimits(None, dict(free_limits))
     rows = session.execute(
         select(
@@ -98,12 +127,9 @@ def limits_for(
         )
         .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
         .where(
-            SubscriptionPlanFeature.subscription_plan_id == subscription.subscription_plan_id,
+            SubscriptionPlanFeature.subscription_plan_id == plan.id,
             PlanFeature.code.in_(list(free_limits)),
         )
     ).all()
-    found = {code: (limit if included else 0) for code, included, limit in rows}
-    return PlanLimits(
-        session.get(SubscriptionPlan, subscription.subscription_plan_id),
-        {code: found.get(code, 0) for code in free_limits},
-    )
+    limits = {code: (limit if included else 0) for code, included, limit in rows}
+    return PlanLimits(plan, {code: limits.get(code, 0) for code in free_limits})

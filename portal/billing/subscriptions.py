@@ -50,7 +50,7 @@ from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal.audit import NO_ORIGIN, Origin, log_event
 from portal.billing import receipts, refunds
@@ -192,6 +192,7 @@ def purchasable_price(session: Session, subscriber: Subscriber, price_id: int) -
     price = session.scalar(
         select(PlanPrice)
         .join(SubscriptionPlan, SubscriptionPlan.id == PlanPrice.subscription_plan_id)
+        .options(contains_eager(PlanPrice.plan))  # the pages that sell it name the plan
         .where(
             PlanPrice.id == price_id,
             PlanPrice.status == PriceStatus.ACTIVE,

@@ -310,9 +310,7 @@ _TURKISH_CAPITAL_I = str.maketrans({"I": "ı", "İ": "i"})
 _TURKISH_ALPHABET = {ch: i for i, ch in enumerate("abcçdefgğhıijklmnoöpqrsştuüvwxyz")}
 
 
-def budget_of(session: Session, user_id: int) -> tuple[Decimal | None, Decimal | None]:
-    """The school-fee budget a parent saved in their profile (None where not given)."""
-    row = session.execute(
-        select(UserDetail.budget_min, UserDetail.budget_max).where(UserDetail.user_id == user_id)
-    ).first()
-    return (row[0], row[1]) if row else (None, None)
+def budget_of(details: UserDetail | None) -> tuple[Decimal | None, Decimal | None]:
+    """The school-fee budget a parent saved in their profile (None where not given); the
+    details come with the signed-in user (portal.auth.sessions loads them)."""
+    return (details.budget_min, details.budget_max) if details else (None, None)

@@ -375,11 +375,12 @@ def test_failed_sign_ins_are_rate_limited_per_account(client, parent):
 
 
 @pytest.mark.parametrize("kind", ["parent", "customer_staff"])
-def test_a_session_loads_its_user_and_a_staff_members_company_in_at_most_two_statements(
+def test_a_session_loads_its_user_with_details_and_a_staff_members_company_in_two_at_most(
     app, make, session, kind
 ):
-    # Every signed-in request pays this: the session with its user, and for staff their
-    # membership and company (the access rule and the layout read both), no lazy load after.
+    # Every signed-in request pays this: the session with its user and their details, and for
+    # staff their membership and company (the access rule and the layout read both), no lazy
+    # load after.
     user = make.user("parent") if kind == "parent" else make.customer_user().user
     token = sessions.start_session(
         session, sessions.current_policy(), user, False, Origin(), None, utcnow()
@@ -389,8 +390,10 @@ def test_a_session_loads_its_user_and_a_staff_members_company_in_at_most_two_sta
     with counted_statements(app) as statements:
         loaded = sessions.load_session_user(db.session, sessions.current_policy(), token, utcnow())
         company = loaded.customer_user.customer.name if kind == "customer_staff" else None
+        details = loaded.details  # a parent's budget and phone, read by their pages
 
     assert loaded.id == user.id
+    assert details is None  # the factory gives no details; still no statement to find that
     assert len(statements) == (1 if kind == "parent" else 2)
     if kind == "customer_staff":
         assert company == user.customer_user.customer.name

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from portal.billing.limits import limit_for
+from portal.billing.limits import limit_for, limits_for
+from portal.extensions import db
 from tests.billing.helpers import assert_valid_fragment, fragment_text, page, pay
-from tests.helpers import HTMX, csrf_token, post
+from tests.helpers import HTMX, counted_statements, csrf_token, post
 from tests.test_html import assert_valid_html
 
 FREE = {"favorites": 2}
@@ -44,6 +45,34 @@ def test_a_company_limit_comes_from_the_company_plan(session, make):
     make.subscription(price, customer=customer)
 
     assert limit_for(session, "team_members", {}, customer_id=customer.id) == 5
+
+
+def test_a_feature_the_live_plan_does_not_list_is_not_included(session, make):
+    parent = make.user()
+    make.feature("school_comparison")  # a feature of other plans, not of this one
+    price = make.price(make.plan(features={"favorites": 100}))
+    make.subscription(price, user=parent, status="active")
+
+    assert limit_for(session, "school_comparison", {"school_comparison": 3}, user_id=parent.id) == 0
+    assert limit_for(session, "no_such_feature", {"no_such_feature": 3}, user_id=parent.id) == 0
+
+
+def test_the_newest_live_subscription_sets_the_limit_in_one_statement(app, session, make):
+    customer = make.customer()
+    older = make.price(make.plan(audience="companies", features={"team_members": 5}))
+    newer = make.price(make.plan(audience="companies", features={"team_members": 20}))
+    make.subscription(older, customer=customer)
+    make.subscription(newer, customer=customer)
+    session.commit()
+    customer_id, newer_plan_id = customer.id, newer.subscription_plan_id
+
+    with counted_statements(app) as statements:
+        limit = limit_for(db.session, "team_members", {}, customer_id=customer_id)
+        plan = limits_for(db.session, {"team_members": 1}, customer_id=customer_id)
+
+    assert limit == 20
+    assert (plan.plan.id, plan.limits) == (newer_plan_id, {"team_members": 20})
+    assert len(statements) == 3  # limit_for one, limits_for two (the plan, its features)
 
 
 def test_exactly_one_subscriber_is_named(session, make):

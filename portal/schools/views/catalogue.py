@@ -102,7 +102,7 @@ def index():
     is_parent = audience_of_user(current_user) == PARENT
     budget = {}
     if is_parent and not request.query_string:
-        low, high = search.budget_of(db.session, current_user.id)
+        low, high = search.budget_of(current_user.details)
         budget = {k: v for k, v in (("fee_min", low), ("fee_max", high)) if v is not None}
     form = SearchForm(request.args, years, **budget)
 
