@@ -1,5 +1,6 @@
 """Create and drop throwaway databases on SQLite, PostgreSQL and MariaDB for the tests."""
 
+import functools
 import importlib.util
 import os
 import uuid
@@ -105,15 +106,22 @@ def evidence_triggers(
     dialect_name: str, table: str = "customer_user_agreement_signs"
 ) -> tuple[list[str], list[str]]:
     """The statements that make and drop an evidence table's triggers on this dialect."""
-    spec = importlib.util.spec_from_file_location(f"migration_{table}", EVIDENCE_TABLES[table])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _migration(EVIDENCE_TABLES[table])
     return module.TRIGGERS["mysql" if dialect_name in ("mysql", "mariadb") else dialect_name]
 
 
-def _purge_evidence(connection) -> None:
+@functools.cache
+def _migration(path: Path):
+    """A migration's module, loaded once a test process (every test's clean-up reads two)."""
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _purge_evidence(connection, filled: set[str]) -> None:
     for table in EVIDENCE_TABLES:
-        if not connection.scalar(text(f"SELECT COUNT(*) FROM {table}")):  # nosec B608
+        if table not in filled:
             continue
         create, drop = evidence_triggers(connection.dialect.name, table)
         for statement in drop:
@@ -131,10 +139,7 @@ _SALE_TEXTS = _VERSIONS / "0017_parent_sale_texts.py"
 
 
 def _sale_texts_migration():
-    spec = importlib.util.spec_from_file_location("migration_0017", _SALE_TEXTS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _migration(_SALE_TEXTS)
 
 
 def restore_sale_texts(connection) -> None:
@@ -153,13 +158,31 @@ def remove_sale_texts(connection) -> None:
 
 
 def empty_tables(engine, metadata) -> None:
-    """Delete every row a test made, children first, keeping the migrations' reference data."""
+    """Delete every row a test made, children first, keeping the migrations' reference data.
+
+    Only the tables that hold rows are touched, found in one statement: a test fills a few of
+    the sixty, and a DELETE for each of the others was a fifth of a server pass's time.
+    """
     with engine.begin() as connection:
-        _purge_evidence(connection)
-        # Refunds first: MariaDB checks the self-reference (payments.refunded_payment_id) row
-        # by row, and one DELETE may reach a charge before its refund.
-        connection.exec_driver_sql("DELETE FROM payments WHERE refunded_payment_id IS NOT NULL")
+        filled = _tables_with_rows(connection, metadata)
+        _purge_evidence(connection, filled)
+        if "payments" in filled:
+            # Refunds first: MariaDB checks the self-reference (payments.refunded_payment_id)
+            # row by row, and one DELETE may reach a charge before its refund.
+            connection.exec_driver_sql("DELETE FROM payments WHERE refunded_payment_id IS NOT NULL")
         for table in reversed(metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
+            if table.name in filled:
                 connection.execute(delete(table))
         restore_sale_texts(connection)
+
+
+def _tables_with_rows(connection, metadata) -> set[str]:
+    """The names of the tables (reference tables aside) that hold at least one row."""
+    quote = connection.dialect.identifier_preparer.quote
+    # Each probe a derived table of at most one row: a form all three databases take.
+    probes = [
+        f"SELECT '{table.name}' AS name FROM (SELECT 1 AS one FROM {quote(table.name)} LIMIT 1) q"
+        for table in metadata.sorted_tables
+        if table.name not in REFERENCE_TABLES
+    ]
+    return set(connection.exec_driver_sql(" UNION ALL ".join(probes)).scalars())  # nosec B608
