@@ -115,7 +115,7 @@ def granted_schools_page(
     session: Session, customer_user: CustomerUser, number: int, per_page: int = PER_PAGE
 ) -> Page:
     """Page `number` of `granted_schools()`: its items are `GrantedSchool`s, its total the
-    number of schools the user may work on (four statements however long the list)."""
+    number of schools the user may work on (three statements however long the list)."""
     if not customer_user.is_active:
         return Page(items=[], number=1, per_page=per_page, total=0)
     granted = select(CustomerUserSchool.school_id).where(

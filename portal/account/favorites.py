@@ -184,7 +184,7 @@ def favorites_page(
     """Page `number` of the user's favorites, newest first, with the count of all of them.
 
     Favorites whose school or campus is gone (soft-deleted) or unpublished are left out, and
-    not counted. Four statements however many there are: the count, the page, its campuses
+    not counted. Three statements however many there are: the page with the count, its campuses
     and its schools with their levels; any other relationship touched raises instead of loading.
     """
     query = (

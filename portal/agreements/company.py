@@ -52,7 +52,7 @@ class Row:
 
 def agreements_page(session: Session, customer_id: int, number: int) -> Page:
     """A page of the company's agreements, newest first, each with the roles still to sign
-    (two statements for the page, one for the signatures of its agreements)."""
+    (one statement for the page with its count, one for the signatures of its agreements)."""
     page = paginate(
         session,
         select(CustomerAgreement).where(*_shown(customer_id)).order_by(CustomerAgreement.id.desc()),

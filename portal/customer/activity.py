@@ -144,7 +144,7 @@ class MemberActivity:
 
 def team_activity_page(session: Session, customer_id: int, today: date, number: int) -> Page:
     """A page of the company's members (active first, then by name), each with their last
-    DAYS_SHOWN days up to `today`: three statements whatever the team's size or history."""
+    DAYS_SHOWN days up to `today`: two statements whatever the team's size or history."""
     members = paginate(
         session,
         select(CustomerUser.id, User.name, CustomerUser.is_active)

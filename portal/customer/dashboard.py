@@ -1,5 +1,5 @@
 """What the staff member's home shows besides their schools: the company's plan and its
-limits in use ("team members 4 / 5", "listed schools 1 / 1"), in four statements whatever the
+limits in use ("team members 4 / 5", "listed schools 1 / 1"), in three statements whatever the
 company's size.
 
 Plain module: the caller passes the session and the time.

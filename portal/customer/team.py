@@ -241,7 +241,7 @@ def _members_query(customer_id: int):
 
 def team_page(session: Session, customer_id: int, number: int, per_page: int = PER_PAGE) -> Page:
     """Page `number` of the company's members (active and deactivated) by name, each a
-    `MemberRow` with its first GRANTS_SHOWN grants: three statements however large the team
+    `MemberRow` with its first GRANTS_SHOWN grants: two statements however large the team
     and however many grants each member holds."""
     total = select(func.count(CustomerUser.id)).where(CustomerUser.customer_id == customer_id)
     page = paginate(session, _members_query(customer_id), number, per_page, total=total)

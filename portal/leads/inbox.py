@@ -59,7 +59,7 @@ def inbox_page(
     per_page: int = PER_PAGE,
 ) -> Page:
     """Page `number` of the leads the member's grants cover, newest first; its items are
-    `InboxRow`s. Three statements (the count, the page's ids, their rows) however long the
+    `InboxRow`s. Two statements (the page's ids with the count, their rows) however long the
     list; lazy loads raise.
 
     `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";

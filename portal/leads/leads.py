@@ -310,7 +310,8 @@ def parent_leads_page(
     session: Session, user_id: int, number: int, today: date, per_page: int = PER_PAGE
 ) -> Page:
     """Page `number` of the parent's leads, newest first, each with its school and campus
-    names and how many of its offers are open and not expired on `today` (two statements)."""
+    names and how many of its offers are open and not expired on `today` (one statement, the
+    count with it)."""
     open_offers = (
         select(func.count(SchoolOffer.id))
         .where(

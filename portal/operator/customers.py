@@ -26,7 +26,7 @@ class CustomerLine(NamedTuple):
 def customers_with_latest_score(session: Session, number: int, per_page: int = PER_PAGE) -> Page:
     """Page `number` of the customers by name, each with its latest scores, as `CustomerLine`s.
 
-    Two statements (the count and the page), each customer's latest score in the same one as
+    One statement (the page with the count), each customer's latest score in the same one as
     the customer; only the columns the list shows are read.
     """
     # Correlated, so only the page's customers have their latest day looked up (through the

@@ -112,9 +112,10 @@ def search_schools(
 
     By name (the id breaks ties, so no school repeats or vanishes across pages), or by fee:
     ascending by the lowest matching fee, descending by the highest; schools with no matching
-    fee come last. Two statements whatever the number of results, one when the caller
-    knows the `total` already (count_schools(), kept for a while: counting every school
-    with a fee in range is most of the search's database time).
+    fee come last. One statement whatever the number of results (the count rides with the
+    page, portal.paging); the page alone when the caller knows the `total` already
+    (count_schools(), kept for a while: counting every school with a fee in range is most of
+    the search's database time).
     """
     rows = _page_statement(session.get_bind().dialect.name, search)
     if total is None:
