@@ -99,11 +99,9 @@ def paginate(
     if not rows:
         if number == 1:  # the first page is empty only when the list is
             return Page(items=[], number=1, per_page=per_page, total=0)
+        # Past the end: with the count made, the branch above loads the last page.
         count = session.scalar(total) or 0
-        last = _last_page(count, per_page)
-        if number <= last:  # an empty list (or one emptied between the two statements)
-            return Page(items=[], number=number, per_page=per_page, total=count)
-        return paginate(session, query, last, per_page, scalars=scalars, total=count)
+        return paginate(session, query, number, per_page, scalars=scalars, total=count)
     count = rows[0][-1]
     items = [row[0] if scalars else tuple(row)[:-1] for row in rows]
     return Page(items=items, number=number, per_page=per_page, total=count)

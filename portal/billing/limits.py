@@ -8,9 +8,8 @@ team size and schools listed later), never only displayed.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal.billing.subscriptions import Subscriber
@@ -21,37 +20,19 @@ from portal.models.billing import SubscriptionStatus
 LIVE_STATUSES = (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
 
 
-def _in_force(user_id: int | None, customer_id: int | None, today: date | None):
-    """The subscriber's subscriptions whose plan is in force: trial or active, or paused
-    within the period already paid for."""
-    today = today or istanbul_today()
+def _newest_in_force(query: Select, user_id: int | None, customer_id: int | None) -> Select:
+    """`query` (which reads user_subscriptions) narrowed to the subscriber's subscription whose
+    plan is in force: trial or active, or paused within the period already paid for (the
+    newest, should there ever be two)."""
     owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
-    return and_(
-        owner,
-        or_(
-            UserSubscription.status.in_(LIVE_STATUSES),
-            and_(
-                UserSubscription.status == SubscriptionStatus.PAUSED,
-                UserSubscription.end_date > today,
-            ),
+    in_force = or_(
+        UserSubscription.status.in_(LIVE_STATUSES),
+        and_(
+            UserSubscription.status == SubscriptionStatus.PAUSED,
+            UserSubscription.end_date > istanbul_today(),
         ),
     )
-
-
-def live_subscription(
-    session: Session,
-    *,
-    user_id: int | None = None,
-    customer_id: int | None = None,
-    today: date | None = None,
-) -> UserSubscription | None:
-    """The subscription whose plan is in force (the newest, should there ever be two)."""
-    return session.scalar(
-        select(UserSubscription)
-        .where(_in_force(user_id, customer_id, today))
-        .order_by(UserSubscription.id.desc())
-        .limit(1)
-    )
+    return query.where(owner, in_force).order_by(UserSubscription.id.desc()).limit(1)
 
 
 def limit_for(
@@ -68,24 +49,16 @@ def limit_for(
     subscription with its plan's row for the feature outer-joined (no row: not included).
     """
     feature_id = select(PlanFeature.id).where(PlanFeature.code == feature_code)
-    row = session.execute(
-        select(
-            UserSubscription.id,
-            SubscriptionPlanFeature.included,
-            SubscriptionPlanFeature.limit_value,
-        )
-        .outerjoin(
-            SubscriptionPlanFeature,
-            and_(
-                SubscriptionPlanFeature.subscription_plan_id
-                == UserSubscription.subscription_plan_id,
-                SubscriptionPlanFeature.plan_feature_id == feature_id.scalar_subquery(),
-            ),
-        )
-        .where(_in_force(user_id, customer_id, None))
-        .order_by(UserSubscription.id.desc())
-        .limit(1)
-    ).first()
+    subscription_with_feature = select(
+        UserSubscription.id, SubscriptionPlanFeature.included, SubscriptionPlanFeature.limit_value
+    ).outerjoin(
+        SubscriptionPlanFeature,
+        and_(
+            SubscriptionPlanFeature.subscription_plan_id == UserSubscription.subscription_plan_id,
+            SubscriptionPlanFeature.plan_feature_id == feature_id.scalar_subquery(),
+        ),
+    )
+    row = session.execute(_newest_in_force(subscription_with_feature, user_id, customer_id)).first()
     if row is None:
         return free_limits.get(feature_code, 0)
     if not row.included:
@@ -113,11 +86,13 @@ def limits_for(
     rather than one per limit."""
     # The plan in force, read through its subscription in the same statement.
     plan = session.scalar(
-        select(SubscriptionPlan)
-        .join(UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id)
-        .where(_in_force(user_id, customer_id, None))
-        .order_by(UserSubscription.id.desc())
-        .limit(1)
+        _newest_in_force(
+            select(SubscriptionPlan).join(
+                UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id
+            ),
+            user_id,
+            customer_id,
+        )
     )
     if plan is None:
         return PlanLimits(None, dict(free_limits))
