@@ -11,7 +11,7 @@ raise instead of growing quietly with the data).
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School
@@ -58,10 +58,21 @@ def covers(customer_user: CustomerUser, school_id, campus_id) -> ColumnElement[b
     """
     if not customer_user.is_active:
         return false()
+    return _covering(school_id, campus_id, customer_user.customer_id, customer_user.id)
+
+
+def covers_bound(school_id, campus_id) -> ColumnElement[bool]:
+    """`covers()` for a statement built once: the member comes as the bound parameters
+    `customer_id` and `customer_user_id`, and the caller answers for an inactive member
+    (who is covered by nothing) without running it."""
+    return _covering(school_id, campus_id, bindparam("customer_id"), bindparam("customer_user_id"))
+
+
+def _covering(school_id, campus_id, customer_id, customer_user_id) -> ColumnElement[bool]:
     return and_(
-        school_id.in_(select(School.id).where(School.customer_id == customer_user.customer_id)),
+        school_id.in_(select(School.id).where(School.customer_id == customer_id)),
         exists().where(
-            CustomerUserSchool.customer_user_id == customer_user.id,
+            CustomerUserSchool.customer_user_id == customer_user_id,
             CustomerUserSchool.school_id == school_id,
             or_(CustomerUserSchool.campus_id.is_(None), CustomerUserSchool.campus_id == campus_id),
         ),

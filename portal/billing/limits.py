@@ -4,15 +4,20 @@ From the plan of the live subscription (trial or active) of the parent, or of th
 the staff member works for; without one, the free default. None means unlimited, 0 means
 the feature is not included. Limits are enforced where the feature is used (favorites now;
 team size and schools listed later), never only displayed.
+
+Pages ask for limits on every request, so the statements are built once (`functools.cache`,
+with bound parameters) rather than on each call: building one cost about as much as running
+it (decisions.md, "Statements built once").
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from portal.billing.subscriptions import Subscriber
+from portal.billing.subscribers import Subscriber
 from portal.clock import istanbul_today
 from portal.models import PlanFeature, SubscriptionPlan, SubscriptionPlanFeature, UserSubscription
 from portal.models.billing import SubscriptionStatus
@@ -20,19 +25,54 @@ from portal.models.billing import SubscriptionStatus
 LIVE_STATUSES = (SubscriptionStatus.TRIAL, SubscriptionStatus.ACTIVE)
 
 
-def _newest_in_force(query: Select, user_id: int | None, customer_id: int | None) -> Select:
+def _newest_in_force(query: Select, owner: str) -> Select:
     """`query` (which reads user_subscriptions) narrowed to the subscriber's subscription whose
     plan is in force: trial or active, or paused within the period already paid for (the
-    newest, should there ever be two)."""
-    owner = Subscriber(user_id=user_id, customer_id=customer_id).owner_clause(UserSubscription)
+    newest, should there ever be two). Parameters: `owner_id` (a user or customer id, as
+    `owner` says) and `today`, the Istanbul business date."""
+    owner_column = UserSubscription.user_id if owner == "user" else UserSubscription.customer_id
     in_force = or_(
         UserSubscription.status.in_(LIVE_STATUSES),
         and_(
             UserSubscription.status == SubscriptionStatus.PAUSED,
-            UserSubscription.end_date > istanbul_today(),
+            UserSubscription.end_date > bindparam("today", type_=Date),
         ),
     )
-    return query.where(owner, in_force).order_by(UserSubscription.id.desc()).limit(1)
+    return (
+        query.where(owner_column == bindparam("owner_id"), in_force)
+        .order_by(UserSubscription.id.desc())
+        .limit(1)
+    )
+
+
+def _owner(user_id: int | None, customer_id: int | None) -> tuple[str, int]:
+    """Which of the statement's owner columns to read, and its value."""
+    subscriber = Subscriber(user_id=user_id, customer_id=customer_id)  # exactly one of them
+    if subscriber.user_id is not None:
+        return "user", subscriber.user_id
+    return "customer", subscriber.customer_id
+
+
+@cache
+def _limit_statement(owner: str) -> Select:
+    """The live subscription with its plan's row for the feature `feature_code` outer-joined
+    (no row: not included)."""
+    feature_id = select(PlanFeature.id).where(PlanFeature.code == bindparam("feature_code"))
+    return _newest_in_force(
+        select(
+            UserSubscription.id,
+            SubscriptionPlanFeature.included,
+            SubscriptionPlanFeature.limit_value,
+        ).outerjoin(
+            SubscriptionPlanFeature,
+            and_(
+                SubscriptionPlanFeature.subscription_plan_id
+                == UserSubscription.subscription_plan_id,
+                SubscriptionPlanFeature.plan_feature_id == feature_id.scalar_subquery(),
+            ),
+        ),
+        owner,
+    )
 
 
 def limit_for(
@@ -45,20 +85,13 @@ def limit_for(
 ) -> int | None:
     """The limit for `feature_code` of a parent (user_id) or a company (customer_id).
 
-    One statement, as pages that enforce a limit ask on every request: the live
-    subscription with its plan's row for the feature outer-joined (no row: not included).
+    One statement, as pages that enforce a limit ask on every request.
     """
-    feature_id = select(PlanFeature.id).where(PlanFeature.code == feature_code)
-    subscription_with_feature = select(
-        UserSubscription.id, SubscriptionPlanFeature.included, SubscriptionPlanFeature.limit_value
-    ).outerjoin(
-        SubscriptionPlanFeature,
-        and_(
-            SubscriptionPlanFeature.subscription_plan_id == UserSubscription.subscription_plan_id,
-            SubscriptionPlanFeature.plan_feature_id == feature_id.scalar_subquery(),
-        ),
-    )
-    row = session.execute(_newest_in_force(subscription_with_feature, user_id, customer_id)).first()
+    owner, owner_id = _owner(user_id, customer_id)
+    row = session.execute(
+        _limit_statement(owner),
+        {"owner_id": owner_id, "today": istanbul_today(), "feature_code": feature_code},
+    ).first()
     if row is None:
         return free_limits.get(feature_code, 0)
     if not row.included:
@@ -74,6 +107,34 @@ class PlanLimits:
     limits: dict[str, int | None]
 
 
+@cache
+def _limits_statement(owner: str) -> Select:
+    """The plan in force, once per feature of `feature_codes` its plan has a row for (once
+    with empty feature columns when it has none)."""
+    plan_id = _newest_in_force(select(UserSubscription.subscription_plan_id), owner)
+    features = select(PlanFeature.id).where(
+        PlanFeature.code.in_(bindparam("feature_codes", expanding=True))
+    )
+    return (
+        select(
+            SubscriptionPlan,
+            PlanFeature.code,
+            SubscriptionPlanFeature.included,
+            SubscriptionPlanFeature.limit_value,
+        )
+        .select_from(SubscriptionPlan)
+        .outerjoin(
+            SubscriptionPlanFeature,
+            and_(
+                SubscriptionPlanFeature.subscription_plan_id == SubscriptionPlan.id,
+                SubscriptionPlanFeature.plan_feature_id.in_(features),
+            ),
+        )
+        .outerjoin(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
+        .where(SubscriptionPlan.id == plan_id.scalar_subquery())
+    )
+
+
 def limits_for(
     session: Session,
     free_limits: Mapping[str, int | None],
@@ -82,29 +143,14 @@ def limits_for(
     customer_id: int | None = None,
 ) -> PlanLimits:
     """limit_for() of every feature code in `free_limits` at once, with the plan: a page that
-    shows several limits ("team members 4 / 5", "listed schools 1 / 1") pays two statements
+    shows several limits ("team members 4 / 5", "listed schools 1 / 1") pays one statement
     rather than one per limit."""
-    # The plan in force, read through its subscription in the same statement.
-    plan = session.scalar(
-        _newest_in_force(
-            select(SubscriptionPlan).join(
-                UserSubscription, UserSubscription.subscription_plan_id == SubscriptionPlan.id
-            ),
-            user_id,
-            customer_id,
-        )
-    )
-    if plan is None:
-        return PlanLimits(None, dict(free_limits))
+    owner, owner_id = _owner(user_id, customer_id)
     rows = session.execute(
-        select(
-            PlanFeature.code, SubscriptionPlanFeature.included, SubscriptionPlanFeature.limit_value
-        )
-        .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
-        .where(
-            SubscriptionPlanFeature.subscription_plan_id == plan.id,
-            PlanFeature.code.in_(list(free_limits)),
-        )
+        _limits_statement(owner),
+        {"owner_id": owner_id, "today": istanbul_today(), "feature_codes": list(free_limits)},
     ).all()
-    limits = {code: (limit if included else 0) for code, included, limit in rows}
-    return PlanLimits(plan, {code: limits.get(code, 0) for code in free_limits})
+    if not rows:
+        return PlanLimits(None, dict(free_limits))
+    limits = {code: (limit if included else 0) for _, code, included, limit in rows if code}
+    return PlanLimits(rows[0][0], {code: limits.get(code, 0) for code in free_limits})

@@ -1,5 +1,5 @@
 """What the staff member's home shows besides their schools: the company's plan and its
-limits in use ("team members 4 / 5", "listed schools 1 / 1"), in three statements whatever the
+limits in use ("team members 4 / 5", "listed schools 1 / 1"), in two statements whatever the
 company's size.
 
 Plain module: the caller passes the session and the time.
@@ -7,13 +7,15 @@ Plain module: the caller passes the session and the time.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal.billing.limits import limits_for
 from portal.customer import school_pages, team
 from portal.models import CustomerUser, CustomerUserInvitation, School, SubscriptionPlan
+from portal.models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -37,27 +39,34 @@ class PlanInUse:
     schools_listed: LimitInUse
 
 
+@cache
+def _counts_statement() -> Select:
+    """Members, pending invitations and listed schools of the company `customer_id` at `now`,
+    built once: every staff member's home asks (decisions.md, "Statements built once")."""
+    customer_id = bindparam("customer_id")
+    members = select(func.count(CustomerUser.id)).where(
+        CustomerUser.customer_id == customer_id, CustomerUser.is_active
+    )
+    pending = select(func.count(CustomerUserInvitation.id)).where(
+        CustomerUserInvitation.customer_id == customer_id,
+        team.pending_clause(bindparam("now", type_=UTCDateTime())),
+    )
+    listed = select(func.count(School.id)).where(
+        School.customer_id == customer_id, School.is_public
+    )
+    return select(
+        members.scalar_subquery().label("members"),
+        pending.scalar_subquery().label("pending"),
+        listed.scalar_subquery().label("listed"),
+    )
+
+
 def plan_in_use(session: Session, customer_id: int, now: datetime) -> PlanInUse:
     """The plan and its limits in use. A team's places are its active members and the
     invitations that may still be accepted, as the team page counts them
     (portal.customer.team); listed schools are the company's public ones
     (portal.customer.school_pages)."""
-    members = select(func.count(CustomerUser.id)).where(
-        CustomerUser.customer_id == customer_id, CustomerUser.is_active
-    )
-    pending = select(func.count(CustomerUserInvitation.id)).where(
-        CustomerUserInvitation.customer_id == customer_id, team.pending_clause(now)
-    )
-    listed = select(func.count(School.id)).where(
-        School.customer_id == customer_id, School.is_public
-    )
-    counts = session.execute(
-        select(
-            members.scalar_subquery().label("members"),
-            pending.scalar_subquery().label("pending"),
-            listed.scalar_subquery().label("listed"),
-        )
-    ).one()
+    counts = session.execute(_counts_statement(), {"customer_id": customer_id, "now": now}).one()
     plan = limits_for(
         session,
         {

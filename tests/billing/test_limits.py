@@ -72,7 +72,40 @@ def test_the_newest_live_subscription_sets_the_limit_in_one_statement(app, sessi
 
     assert limit == 20
     assert (plan.plan.id, plan.limits) == (newer_plan_id, {"team_members": 20})
-    assert len(statements) == 3  # limit_for one, limits_for two (the plan, its features)
+    assert len(statements) == 2  # one each: limits_for reads the plan with its features
+
+
+def test_limits_for_answers_every_feature_asked_as_limit_for_does(session, make):
+    customer = make.customer()
+    make.feature("lead_alerts")  # a feature of other plans, not of this one
+    plan = make.plan(audience="companies", features={"team_members": 5, "schools_listed": False})
+    make.subscription(make.price(plan), customer=customer)
+    free = {"team_members": 1, "schools_listed": 1, "lead_alerts": 1, "no_such_feature": 1}
+
+    limits = limits_for(session, free, customer_id=customer.id)
+
+    assert limits.plan.id == plan.id
+    assert limits.limits == {
+        "team_members": 5,
+        "schools_listed": 0,
+        "lead_alerts": 0,
+        "no_such_feature": 0,
+    }
+    assert limits.limits == {
+        code: limit_for(session, code, free, customer_id=customer.id) for code in free
+    }
+
+
+def test_limits_for_without_a_plan_in_force_gives_the_free_defaults(session, make):
+    customer = make.customer()
+    plan = make.plan(audience="companies", features={"team_members": 5})
+    make.subscription(make.price(plan), customer=customer, status="expired")
+
+    limits = limits_for(
+        session, {"team_members": 1, "schools_listed": None}, customer_id=customer.id
+    )
+
+    assert (limits.plan, limits.limits) == (None, {"team_members": 1, "schools_listed": None})
 
 
 def test_exactly_one_subscriber_is_named(session, make):
