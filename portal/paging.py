@@ -6,7 +6,9 @@ and a reader expects page numbers and a total ("2,431 schools"). A list that gro
 bound (the audit log, leads) should page by key instead; that is for when one exists.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from math import ceil
 from typing import Any
 
@@ -73,6 +75,7 @@ def paginate(
     *,
     scalars: bool = True,
     total: Select | int | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Page:
     """Load page `number` of `query` with the list's total (the last page when past the end).
 
@@ -84,27 +87,49 @@ def paginate(
     `scalars=False` the items are rows (tuples). `total`, a SELECT of one count, replaces
     counting `query` itself when that is cheaper (the rows of a list whose joins only add
     columns); an int is a count already made.
+
+    `parameters` are the bound parameters of a `query` (and `total`) built once, kept for the
+    process's life (decisions.md, "Statements built once"): the page's statement is then built
+    once too. A query built per call must not pass them, or its counted statement would be
+    kept for ever.
     """
-    if total is None:
-        total = select(func.count()).select_from(query.order_by(None).subquery())
     # Past any list's end, but an offset every database takes.
     number = min(max(number, 1), PAST_THE_END)
     if isinstance(total, int):
         number = min(number, _last_page(total, per_page))
-        return Page(_items(session, query, number, per_page, scalars), number, per_page, total)
-    # correlate(None): `total` names the outer query's tables, and a correlated count would
-    # count one row per row.
-    counted = query.add_columns(total.correlate(None).scalar_subquery())
-    rows = list(session.execute(_limited(counted, number, per_page)))
+        items = _items(session, query, number, per_page, scalars, parameters)
+        return Page(items, number, per_page, total)
+    counted = _counted(query, total) if parameters is None else _counted_once(query, total)
+    rows = list(session.execute(_limited(counted, number, per_page), parameters))
     if not rows:
         if number == 1:  # the first page is empty only when the list is
             return Page(items=[], number=1, per_page=per_page, total=0)
         # Past the end: with the count made, the branch above loads the last page.
-        count = session.scalar(total) or 0
-        return paginate(session, query, number, per_page, scalars=scalars, total=count)
+        count = session.scalar(_total(query, total), parameters) or 0
+        return paginate(
+            session, query, number, per_page, scalars=scalars, total=count, parameters=parameters
+        )
     count = rows[0][-1]
     items = [row[0] if scalars else tuple(row)[:-1] for row in rows]
     return Page(items=items, number=number, per_page=per_page, total=count)
+
+
+def _total(query: Select, total: Select | None) -> Select:
+    if total is None:
+        return select(func.count()).select_from(query.order_by(None).subquery())
+    return total
+
+
+def _counted(query: Select, total: Select | None) -> Select:
+    """`query` with the list's count as a last column."""
+    # correlate(None): `total` names the outer query's tables, and a correlated count would
+    # count one row per row.
+    return query.add_columns(_total(query, total).correlate(None).scalar_subquery())
+
+
+# Statements built once are kept for the process's life, so their counted forms may be too
+# (keyed by identity: a statement compares and hashes as the object it is).
+_counted_once = cache(_counted)
 
 
 def _last_page(total: int, per_page: int) -> int:
@@ -115,8 +140,15 @@ def _limited(query: Select, number: int, per_page: int) -> Select:
     return query.limit(per_page).offset((number - 1) * per_page)
 
 
-def _items(session: Session, query: Select, number: int, per_page: int, scalars: bool) -> list:
+def _items(
+    session: Session,
+    query: Select,
+    number: int,
+    per_page: int,
+    scalars: bool,
+    parameters: Mapping[str, Any] | None,
+) -> list:
     limited = _limited(query, number, per_page)
     if scalars:
-        return list(session.scalars(limited))
-    return [tuple(row) for row in session.execute(limited)]
+        return list(session.scalars(limited, parameters))
+    return [tuple(row) for row in session.execute(limited, parameters)]

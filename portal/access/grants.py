@@ -10,8 +10,9 @@ raise instead of growing quietly with the data).
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School
@@ -129,30 +130,68 @@ def granted_schools_page(
     number of schools the user may work on (three statements however long the list)."""
     if not customer_user.is_active:
         return Page(items=[], number=1, per_page=per_page, total=0)
-    granted = select(CustomerUserSchool.school_id).where(
-        CustomerUserSchool.customer_user_id == customer_user.id
+    page = paginate(
+        session,
+        _granted_schools_statement(),
+        number,
+        per_page,
+        parameters={"customer_id": customer_user.customer_id, "customer_user_id": customer_user.id},
     )
-    schools = (
-        select(School)
-        .where(School.customer_id == customer_user.customer_id, School.id.in_(granted))
-        .order_by(School.name, School.id)
-        .options(raiseload("*"))
-    )
-    page = paginate(session, schools, number, per_page)
     if not page.items:
         return page
     by_id = {school.id: school for school in page.items}
     grants = session.execute(
-        select(CustomerUserSchool.school_id, CustomerUserSchool.campus_id).where(
-            CustomerUserSchool.customer_user_id == customer_user.id,
-            CustomerUserSchool.school_id.in_(by_id),
-        )
+        _grants_of_schools_statement(),
+        {"customer_user_id": customer_user.id, "school_ids": list(by_id)},
     ).all()
     # Grants in the page's order, so the entries come out ordered like the schools.
     order = {school_id: position for position, school_id in enumerate(by_id)}
     grants = sorted(grants, key=lambda grant: order[grant.school_id])
     entries = _with_campuses(session, [(by_id[g.school_id], g.campus_id) for g in grants])
     return replace(page, items=entries)
+
+
+# The staff member's home pages through these on every visit: built once (decisions.md,
+# "Statements built once").
+
+
+@cache
+def _granted_schools_statement() -> Select:
+    """The schools of company `customer_id` that member `customer_user_id` has a grant on."""
+    granted = select(CustomerUserSchool.school_id).where(
+        CustomerUserSchool.customer_user_id == bindparam("customer_user_id")
+    )
+    return (
+        select(School)
+        .where(School.customer_id == bindparam("customer_id"), School.id.in_(granted))
+        .order_by(School.name, School.id)
+        .options(raiseload("*"))
+    )
+
+
+@cache
+def _grants_of_schools_statement() -> Select:
+    """Member `customer_user_id`'s grants on the schools `school_ids`."""
+    return select(CustomerUserSchool.school_id, CustomerUserSchool.campus_id).where(
+        CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
+        CustomerUserSchool.school_id.in_(bindparam("school_ids", expanding=True)),
+    )
+
+
+@cache
+def _covered_campuses_statement() -> Select:
+    """Every campus of the schools `school_ids` and the campuses `campus_ids`, by name."""
+    return (
+        select(Campus)
+        .where(
+            or_(
+                Campus.school_id.in_(bindparam("school_ids", expanding=True)),
+                Campus.id.in_(bindparam("campus_ids", expanding=True)),
+            )
+        )
+        .order_by(Campus.name, Campus.id)
+        .options(raiseload("*"))
+    )
 
 
 def _with_campuses(
@@ -174,10 +213,7 @@ def _with_campuses(
     whole = [school_id for school_id, entry in by_school.items() if entry.whole_school]
     if whole or campus_ids:
         campuses = session.scalars(
-            select(Campus)
-            .where(or_(Campus.school_id.in_(whole), Campus.id.in_(campus_ids)))
-            .order_by(Campus.name, Campus.id)
-            .options(raiseload("*"))
+            _covered_campuses_statement(), {"school_ids": whole, "campus_ids": list(campus_ids)}
         )
         for campus in campuses:
             entry = by_school.get(campus.school_id)

@@ -8,8 +8,9 @@ passes the session.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from portal.access.permissions import Permission, can
@@ -39,6 +40,30 @@ def agreement_of(session: Session, customer_id: int, agreement_id: int) -> Custo
     """The company's agreement with this id, or None (another company's, a draft, unknown)."""
     return session.scalar(
         select(CustomerAgreement).where(CustomerAgreement.id == agreement_id, *_shown(customer_id))
+    )
+
+
+@cache
+def _waiting_statement() -> Select:
+    """The company's agreements awaiting signature that neither the member nor another member
+    of their role has signed; built once, as every staff member's home asks (decisions.md,
+    "Statements built once")."""
+    signed = exists().where(
+        CustomerUserAgreementSign.customer_agreement_id == CustomerAgreement.id,
+        or_(
+            CustomerUserAgreementSign.customer_user_id == bindparam("customer_user_id"),
+            CustomerUserAgreementSign.signer_role == bindparam("role"),
+        ),
+    )
+    return (
+        select(CustomerAgreement)
+        .where(
+            CustomerAgreement.customer_id == bindparam("customer_id"),
+            CustomerAgreement.status == AgreementStatus.AWAITING_SIGNATURE,
+            ~signed,
+        )
+        .order_by(CustomerAgreement.sent_at, CustomerAgreement.id)
+        .limit(WAITING_LIMIT * 4)
     )
 
 
@@ -86,22 +111,13 @@ def waiting_for(session: Session, customer_user: CustomerUser) -> list[CustomerA
     if not can(customer_user, Permission.SIGN_AGREEMENTS):
         return []
     role = customer_user.role.code
-    signed = exists().where(
-        CustomerUserAgreementSign.customer_agreement_id == CustomerAgreement.id,
-        or_(
-            CustomerUserAgreementSign.customer_user_id == customer_user.id,
-            CustomerUserAgreementSign.signer_role == role,
-        ),
-    )
     candidates = session.scalars(
-        select(CustomerAgreement)
-        .where(
-            CustomerAgreement.customer_id == customer_user.customer_id,
-            CustomerAgreement.status == AgreementStatus.AWAITING_SIGNATURE,
-            ~signed,
-        )
-        .order_by(CustomerAgreement.sent_at, CustomerAgreement.id)
-        .limit(WAITING_LIMIT * 4)
+        _waiting_statement(),
+        {
+            "customer_id": customer_user.customer_id,
+            "customer_user_id": customer_user.id,
+            "role": role,
+        },
     )
     # required_roles is JSON, queried three ways by three databases: compared here.
     return [a for a in candidates if role in (a.required_roles or [])][:WAITING_LIMIT]
