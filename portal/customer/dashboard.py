@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.billing.limits import limits_for
 from portal.customer import school_pages, team
-from portal.models import CustomerUser, CustomerUserInvitation, School, SubscriptionPlan
+from portal.models import School, SubscriptionPlan
 from portal.models.base import UTCDateTime
 
 
@@ -44,19 +44,11 @@ def _counts_statement() -> Select:
     """Members, pending invitations and listed schools of the company `customer_id` at `now`,
     built once: every staff member's home asks (decisions.md, "Statements built once")."""
     customer_id = bindparam("customer_id")
-    members = select(func.count(CustomerUser.id)).where(
-        CustomerUser.customer_id == customer_id, CustomerUser.is_active
-    )
-    pending = select(func.count(CustomerUserInvitation.id)).where(
-        CustomerUserInvitation.customer_id == customer_id,
-        team.pending_clause(bindparam("now", type_=UTCDateTime())),
-    )
     listed = select(func.count(School.id)).where(
         School.customer_id == customer_id, School.is_public
     )
     return select(
-        members.scalar_subquery().label("members"),
-        pending.scalar_subquery().label("pending"),
+        *team.places_taken(customer_id, bindparam("now", type_=UTCDateTime())),
         listed.scalar_subquery().label("listed"),
     )
 

@@ -30,11 +30,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -59,6 +60,7 @@ from portal.models import (
     User,
     UserType,
 )
+from portal.models.base import UTCDateTime
 from portal.models.users import USER_TYPE_CUSTOMER_STAFF, USER_TYPE_PARENT
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -195,14 +197,23 @@ def pending_invitations(
     """The company's newest pending invitations with their role and title (one statement)."""
     return list(
         session.scalars(
-            select(CustomerUserInvitation)
-            .where(CustomerUserInvitation.customer_id == customer_id, pending_clause(now))
-            .options(
-                joinedload(CustomerUserInvitation.role), joinedload(CustomerUserInvitation.title)
-            )
-            .order_by(CustomerUserInvitation.created_at.desc(), CustomerUserInvitation.id.desc())
-            .limit(limit)
+            _pending_statement(), {"customer_id": customer_id, "now": now, "limit": limit}
         )
+    )
+
+
+@cache
+def _pending_statement() -> Select:
+    """Built once: the team page asks on every visit (decisions.md, "Statements built once")."""
+    return (
+        select(CustomerUserInvitation)
+        .where(
+            CustomerUserInvitation.customer_id == bindparam("customer_id"),
+            pending_clause(bindparam("now", type_=UTCDateTime())),
+        )
+        .options(joinedload(CustomerUserInvitation.role), joinedload(CustomerUserInvitation.title))
+        .order_by(CustomerUserInvitation.created_at.desc(), CustomerUserInvitation.id.desc())
+        .limit(bindparam("limit"))
     )
 
 

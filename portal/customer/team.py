@@ -25,9 +25,10 @@ and grants from the database on every request, never from the browser session.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, delete, func, literal, or_, select
+from sqlalchemy import Label, Row, Select, and_, bindparam, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portal.access.permissions import ROLE_PERMISSIONS, Permission, Role, can, roles_with
@@ -44,6 +45,7 @@ from portal.models import (
     School,
     User,
 )
+from portal.models.base import UTCDateTime
 from portal.paging import PER_PAGE, Page, paginate
 
 TEAM_MEMBERS = "team_members"  # the plan_features code of the team-size limit
@@ -150,19 +152,32 @@ def pending_clause(now: datetime):
     )
 
 
+def places_taken(customer_id, now) -> tuple[Label[int], Label[int]]:
+    """The columns `members` (active) and `pending` (invitations that may still be accepted)
+    of the company: the places of the plan's team taken, as the team page and the dashboard
+    count them."""
+    members = select(func.count(CustomerUser.id)).where(
+        CustomerUser.customer_id == customer_id, CustomerUser.is_active
+    )
+    pending = select(func.count(CustomerUserInvitation.id)).where(
+        CustomerUserInvitation.customer_id == customer_id, pending_clause(now)
+    )
+    return (
+        members.scalar_subquery().label("members"),
+        pending.scalar_subquery().label("pending"),
+    )
+
+
+@cache
+def _usage_statement() -> Select:
+    """places_taken() of the company `customer_id` at `now`, built once (decisions.md,
+    "Statements built once")."""
+    return select(*places_taken(bindparam("customer_id"), bindparam("now", type_=UTCDateTime())))
+
+
 def team_usage(session: Session, customer_id: int, now: datetime) -> TeamUsage:
     """Active members and pending invitations (one statement), with the plan's limit."""
-    members = (
-        select(func.count(CustomerUser.id))
-        .where(CustomerUser.customer_id == customer_id, CustomerUser.is_active)
-        .scalar_subquery()
-    )
-    pending = (
-        select(func.count(CustomerUserInvitation.id))
-        .where(CustomerUserInvitation.customer_id == customer_id, pending_clause(now))
-        .scalar_subquery()
-    )
-    row = session.execute(select(members.label("members"), pending.label("pending"))).one()
+    row = session.execute(_usage_statement(), {"customer_id": customer_id, "now": now}).one()
     return TeamUsage(row.members, row.pending, team_limit(session, customer_id))
 
 
@@ -222,11 +237,15 @@ def role_and_title(
 # --- Reading ---------------------------------------------------------------------------------
 
 
-def _members_query(customer_id: int):
+@cache
+def _members_statement() -> Select:
+    """The members of the company `customer_id` with their user, role and title, by name;
+    built once, as the team pages ask on every visit (decisions.md, "Statements built
+    once")."""
     return (
         select(CustomerUser)
         .join(User, User.id == CustomerUser.user_id)
-        .where(CustomerUser.customer_id == customer_id)
+        .where(CustomerUser.customer_id == bindparam("customer_id"))
         # No raiseload here: the acting member and their user are in this list too, and the
         # option would stay on those objects for the rest of the request (the layout reads
         # them). The statement-count test keeps the list free of lazy loads instead.
@@ -239,12 +258,25 @@ def _members_query(customer_id: int):
     )
 
 
+@cache
+def _members_total_statement() -> Select:
+    return select(func.count(CustomerUser.id)).where(
+        CustomerUser.customer_id == bindparam("customer_id")
+    )
+
+
 def team_page(session: Session, customer_id: int, number: int, per_page: int = PER_PAGE) -> Page:
     """Page `number` of the company's members (active and deactivated) by name, each a
     `MemberRow` with its first GRANTS_SHOWN grants: two statements however large the team
     and however many grants each member holds."""
-    total = select(func.count(CustomerUser.id)).where(CustomerUser.customer_id == customer_id)
-    page = paginate(session, _members_query(customer_id), number, per_page, total=total)
+    page = paginate(
+        session,
+        _members_statement(),
+        number,
+        per_page,
+        total=_members_total_statement(),
+        parameters={"customer_id": customer_id},
+    )
     rows = {member.id: MemberRow(member) for member in page.items}
     if rows:
         for member_id, label, count in _first_grants(session, customer_id, list(rows)):
@@ -257,6 +289,22 @@ def team_page(session: Session, customer_id: int, number: int, per_page: int = P
 def _first_grants(session: Session, customer_id: int, member_ids: Sequence[int]):
     """(member id, GrantLabel, the member's number of grants) for the first GRANTS_SHOWN
     grants of each member, by school and campus name, in one statement (window functions)."""
+    rows = session.execute(
+        _first_grants_statement(),
+        {"customer_id": customer_id, "member_ids": list(member_ids), "shown": GRANTS_SHOWN},
+    )
+    for row in rows:
+        yield (
+            row.member_id,
+            GrantLabel(row.grant_id, row.school_name, row.campus_name),
+            row.grants,
+        )
+
+
+@cache
+def _first_grants_statement() -> Select:
+    """The first `shown` grants of each member of `member_ids` in company `customer_id`, with
+    the member's number of grants; built once (decisions.md, "Statements built once")."""
     order = (School.name, Campus.name.is_not(None), Campus.name, CustomerUserSchool.id)
     ranked = (
         select(
@@ -274,30 +322,26 @@ def _first_grants(session: Session, customer_id: int, member_ids: Sequence[int])
         .join(School, School.id == CustomerUserSchool.school_id)
         .outerjoin(Campus, Campus.id == CustomerUserSchool.campus_id)
         .where(
-            CustomerUserSchool.customer_user_id.in_(member_ids),
-            School.customer_id == customer_id,
+            CustomerUserSchool.customer_user_id.in_(bindparam("member_ids", expanding=True)),
+            School.customer_id == bindparam("customer_id"),
             School.deleted_at.is_(None),
             or_(CustomerUserSchool.campus_id.is_(None), Campus.deleted_at.is_(None)),
         )
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(ranked)
-        .where(ranked.c.position <= GRANTS_SHOWN)
+        .where(ranked.c.position <= bindparam("shown"))
         .order_by(ranked.c.member_id, ranked.c.position)
     )
-    for row in rows:
-        yield (
-            row.member_id,
-            GrantLabel(row.grant_id, row.school_name, row.campus_name),
-            row.grants,
-        )
 
 
 def member_of(session: Session, customer_id: int, member_id: int) -> CustomerUser | None:
     """The company's member with this id (with user, role and title), or None: a member of
     another company is as unknown as an id that does not exist."""
-    return session.scalar(_members_query(customer_id).where(CustomerUser.id == member_id))
+    return session.scalar(
+        _members_statement().where(CustomerUser.id == member_id), {"customer_id": customer_id}
+    )
 
 
 def member_grants(session: Session, member: CustomerUser) -> list[GrantLabel]:
