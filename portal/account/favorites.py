@@ -5,11 +5,10 @@ names its target polymorphically with no foreign key, so every add checks here t
 school or campus exists and is public (published, not deleted; a campus's school too).
 """
 
-from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -63,28 +62,6 @@ def is_favorite(session: Session, user_id: int, kind: str, target_id: int) -> bo
         UserFavorite.favoritable_id == target_id,
     )
     return session.scalar(query) is not None
-
-
-def favorite_keys(
-    session: Session,
-    user_id: int,
-    schools: Collection[int] = (),
-    campuses: Collection[int] = (),
-) -> set[tuple[str, int]]:
-    """Which of these schools and campuses the user keeps, as (kind, id) pairs, in one query:
-    for marking the toggles of a page by what it shows, not by all the user keeps."""
-    query = select(UserFavorite.favoritable_type, UserFavorite.favoritable_id).where(
-        UserFavorite.user_id == user_id,
-        or_(
-            and_(
-                UserFavorite.favoritable_type == "school", UserFavorite.favoritable_id.in_(schools)
-            ),
-            and_(
-                UserFavorite.favoritable_type == "campus", UserFavorite.favoritable_id.in_(campuses)
-            ),
-        ),
-    )
-    return {(kind, target_id) for kind, target_id in session.execute(query)}
 
 
 def _visible() -> ColumnElement[bool]:

@@ -42,8 +42,9 @@ def target_key(kind: str, target_id: int) -> str:
     return f"{kind}:{target_id}"
 
 
-def _parse_key(key: str) -> tuple[str, int]:
+def parse_key(key: str) -> tuple[str, int]:
     kind, _, target_id = key.partition(":")
+    """"campus:34" → ("campus", 34): target_key() read back."""
     return kind, int(target_id)
 
 
@@ -59,7 +60,7 @@ def compared_keys(
     query = select(UserComparison.target_key).where(
         UserComparison.user_id == user_id, UserComparison.target_key.in_(keys)
     )
-    return {_parse_key(key) for key in session.scalars(query)}
+    return {parse_key(key) for key in session.scalars(query)}
 
 
 def comparison_limit(session: Session, user_id: int) -> int | None:

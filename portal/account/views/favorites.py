@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.origin import current_origin
 from portal.paging import page_number
 from portal.places import public_target
-from portal.schools.comparison import compared_keys
+from portal.schools import comparison  # the module: it imports this package through billing
 from portal.schools.fees import fee_ranges, school_year_of
 from portal.urls import safe_next
 
@@ -105,7 +105,7 @@ def _favorites_page(number: int) -> Response:
         page=page,
         limit=favorites.favorites_limit(db.session, current_user),
         fee_ranges=fee_ranges(db.session, school_ids, this_year),
-        compared_keys=compared_keys(
+        compared_keys=comparison.compared_keys(
             db.session,
             current_user.id,
             [f.school.id for f in page.items if not f.campus],

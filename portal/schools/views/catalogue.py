@@ -10,7 +10,6 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from portal import htmx
 from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
-from portal.account.favorites import favorite_keys
 from portal.caching import short_lived
 from portal.clock import istanbul_today
 from portal.extensions import db
@@ -19,8 +18,8 @@ from portal.i18n import LEVEL_NAMES
 from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import page_number
 from portal.schools import bp, search
-from portal.schools.comparison import compared_keys
 from portal.schools.fees import school_year_label, school_years_offered
+from portal.schools.marks import NO_MARKS, Marks, marks_of
 from portal.turkish import format_amount
 
 NOT_LISTED = _l("Choose one of the options in the list.")
@@ -169,10 +168,7 @@ def index():
             cities,
             districts,
         ),
-        favorite_keys=favorite_keys_of_page(schools=school_ids),
-        compared_keys=(
-            compared_keys(db.session, current_user.id, school_ids) if is_parent else set()
-        ),
+        marks=marks_of_page(schools=school_ids),
     )
 
 
@@ -218,9 +214,10 @@ def _loosen(form: SearchForm, args: dict[str, str]) -> list[tuple[str, dict[str,
     return loosen
 
 
-def favorite_keys_of_page(schools=(), campuses=()) -> set[tuple[str, int]]:
-    """Which of the page's schools and campuses the signed-in parent keeps, to mark the
-    toggles: one query for the whole page, whatever the parent keeps elsewhere."""
+def marks_of_page(schools=(), campuses=()) -> Marks:
+    """Which of the page's schools and campuses the signed-in parent keeps and compares, to
+    mark the toggles: one statement for the whole page, whatever the parent keeps elsewhere;
+    none for anyone else."""
     if audience_of_user(current_user) != PARENT:
-        return set()
-    return favorite_keys(db.session, current_user.id, schools, campuses)
+        return NO_MARKS
+    return marks_of(db.session, current_user.id, schools, campuses)

@@ -3,18 +3,16 @@
 from decimal import Decimal
 
 from flask import abort, current_app
-from flask_login import current_user
 
 from portal import htmx
-from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
+from portal.access import ANONYMOUS, allow
 from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.models import SchoolFee
 from portal.models.schools import SCHOOL_LEVELS
 from portal.schools import bp, catalogue
-from portal.schools.comparison import compared_keys
 from portal.schools.fees import campus_fees, school_year_label, school_years_offered
-from portal.schools.views.catalogue import favorite_keys_of_page
+from portal.schools.views.catalogue import marks_of_page
 
 
 @bp.route("/schools/<slug>")
@@ -35,7 +33,6 @@ def detail(slug: str):
     campus_ids = [c.id for c in school.campuses]
     years = school_years_offered(istanbul_today())
     by_year = [campus_fees(db.session, campus_ids, year) for year in years]
-    is_parent = audience_of_user(current_user) == PARENT
     return htmx.render(
         "schools/detail.html",
         "content",
@@ -45,12 +42,7 @@ def detail(slug: str):
             campus.id: _fee_table(school.levels, [fees.get(campus.id, []) for fees in by_year])
             for campus in school.campuses
         },
-        favorite_keys=favorite_keys_of_page(schools=[school.id], campuses=campus_ids),
-        compared_keys=(
-            compared_keys(db.session, current_user.id, [school.id], campus_ids)
-            if is_parent
-            else set()
-        ),
+        marks=marks_of_page(schools=[school.id], campuses=campus_ids),
         # The ask form belongs to the leads feature; until its route exists, no link to it.
         can_ask="leads.ask" in current_app.view_functions,
     )
