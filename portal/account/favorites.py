@@ -6,9 +6,21 @@ school or campus exists and is public (published, not deleted; a campus's school
 """
 
 from dataclasses import dataclass, replace
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -155,6 +167,48 @@ def remove_favorite(
     return True
 
 
+# The favorites page's statements, built once (decisions.md, "Statements built once").
+
+
+@cache
+def _page_statement() -> Select:
+    """The visible favorites of `user_id`, newest first, each with its campus (None for a
+    school favorite)."""
+    # A campus favorite's campus comes with it (an outer join on its primary key, which
+    # neither repeats nor drops a favorite): a statement fewer than loading them after.
+    return (
+        select(UserFavorite, Campus)
+        .outerjoin(
+            Campus,
+            and_(
+                UserFavorite.favoritable_type == "campus",
+                Campus.id == UserFavorite.favoritable_id,
+            ),
+        )
+        .where(UserFavorite.user_id == bindparam("user_id"), _visible())
+        .options(raiseload("*"))
+        .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
+    )
+
+
+@cache
+def _total_statement() -> Select:
+    return select(func.count(UserFavorite.id)).where(
+        UserFavorite.user_id == bindparam("user_id"), _visible()
+    )
+
+
+@cache
+def _schools_statement() -> Select:
+    """The public schools `school_ids` with their levels."""
+    return (
+        select(School)
+        .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
+        # Joined, not selectin: an empty page then runs the same statements as a full one.
+        .options(raiseload("*"), joinedload(School.level_rows))
+    )
+
+
 def favorites_page(
     session: Session, user_id: int, number: int = 1, per_page: int = PER_PAGE
 ) -> Page:
@@ -165,35 +219,22 @@ def favorites_page(
     count, and its schools with their levels; any other relationship touched raises instead of
     loading.
     """
-    # A campus favorite's campus comes with it (an outer join on its primary key, which
-    # neither repeats nor drops a favorite): a statement fewer than loading them after.
-    query = (
-        select(UserFavorite, Campus)
-        .outerjoin(
-            Campus,
-            and_(
-                UserFavorite.favoritable_type == "campus",
-                Campus.id == UserFavorite.favoritable_id,
-            ),
-        )
-        .where(UserFavorite.user_id == user_id, _visible())
-        .options(raiseload("*"))
-        .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
+    page = paginate(
+        session,
+        _page_statement(),
+        number,
+        per_page,
+        scalars=False,
+        total=_total_statement(),
+        parameters={"user_id": user_id},
     )
-    total = select(func.count(UserFavorite.id)).where(UserFavorite.user_id == user_id, _visible())
-    page = paginate(session, query, number, per_page, scalars=False, total=total)
     rows = [favorite for favorite, _ in page.items]
     campuses = {campus.id: campus for _, campus in page.items if campus is not None}
     school_ids = {f.favoritable_id for f in rows if f.favoritable_type == "school"}
     school_ids |= {c.school_id for c in campuses.values()}
     schools = {
         s.id: s
-        for s in session.scalars(
-            select(School)
-            .where(School.id.in_(school_ids), School.is_public)
-            # Joined, not selectin: an empty page then runs the same statements as a full one.
-            .options(raiseload("*"), joinedload(School.level_rows))
-        ).unique()
+        for s in session.scalars(_schools_statement(), {"school_ids": list(school_ids)}).unique()
     }
     items = []
     for f in rows:

@@ -10,9 +10,10 @@ school or campus has since been withdrawn is neither shown nor counted against t
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -57,10 +58,18 @@ def compared_keys(
     """Which of these schools and campuses the user compares, as (kind, id) pairs, in one
     statement: for marking the toggles of a page by what it shows."""
     keys = [target_key("school", i) for i in schools] + [target_key("campus", i) for i in campuses]
-    query = select(UserComparison.target_key).where(
-        UserComparison.user_id == user_id, UserComparison.target_key.in_(keys)
+    rows = session.scalars(_compared_statement(), {"user_id": user_id, "keys": keys})
+    return {parse_key(key) for key in rows}
+
+
+@cache
+def _compared_statement() -> Select:
+    """Built once: the favorites page asks on every visit (decisions.md, "Statements built
+    once")."""
+    return select(UserComparison.target_key).where(
+        UserComparison.user_id == bindparam("user_id"),
+        UserComparison.target_key.in_(bindparam("keys", expanding=True)),
     )
-    return {parse_key(key) for key in session.scalars(query)}
 
 
 def comparison_limit(session: Session, user_id: int) -> int | None:

@@ -8,8 +8,9 @@ range is never stored, it is the minimum and maximum of the rows that apply.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Campus, SchoolFee
@@ -48,19 +49,30 @@ def fee_ranges(
     row that applies is missing from the answer."""
     if not school_ids:
         return {}
+    parameters = {"school_ids": school_ids, "school_year": school_year}
+    if level:
+        parameters["level"] = level
+    rows = session.execute(_ranges_statement(bool(level)), parameters)
+    return {school_id: FeeRange(low, high) for school_id, low, high in rows}
+
+
+@cache
+def _ranges_statement(of_level: bool) -> Select:
+    """fee_ranges() built once, as the favorites page asks on every visit (decisions.md,
+    "Statements built once")."""
     query = (
         select(SchoolFee.school_id, func.min(SchoolFee.yearly_fee), func.max(SchoolFee.yearly_fee))
         .join(Campus, Campus.id == SchoolFee.campus_id)
         .where(
-            SchoolFee.school_id.in_(school_ids),
-            SchoolFee.school_year == school_year,
+            SchoolFee.school_id.in_(bindparam("school_ids", expanding=True)),
+            SchoolFee.school_year == bindparam("school_year"),
             Campus.deleted_at.is_(None),
         )
         .group_by(SchoolFee.school_id)
     )
-    if level:
-        query = query.where(SchoolFee.level == level)
-    return {school_id: FeeRange(low, high) for school_id, low, high in session.execute(query)}
+    if of_level:
+        query = query.where(SchoolFee.level == bindparam("level"))
+    return query
 
 
 def campus_fees(
