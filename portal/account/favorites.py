@@ -16,8 +16,10 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     false,
     func,
+    or_,
     select,
     true,
 )
@@ -26,10 +28,11 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 
 from portal.audit import Origin, log_event
 from portal.billing.limits import limit_for
-from portal.models import Campus, School, User, UserFavorite
+from portal.models import Campus, School, User, UserComparison, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import PER_PAGE, Page, paginate
 from portal.places import public_target
+from portal.schools.fees import FeeRange, school_range_columns
 
 FAVORITES = "favorites"  # the plan_features code of this feature
 
@@ -48,11 +51,15 @@ class FavoritesLimitReached(Exception):
 
 @dataclass(frozen=True)
 class Favorite:
-    """A favorite with the school it belongs to, and the campus when it names one."""
+    """A favorite with the school it belongs to, and the campus when it names one; whether
+    the parent compares that school or campus, and the school's fee range of the school year
+    asked (None: no fee row)."""
 
     favorite: UserFavorite
     school: School
     campus: Campus | None
+    compared: bool
+    fee_range: FeeRange | None
 
 
 def favorites_limit(session: Session, user: User) -> int | None:
@@ -173,11 +180,27 @@ def remove_favorite(
 @cache
 def _page_statement() -> Select:
     """The visible favorites of `user_id`, newest first, each with its campus (None for a
-    school favorite)."""
+    school favorite) and whether the parent compares its target."""
+    # A comparison row names the school, and the campus when it compares one.
+    compared = exists().where(
+        UserComparison.user_id == UserFavorite.user_id,
+        or_(
+            and_(
+                UserFavorite.favoritable_type == "school",
+                UserComparison.campus_id.is_(None),
+                UserComparison.school_id == UserFavorite.favoritable_id,
+            ),
+            and_(
+                UserFavorite.favoritable_type == "campus",
+                UserComparison.campus_id == UserFavorite.favoritable_id,
+            ),
+        ),
+    )
     # A campus favorite's campus comes with it (an outer join on its primary key, which
-    # neither repeats nor drops a favorite): a statement fewer than loading them after.
+    # neither repeats nor drops a favorite): a statement fewer than loading them after; so
+    # does the comparison mark (a statement fewer than asking for the page's marks after).
     return (
-        select(UserFavorite, Campus)
+        select(UserFavorite, Campus, compared.label("compared"))
         .outerjoin(
             Campus,
             and_(
@@ -200,9 +223,9 @@ def _total_statement() -> Select:
 
 @cache
 def _schools_statement() -> Select:
-    """The public schools `school_ids` with their levels."""
+    """The public schools `school_ids` with their levels and fee range in `school_year`."""
     return (
-        select(School)
+        select(School, *school_range_columns(bindparam("school_year")))
         .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
         # Joined, not selectin: an empty page then runs the same statements as a full one.
         .options(raiseload("*"), joinedload(School.level_rows))
@@ -210,14 +233,15 @@ def _schools_statement() -> Select:
 
 
 def favorites_page(
-    session: Session, user_id: int, number: int = 1, per_page: int = PER_PAGE
+    session: Session, user_id: int, school_year: int, number: int = 1, per_page: int = PER_PAGE
 ) -> Page:
-    """Page `number` of the user's favorites, newest first, with the count of all of them.
+    """Page `number` of the user's favorites, newest first, with the count of all of them, as
+    `Favorite`s with their fee ranges of `school_year`.
 
     Favorites whose school or campus is gone (soft-deleted) or unpublished are left out, and
-    not counted. Two statements however many there are: the page with its campuses and the
-    count, and its schools with their levels; any other relationship touched raises instead of
-    loading.
+    not counted. Two statements however many there are: the page with its campuses, the
+    comparison marks and the count, and its schools with their levels and fee ranges; any
+    other relationship touched raises instead of loading.
     """
     page = paginate(
         session,
@@ -228,20 +252,20 @@ def favorites_page(
         total=_total_statement(),
         parameters={"user_id": user_id},
     )
-    rows = [favorite for favorite, _ in page.items]
-    campuses = {campus.id: campus for _, campus in page.items if campus is not None}
-    school_ids = {f.favoritable_id for f in rows if f.favoritable_type == "school"}
-    school_ids |= {c.school_id for c in campuses.values()}
+    school_ids = {f.favoritable_id for f, _, _ in page.items if f.favoritable_type == "school"}
+    school_ids |= {campus.school_id for _, campus, _ in page.items if campus is not None}
     schools = {
-        s.id: s
-        for s in session.scalars(_schools_statement(), {"school_ids": list(school_ids)}).unique()
+        school.id: (school, FeeRange(low, high) if low is not None else None)
+        for school, low, high in session.execute(
+            _schools_statement(), {"school_ids": list(school_ids), "school_year": school_year}
+        ).unique()
     }
     items = []
-    for f in rows:
-        campus = campuses.get(f.favoritable_id) if f.favoritable_type == "campus" else None
-        school_id = campus.school_id if campus else f.favoritable_id
+    for f, campus, compared in page.items:
+        school_id = campus.school_id if campus is not None else f.favoritable_id
         # Withdrawn between the page's query and these: left out rather than shown broken.
         if (f.favoritable_type == "campus" and campus is None) or school_id not in schools:
             continue
-        items.append(Favorite(f, schools[school_id], campus))
+        school, fee_range = schools[school_id]
+        items.append(Favorite(f, school, campus, bool(compared), fee_range))
     return replace(page, items=items)

@@ -7,13 +7,11 @@ parent. Only public schools and live campuses of public schools can be added; a 
 school or campus has since been withdrawn is neither shown nor counted against the limit.
 """
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -41,35 +39,6 @@ class ComparisonLimitReached(Exception):
 def target_key(kind: str, target_id: int) -> str:
     """("campus", 34) → "campus:34", the value of user_comparisons.target_key."""
     return f"{kind}:{target_id}"
-
-
-def parse_key(key: str) -> tuple[str, int]:
-    kind, _, target_id = key.partition(":")
-    """"campus:34" → ("campus", 34): target_key() read back."""
-    return kind, int(target_id)
-
-
-def compared_keys(
-    session: Session,
-    user_id: int,
-    schools: Collection[int] = (),
-    campuses: Collection[int] = (),
-) -> set[tuple[str, int]]:
-    """Which of these schools and campuses the user compares, as (kind, id) pairs, in one
-    statement: for marking the toggles of a page by what it shows."""
-    keys = [target_key("school", i) for i in schools] + [target_key("campus", i) for i in campuses]
-    rows = session.scalars(_compared_statement(), {"user_id": user_id, "keys": keys})
-    return {parse_key(key) for key in rows}
-
-
-@cache
-def _compared_statement() -> Select:
-    """Built once: the favorites page asks on every visit (decisions.md, "Statements built
-    once")."""
-    return select(UserComparison.target_key).where(
-        UserComparison.user_id == bindparam("user_id"),
-        UserComparison.target_key.in_(bindparam("keys", expanding=True)),
-    )
 
 
 def comparison_limit(session: Session, user_id: int) -> int | None:

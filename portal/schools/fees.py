@@ -8,12 +8,11 @@ range is never stored, it is the minimum and maximum of the rows that apply.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Campus, SchoolFee
+from portal.models import Campus, School, SchoolFee
 
 # The month a school year starts in.
 SCHOOL_YEAR_STARTS = 9
@@ -41,38 +40,25 @@ class FeeRange:
     high: Decimal
 
 
-def fee_ranges(
-    session: Session, school_ids: list[int], school_year: int, level: str | None = None
-) -> dict[int, FeeRange]:
-    """The yearly fee range of each school (of `level` only, when given) in a school year,
-    over its live campuses: one statement for any number of schools. A school with no fee
-    row that applies is missing from the answer."""
-    if not school_ids:
-        return {}
-    parameters = {"school_ids": school_ids, "school_year": school_year}
-    if level:
-        parameters["level"] = level
-    rows = session.execute(_ranges_statement(bool(level)), parameters)
-    return {school_id: FeeRange(low, high) for school_id, low, high in rows}
+def school_range_columns(school_year) -> tuple[ScalarSelect, ScalarSelect]:
+    """The lowest and highest yearly fee of the row's school (`School`) in `school_year` (a
+    value or a bound parameter) over its live campuses, as correlated subqueries: for a list
+    whose own statement brings each school's range."""
 
-
-@cache
-def _ranges_statement(of_level: bool) -> Select:
-    """fee_ranges() built once, as the favorites page asks on every visit (decisions.md,
-    "Statements built once")."""
-    query = (
-        select(SchoolFee.school_id, func.min(SchoolFee.yearly_fee), func.max(SchoolFee.yearly_fee))
-        .join(Campus, Campus.id == SchoolFee.campus_id)
-        .where(
-            SchoolFee.school_id.in_(bindparam("school_ids", expanding=True)),
-            SchoolFee.school_year == bindparam("school_year"),
-            Campus.deleted_at.is_(None),
+    def fee(aggregate) -> ScalarSelect:
+        return (
+            select(aggregate(SchoolFee.yearly_fee))
+            .join(Campus, Campus.id == SchoolFee.campus_id)
+            .where(
+                SchoolFee.school_id == School.id,
+                SchoolFee.school_year == school_year,
+                Campus.deleted_at.is_(None),
+            )
+            .correlate(School)
+            .scalar_subquery()
         )
-        .group_by(SchoolFee.school_id)
-    )
-    if of_level:
-        query = query.where(SchoolFee.level == bindparam("level"))
-    return query
+
+    return fee(func.min), fee(func.max)
 
 
 def campus_fees(

@@ -3,13 +3,16 @@ the statements and bytes that must not grow with the number of favorites."""
 
 import html
 import re
+from decimal import Decimal
 
 import html5lib
 import pytest
 from sqlalchemy.exc import InvalidRequestError
 
 from portal.account import favorites
-from portal.models import UserFavorite
+from portal.clock import istanbul_today
+from portal.models import UserComparison, UserFavorite
+from portal.schools.fees import FeeRange, school_year_of
 from tests.helpers import HTMX, counted_statements, post
 from tests.test_html import assert_valid_html
 
@@ -165,7 +168,7 @@ def test_the_list_query_refuses_lazy_loads(session, make, parent):
     parent_id, school_id = parent.id, school.id
     session.expunge_all()  # nothing loaded beforehand: only what the queries load
 
-    page = favorites.favorites_page(session, parent_id)
+    page = favorites.favorites_page(session, parent_id, 2026)
 
     (only,) = page.items
     assert page.total == 1 and only.school.id == school_id and only.school.levels == ["primary"]
@@ -207,3 +210,63 @@ def test_the_page_runs_as_many_statements_for_50_favorites_as_for_1(
     assert len(listed(many_page.decode())) == 20 and re.search(rb'<p class="muted">50 ', many_page)
     assert len(many) == len(one) == len(last), many
     assert len(many_page) < 100_000
+
+
+def compare_states(page_html: str) -> dict[str, bool]:
+    """For every compare toggle of a page, by button id: whether it removes (is compared)."""
+    forms = re.findall(
+        r'<form method="post" action="([^"]+)" class="compare-toggle".*?id="(compare-[a-z]+-\d+)"',
+        page_html,
+        re.DOTALL,
+    )
+    return {button: action.endswith("/compare/remove") for action, button in forms}
+
+
+def test_each_favorite_shows_its_compare_state_and_fee_range_of_this_year(
+    client, session, make, signed_in
+):
+    school = make.school(campuses=("A", "B"), fees={})
+    other = make.school(campuses=("C",), fees={})
+    a, b = school.campuses
+    make.fee(a, "primary", Decimal("150000"))
+    make.fee(b, "primary", Decimal("210000"))
+    make.fee(b, "primary", Decimal("999000"), school_year=school_year_of(istanbul_today()) + 1)
+    for kind, target in (("school", school), ("campus", b), ("school", other), ("campus", a)):
+        session.add(
+            UserFavorite(user_id=signed_in.id, favoritable_type=kind, favoritable_id=target.id)
+        )
+    session.add_all(
+        [
+            UserComparison(
+                user_id=signed_in.id, school_id=school.id, target_key=f"school:{school.id}"
+            ),
+            UserComparison(
+                user_id=signed_in.id,
+                school_id=school.id,
+                campus_id=a.id,
+                target_key=f"campus:{a.id}",
+            ),
+        ]
+    )
+    session.commit()
+    ids = {"school": school.id, "other": other.id, "a": a.id, "b": b.id}
+
+    html_page = client.get(FAVORITES_URL).get_data(as_text=True)
+    page = favorites.favorites_page(session, signed_in.id, school_year_of(istanbul_today()))
+
+    assert compare_states(html_page) == {
+        f"compare-school-{ids['school']}": True,
+        f"compare-campus-{ids['b']}": False,
+        f"compare-school-{ids['other']}": False,
+        f"compare-campus-{ids['a']}": True,
+    }
+    ranges = {
+        (f.favorite.favoritable_type, f.favorite.favoritable_id): f.fee_range for f in page.items
+    }
+    school_range = FeeRange(Decimal("150000"), Decimal("210000"))
+    assert ranges == {
+        ("school", ids["school"]): school_range,
+        ("campus", ids["b"]): school_range,  # the school's range, as on the school's card
+        ("school", ids["other"]): None,  # no fee row this school year
+        ("campus", ids["a"]): school_range,
+    }

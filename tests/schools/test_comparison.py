@@ -413,33 +413,6 @@ def test_the_page_runs_as_many_statements_for_one_as_for_many(
     assert len(many) == len(one)
 
 
-def test_compared_keys_answers_in_one_statement(app, session, make):
-    parent = make.user("parent")
-    school = make.school(campuses=("A", "B"))
-    a, b = school.campuses
-    session.add_all(
-        [
-            UserComparison(
-                user_id=parent.id, school_id=school.id, campus_id=a.id, target_key=f"campus:{a.id}"
-            ),
-            UserComparison(
-                user_id=parent.id, school_id=school.id, target_key=f"school:{school.id}"
-            ),
-        ]
-    )
-    session.commit()
-
-    with counted_statements(app) as statements:
-        from portal.extensions import db
-
-        keys = comparison.compared_keys(db.session, parent.id, [school.id], [a.id, b.id])
-        none = comparison.compared_keys(db.session, parent.id, [], [b.id])
-
-    assert keys == {("school", school.id), ("campus", a.id)}
-    assert none == set()
-    assert len([s for s in statements if "FROM user_comparisons" in s]) == 2
-
-
 def test_the_account_pages_link_to_the_comparison(client, signed_in):
     html = client.get("/account/").get_data(as_text=True)
 

@@ -13,8 +13,7 @@ from portal.extensions import db
 from portal.origin import current_origin
 from portal.paging import page_number
 from portal.places import public_target
-from portal.schools import comparison  # the module: it imports this package through billing
-from portal.schools.fees import fee_ranges, school_year_of
+from portal.schools.fees import school_year_of
 from portal.urls import safe_next
 
 
@@ -95,22 +94,12 @@ def remove_favorite():
 def _favorites_page(number: int) -> Response:
     """The page, or its list for htmx: each favorite with its school's fee range of this
     school year and its compare toggle, in one statement each for the whole page."""
-    page = favorites.favorites_page(db.session, current_user.id, number)
-    school_ids = sorted({f.school.id for f in page.items})
-    campus_ids = [f.campus.id for f in page.items if f.campus]
     this_year = school_year_of(istanbul_today())
     return htmx.render(
         "account/favorites.html",
         "favorite_list",
-        page=page,
+        page=favorites.favorites_page(db.session, current_user.id, this_year, number),
         limit=favorites.favorites_limit(db.session, current_user),
-        fee_ranges=fee_ranges(db.session, school_ids, this_year),
-        compared_keys=comparison.compared_keys(
-            db.session,
-            current_user.id,
-            [f.school.id for f in page.items if not f.campus],
-            campus_ids,
-        ),
     )
 
 
