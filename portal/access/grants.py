@@ -127,7 +127,8 @@ def granted_schools_page(
     session: Session, customer_user: CustomerUser, number: int, per_page: int = PER_PAGE
 ) -> Page:
     """Page `number` of `granted_schools()`: its items are `GrantedSchool`s, its total the
-    number of schools the user may work on (three statements however long the list)."""
+    number of schools the user may work on. Two statements however long the list: the page of
+    schools with the count, and the grants on them with their campuses."""
     if not customer_user.is_active:
         return Page(items=[], number=1, per_page=per_page, total=0)
     page = paginate(
@@ -139,16 +140,22 @@ def granted_schools_page(
     )
     if not page.items:
         return page
-    by_id = {school.id: school for school in page.items}
-    grants = session.execute(
-        _grants_of_schools_statement(),
-        {"customer_user_id": customer_user.id, "school_ids": list(by_id)},
-    ).all()
-    # Grants in the page's order, so the entries come out ordered like the schools.
-    order = {school_id: position for position, school_id in enumerate(by_id)}
-    grants = sorted(grants, key=lambda grant: order[grant.school_id])
-    entries = _with_campuses(session, [(by_id[g.school_id], g.campus_id) for g in grants])
-    return replace(page, items=entries)
+    # One entry per school in the page's order, filled from the member's grants on them, each
+    # grant with the live campuses it covers (one statement).
+    entries = {school.id: GrantedSchool(school, whole_school=False) for school in page.items}
+    seen: set[int] = set()
+    for school_id, campus_id, campus in session.execute(
+        _grants_with_campuses_statement(),
+        {"customer_user_id": customer_user.id, "school_ids": list(entries)},
+    ):
+        entry = entries[school_id]
+        if campus_id is None:
+            entry.whole_school = True
+        # A campus comes once per grant covering it (a whole-school and a campus grant both).
+        if campus is not None and campus.id not in seen:
+            seen.add(campus.id)
+            entry.campuses.append(campus)
+    return replace(page, items=list(entries.values()))
 
 
 # The staff member's home pages through these on every visit: built once (decisions.md,
@@ -170,11 +177,24 @@ def _granted_schools_statement() -> Select:
 
 
 @cache
-def _grants_of_schools_statement() -> Select:
-    """Member `customer_user_id`'s grants on the schools `school_ids`."""
-    return select(CustomerUserSchool.school_id, CustomerUserSchool.campus_id).where(
-        CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
-        CustomerUserSchool.school_id.in_(bindparam("school_ids", expanding=True)),
+def _grants_with_campuses_statement() -> Select:
+    """Member `customer_user_id`'s grants on the schools `school_ids`, each once per live
+    campus it covers (all of a whole-school grant's, the named one of a campus grant), by
+    campus name; a grant covering no live campus comes once, with no campus."""
+    covered = and_(
+        Campus.school_id == CustomerUserSchool.school_id,
+        or_(CustomerUserSchool.campus_id.is_(None), Campus.id == CustomerUserSchool.campus_id),
+        Campus.deleted_at.is_(None),
+    )
+    return (
+        select(CustomerUserSchool.school_id, CustomerUserSchool.campus_id, Campus)
+        .outerjoin(Campus, covered)
+        .where(
+            CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
+            CustomerUserSchool.school_id.in_(bindparam("school_ids", expanding=True)),
+        )
+        .order_by(Campus.name, Campus.id)
+        .options(raiseload("*"))
     )
 
 

@@ -1,6 +1,6 @@
 """What the staff member's home shows besides their schools: the company's plan and its
-limits in use ("team members 4 / 5", "listed schools 1 / 1"), in two statements whatever the
-company's size.
+limits in use ("team members 4 / 5", "listed schools 1 / 1"), and the open leads the member
+may work on, in two statements whatever the company's size.
 
 Plain module: the caller passes the session and the time.
 """
@@ -12,9 +12,12 @@ from functools import cache
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from portal.access.permissions import Permission, can
 from portal.billing.limits import limits_for
 from portal.customer import school_pages, team
-from portal.models import School, SubscriptionPlan
+from portal.leads import inbox
+from portal.leads.inbox import LeadCounts
+from portal.models import CustomerUser, School, SubscriptionPlan
 from portal.models.base import UTCDateTime
 
 
@@ -39,36 +42,67 @@ class PlanInUse:
     schools_listed: LimitInUse
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """What the staff member's home shows besides their schools: the plan in use, and the
+    open leads they may work on (None for a member who may not answer leads)."""
+
+    plan: PlanInUse
+    lead_counts: LeadCounts | None
+
+
 @cache
-def _counts_statement() -> Select:
+def _counts_statement(with_leads: bool) -> Select:
     """Members, pending invitations and listed schools of the company `customer_id` at `now`,
-    built once: every staff member's home asks (decisions.md, "Statements built once")."""
+    and with `with_leads` the open leads member `customer_user_id` may work on; built once:
+    every staff member's home asks (decisions.md, "Statements built once")."""
     customer_id = bindparam("customer_id")
     listed = select(func.count(School.id)).where(
         School.customer_id == customer_id, School.is_public
     )
-    return select(
+    counts = select(
         *team.places_taken(customer_id, bindparam("now", type_=UTCDateTime())),
         listed.scalar_subquery().label("listed"),
     )
+    if not with_leads:
+        return counts
+    # The lead counts as a one-row derived table: the statement stays one row.
+    leads = inbox.open_counts_subquery()
+    return counts.add_columns(leads.c.open, leads.c.unassigned).select_from(leads)
 
 
-def plan_in_use(session: Session, customer_id: int, now: datetime) -> PlanInUse:
-    """The plan and its limits in use. A team's places are its active members and the
-    invitations that may still be accepted, as the team page counts them
-    (portal.customer.team); listed schools are the company's public ones
-    (portal.customer.school_pages)."""
-    counts = session.execute(_counts_statement(), {"customer_id": customer_id, "now": now}).one()
+def for_member(session: Session, customer_user: CustomerUser, now: datetime) -> Dashboard:
+    """The plan and its limits in use, and the member's open leads, in two statements.
+
+    A team's places are its active members and the invitations that may still be accepted,
+    as the team page counts them (portal.customer.team); listed schools are the company's
+    public ones (portal.customer.school_pages); the open leads those the member's grants
+    cover (portal.leads.inbox).
+    """
+    with_leads = can(customer_user, Permission.ANSWER_LEADS) and customer_user.is_active
+    counts = session.execute(
+        _counts_statement(with_leads),
+        {
+            "customer_id": customer_user.customer_id,
+            "customer_user_id": customer_user.id,
+            "now": now,
+        },
+    ).one()
     plan = limits_for(
         session,
         {
             team.TEAM_MEMBERS: team.FREE_LIMITS[team.TEAM_MEMBERS],
             school_pages.SCHOOLS_LISTED: school_pages.FREE_LIMITS[school_pages.SCHOOLS_LISTED],
         },
-        customer_id=customer_id,
+        customer_id=customer_user.customer_id,
     )
-    return PlanInUse(
+    in_use = PlanInUse(
         plan=plan.plan,
         team_members=LimitInUse(counts.members + counts.pending, plan.limits[team.TEAM_MEMBERS]),
         schools_listed=LimitInUse(counts.listed, plan.limits[school_pages.SCHOOLS_LISTED]),
     )
+    if with_leads:
+        return Dashboard(
+            in_use, LeadCounts(open=int(counts.open), unassigned=int(counts.unassigned))
+        )
+    return Dashboard(in_use, None)

@@ -162,3 +162,36 @@ def test_granted_schools_page_of_an_inactive_member_is_empty(session, make):
     page = granted_schools_page(session, staff, 1)
 
     assert (page.items, page.total) == ([], 0)
+
+
+def test_granted_schools_page_lists_each_live_campus_once_in_two_statements(app, session, make):
+    staff = make.customer_user()
+    both = make.school(
+        customer=staff.customer, name="Ada Okulu", campuses=("Moda", "Kapalı", "Bağdat")
+    )
+    make.grant(staff, both)  # the whole school, and one of its campuses besides
+    make.grant(staff, both, both.campuses[0])
+    gone = make.school(customer=staff.customer, name="Bora Okulu", campuses=("Tek",))
+    make.grant(staff, gone, gone.campuses[0])  # a campus grant whose campus was deleted
+    empty = make.school(customer=staff.customer, name="Cem Okulu", campuses=("Son",))
+    make.grant(staff, empty)  # a whole-school grant on a school with no live campus left
+    next(c for c in both.campuses if c.name == "Kapalı").soft_delete()
+    gone.campuses[0].soft_delete()
+    empty.campuses[0].soft_delete()
+    session.commit()
+    staff_id = staff.id
+    session.expunge_all()
+
+    with app.app_context():
+        member = db.session.get(CustomerUser, staff_id)
+        member.customer  # noqa: B018  (the layout has it already)
+        with counted_statements(app) as statements:
+            page = granted_schools_page(db.session, member, 1)
+
+    assert [(g.school.name, g.whole_school, [c.name for c in g.campuses]) for g in page.items] == [
+        ("Ada Okulu", True, ["Bağdat", "Moda"]),
+        ("Bora Okulu", False, []),
+        ("Cem Okulu", True, []),
+    ]
+    assert page.total == 3
+    assert len(statements) == 2

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.access.permissions import Role
 from portal.clock import utcnow
+from portal.customer import dashboard
 from portal.leads import inbox
 from portal.models import Campus, CustomerUser, Lead, School, User, UserConsent, UserDetail
 from tests.helpers import counted_statements
@@ -216,6 +217,21 @@ def test_open_lead_counts(session, desk):
     assert inbox.open_lead_counts(session, desk.whole_school_agent) == inbox.LeadCounts(3, 2)
     assert inbox.open_lead_counts(session, desk.campus_agent) == inbox.LeadCounts(1, 0)
     assert inbox.open_lead_counts(session, desk.ungranted_admin) == inbox.LeadCounts(0, 0)
+
+
+def test_the_staff_home_counts_the_same_open_leads_beside_the_plan(app, session, desk):
+    desk.campus_lead.assigned_customer_user_id = desk.whole_school_agent.id
+    session.commit()
+    now = utcnow()
+
+    for member in (desk.whole_school_agent, desk.campus_agent, desk.ungranted_admin):
+        member.role  # noqa: B018  (loaded with the member on every request)
+        with counted_statements(app) as statements:
+            home = dashboard.for_member(session, member, now)
+        assert home.lead_counts == inbox.open_lead_counts(session, member)
+        assert len(statements) == 2  # the counts with the leads, the plan with its limits
+    # A member who may not answer leads is shown none, and they are not counted.
+    assert dashboard.for_member(session, desk.finance, now).lead_counts is None
 
 
 def test_assignable_members_are_active_covering_and_may_answer_leads(session, make, desk):

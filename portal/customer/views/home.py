@@ -6,12 +6,10 @@ from flask_login import current_user
 from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.access.grants import granted_schools_page
-from portal.access.permissions import Permission, can
 from portal.agreements.company import waiting_for
 from portal.clock import utcnow
 from portal.customer import bp, dashboard
 from portal.extensions import db
-from portal.leads import inbox
 from portal.paging import page_number
 
 
@@ -35,12 +33,8 @@ def index():
         ),
     }
     if not htmx.wants_fragment():
-        context["lead_counts"] = (
-            inbox.open_lead_counts(db.session, customer_user)
-            if can(customer_user, Permission.ANSWER_LEADS)
-            else None
-        )
-        context["plan"] = dashboard.plan_in_use(db.session, customer_user.customer_id, utcnow())
+        home = dashboard.for_member(db.session, customer_user, utcnow())
+        context["lead_counts"], context["plan"] = home.lead_counts, home.plan
         # Agreements awaiting this member's signature (issue 13): one statement, none for a
         # member who may not sign.
         context["awaiting_signature"] = waiting_for(db.session, customer_user)
