@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Date, Select, and_, bindparam, or_, select
+from sqlalchemy import Date, Label, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from portal.billing.subscribers import Subscriber
@@ -60,7 +60,7 @@ def _limit_statement(owner: str) -> Select:
     feature_id = select(PlanFeature.id).where(PlanFeature.code == bindparam("feature_code"))
     return _newest_in_force(
         select(
-            UserSubscription.id,
+            UserSubscription.id.label("subscription_id"),
             SubscriptionPlanFeature.included,
             SubscriptionPlanFeature.limit_value,
         ).outerjoin(
@@ -92,7 +92,29 @@ def limit_for(
         _limit_statement(owner),
         {"owner_id": owner_id, "today": istanbul_today(), "feature_code": feature_code},
     ).first()
-    if row is None:
+    return limit_of(row, feature_code, free_limits)
+
+
+def limit_columns(owner: str) -> tuple[Label, Label, Label]:
+    """limit_for()'s question as three columns for another statement that asks more beside
+    it (`subscription_id`, `included`, `limit_value`; read them with limit_of()). Bound
+    parameters: `owner_id` (a user id for owner "user", a customer id for "customer"),
+    `today` (istanbul_today()) and `feature_code`."""
+    row = _limit_statement(owner).subquery("in_force")
+    return tuple(  # type: ignore[return-value]
+        select(column).scalar_subquery().label(name)
+        for name, column in (
+            ("subscription_id", row.c.subscription_id),
+            ("included", row.c.included),
+            ("limit_value", row.c.limit_value),
+        )
+    )
+
+
+def limit_of(row, feature_code: str, free_limits: Mapping[str, int | None]) -> int | None:
+    """The limit a row of limit_for()'s statement or of limit_columns() gives: no row (or no
+    subscription) is the free default, a plan without the feature 0."""
+    if row is None or row.subscription_id is None:
         return free_limits.get(feature_code, 0)
     if not row.included:
         return 0

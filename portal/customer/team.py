@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from portal.access.permissions import ROLE_PERMISSIONS, Permission, Role, can, roles_with
 from portal.audit import Origin, log_event
-from portal.billing.limits import limit_for
+from portal.billing.limits import limit_columns, limit_for, limit_of
+from portal.clock import istanbul_today
 from portal.models import (
     Campus,
     Customer,
@@ -170,15 +171,28 @@ def places_taken(customer_id, now) -> tuple[Label[int], Label[int]]:
 
 @cache
 def _usage_statement() -> Select:
-    """places_taken() of the company `customer_id` at `now`, built once (decisions.md,
-    "Statements built once")."""
-    return select(*places_taken(bindparam("customer_id"), bindparam("now", type_=UTCDateTime())))
+    """places_taken() of the company `customer_id` at `now`, with the plan's team-size limit
+    (limits.limit_columns); built once (decisions.md, "Statements built once")."""
+    return select(
+        *places_taken(bindparam("customer_id"), bindparam("now", type_=UTCDateTime())),
+        *limit_columns("customer"),
+    )
 
 
 def team_usage(session: Session, customer_id: int, now: datetime) -> TeamUsage:
-    """Active members and pending invitations (one statement), with the plan's limit."""
-    row = session.execute(_usage_statement(), {"customer_id": customer_id, "now": now}).one()
-    return TeamUsage(row.members, row.pending, team_limit(session, customer_id))
+    """Active members, pending invitations and the plan's limit (one statement)."""
+    row = session.execute(
+        _usage_statement(),
+        {
+            "customer_id": customer_id,
+            "now": now,
+            # The limit's parameters (limit_columns): the company's plan in force today.
+            "owner_id": customer_id,
+            "today": istanbul_today(now),
+            "feature_code": TEAM_MEMBERS,
+        },
+    ).one()
+    return TeamUsage(row.members, row.pending, limit_of(row, TEAM_MEMBERS, FREE_LIMITS))
 
 
 def check_room(session: Session, customer_id: int, now: datetime) -> None:

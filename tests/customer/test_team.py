@@ -496,3 +496,29 @@ def test_every_team_route_refuses_who_may_not_use_it(app, client, session, make,
     assert changed.is_active and changed.role.code == Role.AGENT
     assert session.get(CustomerUserSchool, grant.id) is not None
     assert session.scalar(select(func.count(UserLog.id)).where(UserLog.event.like("team_%"))) == 0
+
+
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [(None, "free"), ({"team_members": 7}, 7), ({"team_members": None}, None), ({}, 0)],
+    ids=["no plan", "a limit", "unlimited", "not included"],
+)
+def test_team_usage_reads_the_places_and_the_plans_limit_in_one_statement(
+    app, session, make, plan, expected
+):
+    admin = make.customer_user(role=Role.ADMIN)
+    make.customer_user(admin.customer)
+    make.customer_user(admin.customer, is_active=False)  # takes no place
+    if plan is not None:
+        price = make.price(make.plan(audience="companies", features=plan))
+        make.subscription(price, customer=admin.customer)
+    session.commit()
+    customer_id = admin.customer_id
+
+    with counted_statements(app) as statements:
+        usage = team.team_usage(session, customer_id, utcnow())
+
+    assert (usage.members, usage.pending) == (2, 0)
+    assert usage.limit == (team.FREE_LIMITS[team.TEAM_MEMBERS] if expected == "free" else expected)
+    assert usage.limit == team.team_limit(session, customer_id)
+    assert len(statements) == 1
