@@ -2,7 +2,7 @@
 count, slice and clamping on a real query, in one statement."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.models import School
 from portal.paging import PAST_THE_END, PER_PAGE, Page, page_number, paginate
@@ -151,3 +151,34 @@ def test_a_page_past_the_end_costs_a_count_and_the_last_page(app, session, five_
 
     assert (page.number, page.items, page.total) == (3, ids[4:5], 5)
     assert len(statements) == 3
+
+
+# A statement built once, with bound parameters, as the pages' own are (decisions.md,
+# "Statements built once").
+_OF_COMPANY = (
+    select(School.id).where(School.customer_id == bindparam("customer_id")).order_by(School.id)
+)
+_COUNT_OF_COMPANY = select(func.count(School.id)).where(
+    School.customer_id == bindparam("customer_id")
+)
+
+
+@pytest.mark.parametrize("total", [None, _COUNT_OF_COMPANY], ids=["counted", "given"])
+def test_paginate_a_statement_built_once_with_its_parameters(app, session, make, total):
+    other = make.customer()
+    customer = make.customer()
+    ids = [make.school(customer=customer).id for _ in range(5)]
+    make.school(customer=other)  # another company's school: not in the list
+    session.commit()
+    parameters = {"customer_id": customer.id}
+
+    first = paginate(session, _OF_COMPANY, 1, per_page=2, total=total, parameters=parameters)
+    with counted_statements(app) as statements:
+        second = paginate(session, _OF_COMPANY, 2, per_page=2, total=total, parameters=parameters)
+    with counted_statements(app) as past_the_end:
+        last = paginate(session, _OF_COMPANY, 9, per_page=2, total=total, parameters=parameters)
+
+    assert [first.items, second.items, last.items] == [ids[0:2], ids[2:4], ids[4:5]]
+    assert {first.total, second.total, last.total} == {5}
+    assert last.number == 3
+    assert (len(statements), len(past_the_end)) == (1, 3)

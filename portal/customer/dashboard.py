@@ -16,7 +16,6 @@ from portal.access.permissions import Permission, can
 from portal.billing.limits import limits_for
 from portal.customer import school_pages, team
 from portal.leads import inbox
-from portal.leads.inbox import LeadCounts
 from portal.models import CustomerUser, School, SubscriptionPlan
 from portal.models.base import UTCDateTime
 
@@ -48,7 +47,7 @@ class Dashboard:
     open leads they may work on (None for a member who may not answer leads)."""
 
     plan: PlanInUse
-    lead_counts: LeadCounts | None
+    lead_counts: inbox.LeadCounts | None
 
 
 @cache
@@ -103,6 +102,6 @@ def for_member(session: Session, customer_user: CustomerUser, now: datetime) -> 
     )
     if with_leads:
         return Dashboard(
-            in_use, LeadCounts(open=int(counts.open), unassigned=int(counts.unassigned))
+            in_use, inbox.LeadCounts(open=int(counts.open), unassigned=int(counts.unassigned))
         )
     return Dashboard(in_use, None)
