@@ -9,9 +9,10 @@ school or campus has since been withdrawn is neither shown nor counted against t
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -151,40 +152,62 @@ class Compared:
         return (amounts[0], amounts[-1]) if amounts else None
 
 
+# The comparison page's statements, built once (decisions.md, "Statements built once").
+
+
+@cache
+def _rows_statement() -> Select:
+    """The visible comparison rows of `user_id`, in the order they were added."""
+    return (
+        select(UserComparison)
+        .where(UserComparison.user_id == bindparam("user_id"), _visible())
+        .options(raiseload("*"))
+        .order_by(UserComparison.created_at, UserComparison.id)
+    )
+
+
+@cache
+def _schools_statement() -> Select:
+    """The public schools `school_ids` with their levels and live campuses (by name)."""
+    return (
+        select(School)
+        .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
+        .options(
+            raiseload("*"),
+            joinedload(School.level_rows),
+            joinedload(School.campuses).raiseload("*"),
+        )
+    )
+
+
+@cache
+def _fees_statement() -> Select:
+    """The fee rows of the schools `school_ids` in `school_year`."""
+    return (
+        select(SchoolFee)
+        .where(
+            SchoolFee.school_id.in_(bindparam("school_ids", expanding=True)),
+            SchoolFee.school_year == bindparam("school_year"),
+        )
+        .options(raiseload("*"))
+    )
+
+
 def comparison(session: Session, user_id: int, school_year: int) -> list[Compared]:
     """The user's comparison in the order they added it, with the fees of `school_year`.
 
-    Four statements however long it is: the rows, their schools with levels, the schools'
-    live campuses, and the fees; any other relationship touched raises.
+    Three statements however long it is: the rows, their schools with levels and live
+    campuses, and the fees; any other relationship touched raises.
     """
-    rows = session.scalars(
-        select(UserComparison)
-        .where(UserComparison.user_id == user_id, _visible())
-        .options(raiseload("*"))
-        .order_by(UserComparison.created_at, UserComparison.id)
-    ).all()
-    school_ids = {row.school_id for row in rows}
+    rows = session.scalars(_rows_statement(), {"user_id": user_id}).all()
+    school_ids = list({row.school_id for row in rows})
     schools = {
-        s.id: s
-        for s in session.scalars(
-            select(School)
-            .where(School.id.in_(school_ids), School.is_public)
-            .options(raiseload("*"), joinedload(School.level_rows))
-        ).unique()
+        s.id: s for s in session.scalars(_schools_statement(), {"school_ids": school_ids}).unique()
     }
-    campuses_of: dict[int, list[Campus]] = {school_id: [] for school_id in school_ids}
-    for campus in session.scalars(
-        select(Campus)
-        .where(Campus.school_id.in_(school_ids), Campus.deleted_at.is_(None))
-        .options(raiseload("*"))
-        .order_by(Campus.name, Campus.id)
-    ):
-        campuses_of[campus.school_id].append(campus)
+    campuses_of = {school.id: list(school.campuses) for school in schools.values()}
     fees_of: dict[int, dict[str, Decimal]] = {}
     for fee in session.scalars(
-        select(SchoolFee)
-        .where(SchoolFee.school_id.in_(school_ids), SchoolFee.school_year == school_year)
-        .options(raiseload("*"))
+        _fees_statement(), {"school_ids": school_ids, "school_year": school_year}
     ):
         fees_of.setdefault(fee.campus_id, {})[fee.level] = fee.yearly_fee
     columns = []

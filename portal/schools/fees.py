@@ -8,8 +8,9 @@ range is never stored, it is the minimum and maximum of the rows that apply.
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal.models import Campus, School, SchoolFee
@@ -62,17 +63,28 @@ def school_range_columns(school_year) -> tuple[ScalarSelect, ScalarSelect]:
 
 
 def campus_fees(
-    session: Session, campus_ids: list[int], school_year: int
-) -> dict[int, list[SchoolFee]]:
-    """Each campus's fee rows for a school year, youngest level first (one statement)."""
-    if not campus_ids:
-        return {}
+    session: Session, campus_ids: list[int], school_years: list[int]
+) -> dict[int, dict[int, list[SchoolFee]]]:
+    """Each school year's fee rows of each campus ({year: {campus id: fees}}), youngest level
+    first, every year and campus asked present (one statement)."""
+    by_year: dict[int, dict[int, list[SchoolFee]]] = {
+        year: {campus_id: [] for campus_id in campus_ids} for year in school_years
+    }
+    if not campus_ids or not school_years:
+        return by_year
     rows = session.scalars(
-        select(SchoolFee).where(
-            SchoolFee.campus_id.in_(campus_ids), SchoolFee.school_year == school_year
-        )
+        _campus_fees_statement(), {"campus_ids": campus_ids, "school_years": school_years}
     )
-    by_campus: dict[int, list[SchoolFee]] = {campus_id: [] for campus_id in campus_ids}
     for fee in sorted(rows, key=lambda fee: fee.level_order):
-        by_campus[fee.campus_id].append(fee)
-    return by_campus
+        by_year[fee.school_year][fee.campus_id].append(fee)
+    return by_year
+
+
+@cache
+def _campus_fees_statement() -> Select:
+    """Built once: the school page asks on every visit (decisions.md, "Statements built
+    once")."""
+    return select(SchoolFee).where(
+        SchoolFee.campus_id.in_(bindparam("campus_ids", expanding=True)),
+        SchoolFee.school_year.in_(bindparam("school_years", expanding=True)),
+    )

@@ -238,8 +238,8 @@ def _levels_asked(school: School, campus: Campus | None, years: list[int]) -> li
     if campus is not None:
         priced = {
             fee.level
-            for year in years
-            for fee in campus_fees(db.session, [campus.id], year).get(campus.id, [])
+            for by_campus in campus_fees(db.session, [campus.id], years).values()
+            for fee in by_campus[campus.id]
         }
         if priced:
             return [level for level in SCHOOL_LEVELS if level in priced]

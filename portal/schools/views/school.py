@@ -22,8 +22,8 @@ def detail(slug: str):
     levels and the exact yearly fee of each level for this school year and the next (where
     published), with the favorite, compare and ask links.
 
-    A fixed number of statements however many campuses: the school with its levels and
-    campuses, the fees of each school year, and the parent's favorite and compared marks.
+    Three statements however many campuses: the school with its levels and campuses, the
+    fees of both school years, and the parent's favorite and compared marks.
 
     :raise 404: when there is no published school with that slug.
     """
@@ -32,7 +32,8 @@ def detail(slug: str):
         abort(404)
     campus_ids = [c.id for c in school.campuses]
     years = school_years_offered(istanbul_today())
-    by_year = [campus_fees(db.session, campus_ids, year) for year in years]
+    fees = campus_fees(db.session, campus_ids, years)
+    by_year = [fees[year] for year in years]
     return htmx.render(
         "schools/detail.html",
         "content",
