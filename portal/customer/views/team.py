@@ -67,6 +67,8 @@ def team_context(actor, invite_form=None) -> dict:
         "usage": team.team_usage(db.session, actor.customer_id, now),
         "invitations": pending_invitations(db.session, actor.customer_id, now),
         "invite_form": invite_form or InviteForm().with_choices(roles, titles),
+        # A blank form shows nothing but its choices: the template keeps it rendered by them.
+        "blank_invite_key": (roles, titles) if invite_form is None else None,
         "action_form": EmptyForm(),
         "actor": actor,
     }
