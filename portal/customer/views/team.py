@@ -97,14 +97,19 @@ def member_context(actor, member, **forms) -> dict:
     role_form = forms.get("role_form") or MemberRoleForm(
         formdata=None, role=member.role_id, title=member.title_id or ""
     ).with_choices(roles, titles)
-    grant_form = forms.get("grant_form") or GrantForm(formdata=None).with_choices(
-        team.grant_targets(db.session, actor.customer_id)
-    )
+    blank_grant_key = None
+    grant_form = forms.get("grant_form")
+    if grant_form is None:
+        targets = team.grant_targets(db.session, actor.customer_id)
+        grant_form = GrantForm(formdata=None).with_choices(targets)
+        # A blank select shows nothing but its choices: the template keeps it rendered by them.
+        blank_grant_key = tuple((target.school, tuple(target.campuses)) for target in targets)
     return {
         "member": member,
         "grants": team.member_grants(db.session, member),
         "role_form": role_form,
         "grant_form": grant_form,
+        "blank_grant_key": blank_grant_key,
         "action_form": EmptyForm(),
         "refusal": forms.get("refusal"),
         "is_self": member.id == actor.id,
