@@ -4,11 +4,11 @@ A grant row with campus_id NULL covers the whole school and every campus of it; 
 campus covers that campus only. Grants count only for schools the user's company owns.
 
 The lists load in a fixed number of statements however many schools are granted: the schools
-in one query, every campus the grants cover in one more, and lazy loads refused (an N+1 would
-raise instead of growing quietly with the data).
+in one query, the grants on them with every campus they cover in one more, and lazy loads
+refused (an N+1 would raise instead of growing quietly with the data).
 """
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -107,20 +107,12 @@ def members_covering(session: Session, school_id: int, campus_id: int | None) ->
 
 
 def granted_schools(session: Session, customer_user: CustomerUser) -> list[GrantedSchool]:
-    """Every school the user may work on, with the campuses that grant covers (two statements)."""
+    """Every school the user may work on, by name, with the campuses its grants cover (two
+    statements)."""
     if not customer_user.is_active:
         return []
-    rows = session.execute(
-        select(CustomerUserSchool.campus_id, School)
-        .join(School, School.id == CustomerUserSchool.school_id)
-        .where(
-            CustomerUserSchool.customer_user_id == customer_user.id,
-            School.customer_id == customer_user.customer_id,
-        )
-        .order_by(School.name, School.id)
-        .options(raiseload("*"))
-    ).all()
-    return _with_campuses(session, [(school, campus_id) for campus_id, school in rows])
+    schools = session.scalars(_granted_schools_statement(), _member_parameters(customer_user)).all()
+    return _with_grants(session, customer_user, schools)
 
 
 def granted_schools_page(
@@ -136,13 +128,25 @@ def granted_schools_page(
         _granted_schools_statement(),
         number,
         per_page,
-        parameters={"customer_id": customer_user.customer_id, "customer_user_id": customer_user.id},
+        parameters=_member_parameters(customer_user),
     )
     if not page.items:
         return page
-    # One entry per school in the page's order, filled from the member's grants on them, each
-    # grant with the live campuses it covers (one statement).
-    entries = {school.id: GrantedSchool(school, whole_school=False) for school in page.items}
+    return replace(page, items=_with_grants(session, customer_user, page.items))
+
+
+def _member_parameters(customer_user: CustomerUser) -> dict[str, int]:
+    return {"customer_id": customer_user.customer_id, "customer_user_id": customer_user.id}
+
+
+def _with_grants(
+    session: Session, customer_user: CustomerUser, schools: Sequence[School]
+) -> list[GrantedSchool]:
+    """One entry per school, in the order given, filled from the member's grants on them,
+    each grant with the live campuses it covers (one statement)."""
+    entries = {school.id: GrantedSchool(school, whole_school=False) for school in schools}
+    if not entries:
+        return []
     seen: set[int] = set()
     for school_id, campus_id, campus in session.execute(
         _grants_with_campuses_statement(),
@@ -155,10 +159,10 @@ def granted_schools_page(
         if campus is not None and campus.id not in seen:
             seen.add(campus.id)
             entry.campuses.append(campus)
-    return replace(page, items=list(entries.values()))
+    return list(entries.values())
 
 
-# The staff member's home pages through these on every visit: built once (decisions.md,
+# The staff member's home lists through these on every visit: built once (decisions.md,
 # "Statements built once").
 
 
@@ -196,48 +200,3 @@ def _grants_with_campuses_statement() -> Select:
         .order_by(Campus.name, Campus.id)
         .options(raiseload("*"))
     )
-
-
-@cache
-def _covered_campuses_statement() -> Select:
-    """Every campus of the schools `school_ids` and the campuses `campus_ids`, by name."""
-    return (
-        select(Campus)
-        .where(
-            or_(
-                Campus.school_id.in_(bindparam("school_ids", expanding=True)),
-                Campus.id.in_(bindparam("campus_ids", expanding=True)),
-            )
-        )
-        .order_by(Campus.name, Campus.id)
-        .options(raiseload("*"))
-    )
-
-
-def _with_campuses(
-    session: Session, grants: Iterable[tuple[School, int | None]]
-) -> list[GrantedSchool]:
-    """One entry per school, in the order first met, with the campuses its grants cover.
-
-    Every campus needed (all of a whole-school grant's, the named one of a campus grant) comes
-    in one statement; deleted campuses stay out (the soft-delete filter).
-    """
-    by_school: dict[int, GrantedSchool] = {}
-    campus_ids: set[int] = set()
-    for school, campus_id in grants:
-        entry = by_school.setdefault(school.id, GrantedSchool(school, whole_school=False))
-        if campus_id is None:
-            entry.whole_school = True
-        else:
-            campus_ids.add(campus_id)
-    whole = [school_id for school_id, entry in by_school.items() if entry.whole_school]
-    if whole or campus_ids:
-        campuses = session.scalars(
-            _covered_campuses_statement(), {"school_ids": whole, "campus_ids": list(campus_ids)}
-        )
-        for campus in campuses:
-            entry = by_school.get(campus.school_id)
-            # A campus grant names a campus of its school (a foreign key says so).
-            if entry is not None and (entry.whole_school or campus.id in campus_ids):
-                entry.campuses.append(campus)
-    return list(by_school.values())
