@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    database.init_app(app)  # after db: its teardown runs before the session's removal
     migrate.init_app(
         app,
         db,
