@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--sql", action="store_true", help="time each statement")
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of each statement the page runs once",
+    )
+    parser.add_argument(
         "--calls",
         action="store_true",
         help="Python calls per request beside the reference's (counted, so a busy machine "
@@ -88,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.sql:
             with app.app_context():
                 _print_statement_times(client, page, args.requests)
+        if args.explain:
+            with app.app_context():
+                _print_plans(client, page)
     return 0
 
 
@@ -117,6 +125,34 @@ def _print_statement_times(client, page, requests: int) -> None:
     for statement, spent in sorted(times.items(), key=lambda item: -sum(item[1])):
         median = sorted(spent)[len(spent) // 2]
         print(f"  {median * 1000:7.2f} ms x{len(spent) / requests:4.1f}  {statement}")
+
+
+def _print_plans(client, page) -> None:
+    """The plan PostgreSQL ran each of the page's statements with, as it ran them (one request
+    recorded, then each statement explained with its own parameters, in a transaction rolled
+    back: the pages measured only read, but EXPLAIN ANALYZE runs what it explains)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        ran.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        bench_pages._request(client, page)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    with db.engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        for statement, parameters in ran:
+            print("  " + " ".join(statement.split())[:300])
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            for (line,) in cursor.fetchall():
+                print("      " + line)
+        connection.rollback()
 
 
 def _calls_per_request(client, page, requests: int) -> float:
