@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 PER_PAGE = 20
 # A page number past the end of any list.
 PAST_THE_END = 10**9
+# paginate(total=COUNT_OVER_ROWS): count the rows in the page's own pass over them.
+COUNT_OVER_ROWS = "count over rows"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def paginate(
     per_page: int = PER_PAGE,
     *,
     scalars: bool = True,
-    total: Select | int | None = None,
+    total: Select | int | str | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> Page:
     """Load page `number` of `query` with the list's total (the last page when past the end).
@@ -105,7 +107,8 @@ def paginate(
         if number == 1:  # the first page is empty only when the list is
             return Page(items=[], number=1, per_page=per_page, total=0)
         # Past the end: with the count made, the branch above loads the last page.
-        count = session.scalar(_total(query, total), parameters) or 0
+        counting = None if total is COUNT_OVER_ROWS else total
+        count = session.scalar(_total(query, counting), parameters) or 0
         return paginate(
             session, query, number, per_page, scalars=scalars, total=count, parameters=parameters
         )
@@ -120,8 +123,10 @@ def _total(query: Select, total: Select | None) -> Select:
     return total
 
 
-def _counted(query: Select, total: Select | None) -> Select:
+def _counted(query: Select, total: Select | str | None) -> Select:
     """`query` with the list's count as a last column."""
+    if total is COUNT_OVER_ROWS:
+        return query.add_columns(func.count().over())
     # correlate(None): `total` names the outer query's tables, and a correlated count would
     # count one row per row.
     return query.add_columns(_total(query, total).correlate(None).scalar_subquery())

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import bindparam, func, select
 
 from portal.models import School
-from portal.paging import PAST_THE_END, PER_PAGE, Page, page_number, paginate
+from portal.paging import COUNT_OVER_ROWS, PAST_THE_END, PER_PAGE, Page, page_number, paginate
 from tests.helpers import counted_statements
 
 
@@ -153,6 +153,31 @@ def test_a_page_past_the_end_costs_a_count_and_the_last_page(app, session, five_
     assert len(statements) == 3
 
 
+@pytest.mark.parametrize("asked", [1, 2, 3])
+def test_a_count_over_the_rows_counts_the_whole_list_in_one_statement(
+    app, session, five_schools, asked
+):
+    ids, query = five_schools
+
+    with counted_statements(app) as statements:
+        page = paginate(session, query, asked, per_page=2, total=COUNT_OVER_ROWS)
+
+    assert page.items == ids[(asked - 1) * 2 : asked * 2]
+    assert (page.total, page.pages, len(statements)) == (5, 3, 1)
+
+
+def test_a_count_over_the_rows_past_the_end_counts_and_gives_the_last_page(
+    app, session, five_schools
+):
+    ids, query = five_schools
+
+    with counted_statements(app) as statements:
+        page = paginate(session, query, 7, per_page=2, total=COUNT_OVER_ROWS)
+
+    assert (page.number, page.items, page.total) == (3, ids[4:5], 5)
+    assert len(statements) == 3
+
+
 # A statement built once, with bound parameters, as the pages' own are (decisions.md,
 # "Statements built once").
 _OF_COMPANY = (
@@ -163,7 +188,9 @@ _COUNT_OF_COMPANY = select(func.count(School.id)).where(
 )
 
 
-@pytest.mark.parametrize("total", [None, _COUNT_OF_COMPANY], ids=["counted", "given"])
+@pytest.mark.parametrize(
+    "total", [None, _COUNT_OF_COMPANY, COUNT_OVER_ROWS], ids=["counted", "given", "over-rows"]
+)
 def test_paginate_a_statement_built_once_with_its_parameters(app, session, make, total):
     other = make.customer()
     customer = make.customer()
