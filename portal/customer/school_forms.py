@@ -97,6 +97,18 @@ class CampusFeesForm(Form):
             (level, slot, self[f"{level}_{slot}"]) for level in SCHOOL_LEVELS for slot in YEAR_SLOTS
         ]
 
+    def kept_key(self) -> tuple | None:
+        """All the fee table shows of a form filled from the stored fees, so that its rendering
+        may be kept by it (portal.caching, a school's fee tables were a third of its editing
+        page's time); None for a form that was posted, which shows what was typed and its
+        errors. The school year names the year labels; the campus id, the inputs' ids; each
+        input's text is the amount as shown."""
+        cells = self.fee_fields()
+        if any(field.raw_data or field.errors for _, _, field in cells):
+            return None
+        shown = (field._value() for _, _, field in cells)
+        return (self.campus_id.data, self.school_year.data, *shown)
+
     def fees(self) -> dict[tuple[str, int], Decimal | None]:
         """The fees as the domain takes them: by (level, school year)."""
         first = self.school_year.data
