@@ -12,10 +12,11 @@ longer than the idle timeout (both longer for "keep me signed in"):
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from hashlib import sha256
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -95,12 +96,7 @@ def load_session_user(
     # soft-deleted user is filtered out by the join (portal/models' soft-delete criteria).
     # The user's details (one row by primary key) come along: a parent's pages read them
     # (the catalogue's budget, checkout's phone, the account home), a statement each before.
-    found = session.execute(
-        select(UserSessionHash, User)
-        .join(User, User.id == UserSessionHash.user_id)
-        .where(UserSessionHash.session_hash == token_hash(token))
-        .options(joinedload(User.details))
-    ).first()
+    found = session.execute(_session_user_statement(), {"hash": token_hash(token)}).first()
     if found is None:
         return None
     row, user = found
@@ -126,12 +122,28 @@ def _load_membership(session: Session, user: User) -> None:
     lazy loading they were two more round trips a request. Not joined into the session's
     statement: parents and operators, most requests, would pay for the empty outer joins.
     """
-    member = session.scalar(
+    member = session.scalar(_membership_statement(), {"user_id": user.id})
+    set_committed_value(user, "customer_user", member)
+
+
+# Built once, as every signed-in request runs them (decisions.md, "Statements built once").
+@cache
+def _session_user_statement() -> Select:
+    return (
+        select(UserSessionHash, User)
+        .join(User, User.id == UserSessionHash.user_id)
+        .where(UserSessionHash.session_hash == bindparam("hash"))
+        .options(joinedload(User.details))
+    )
+
+
+@cache
+def _membership_statement() -> Select:
+    return (
         select(CustomerUser)
-        .where(CustomerUser.user_id == user.id)
+        .where(CustomerUser.user_id == bindparam("user_id"))
         .options(joinedload(CustomerUser.customer))
     )
-    set_committed_value(user, "customer_user", member)
 
 
 def live_sessions(session: Session, user_id: int) -> list[UserSessionHash]:
