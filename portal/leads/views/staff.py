@@ -123,6 +123,7 @@ def inbox_list():
         INBOX,
         "lead_list",
         form=form,
+        schools_key=tuple(schools),
         page=page,
         lead_state_names=in_language(LEAD_STATE_NAMES),
         filters={
