@@ -69,6 +69,34 @@ def test_parent_adds_a_school_and_a_campus_with_plain_forms_and_sees_both_listed
     assert_valid_html(html, FAVORITES_URL)
 
 
+def test_each_card_removes_and_compares_its_own_favorite(client, session, make, signed_in):
+    # The cards' forms are one stamp filled per card (portal/caching.py): each must carry
+    # its own target, name and the visitor's token, never the first card's.
+    school = make.school(name="Bilge Koleji")
+    other = make.school(name="Deniz Anaokulu", campuses=("Moda Kampüsü",))
+    session.commit()
+    campus = other.campuses[0]
+    post(client, FAVORITES_URL, kind="school", target_id=school.id)
+    post(client, FAVORITES_URL, kind="campus", target_id=campus.id)
+
+    html = client.get(FAVORITES_URL).get_data(as_text=True)
+
+    removals = re.findall(
+        r'<form method="post" action="' + REMOVE_URL + r'".*?</form>', html, flags=re.S
+    )
+    targets = [re.search(r'name="target_id" value="(\d+)"', form).group(1) for form in removals]
+    names = [re.search(r'visually-hidden">: ([^<]*)</span>', form).group(1) for form in removals]
+    assert sorted(zip(targets, names, strict=True)) == sorted(
+        [(str(school.id), "Bilge Koleji"), (str(campus.id), "Deniz Anaokulu, Moda Kampüsü")]
+    )
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+    assert len(tokens) == 1  # the visitor's own, in every form
+    assert f'id="compare-school-{school.id}"' in html and f'id="compare-campus-{campus.id}"' in html
+    # The campus's remove form takes it off, as the page says.
+    response = post(client, REMOVE_URL, kind="campus", target_id=campus.id, next=FAVORITES_URL)
+    assert response.status_code == 303 and kept(session, signed_in) == {("school", school.id)}
+
+
 def test_htmx_add_answers_with_the_toggle_pressed_in_place(client, session, make, signed_in):
     school = make.school()
     session.commit()
