@@ -8,6 +8,7 @@ bound (the audit log, leads) should page by key instead; that is for when one ex
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from math import ceil
 from typing import Any
@@ -19,8 +20,16 @@ from sqlalchemy.orm import Session
 PER_PAGE = 20
 # A page number past the end of any list.
 PAST_THE_END = 10**9
-# paginate(total=COUNT_OVER_ROWS): count the rows in the page's own pass over them.
-COUNT_OVER_ROWS = "count over rows"
+
+
+class Counting(Enum):
+    """How paginate() counts when `total` names a way rather than a statement or a number."""
+
+    # count(*) OVER () in the page's own pass over the rows (paginate's docstring says when).
+    OVER_ROWS = "over rows"
+
+
+COUNT_OVER_ROWS = Counting.OVER_ROWS
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ def paginate(
     per_page: int = PER_PAGE,
     *,
     scalars: bool = True,
-    total: Select | int | str | None = None,
+    total: Select | int | Counting | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> Page:
     """Load page `number` of `query` with the list's total (the last page when past the end).
@@ -123,7 +132,7 @@ def _total(query: Select, total: Select | None) -> Select:
     return total
 
 
-def _counted(query: Select, total: Select | str | None) -> Select:
+def _counted(query: Select, total: Select | Counting | None) -> Select:
     """`query` with the list's count as a last column."""
     if total is COUNT_OVER_ROWS:
         return query.add_columns(func.count().over())
