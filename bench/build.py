@@ -1065,10 +1065,10 @@ def _load_leads(run) -> None:
         "  FROM schools WHERE is_published),"
         " levels AS (SELECT school_id, array_agg(level ORDER BY level) AS levels"
         "  FROM school_levels GROUP BY school_id)"
-        " INSERT INTO leads (id, user_id, school_id, campus_id, level, school_year, message,"
-        " contact_preference, state, request_key, user_consent_id, assigned_customer_user_id,"
-        " first_response_at, ended_at, created_at, updated_at)"
-        " SELECT i + 1, x.u, sc.id,"
+        " INSERT INTO leads (id, user_id, school_id, customer_id, campus_id, level, school_year,"
+        " message, contact_preference, state, request_key, user_consent_id,"
+        " assigned_customer_user_id, first_response_at, ended_at, created_at, updated_at)"
+        " SELECT i + 1, x.u, sc.id, sc.customer_id,"
         " CASE WHEN i % 2 = 0 THEN 3 * sc.id - 2 + (i / 2) % 3 END,"
         " lv.levels[1 + i % cardinality(lv.levels)],"
         " CASE WHEN i % 3 = 1 THEN :this_year ELSE :next_year END,"
@@ -1105,6 +1105,21 @@ def _load_leads(run) -> None:
         messages=messages,
         nm=len(messages),
         preferences=["email", "phone", "either"],
+    )
+    # The staff's open and unassigned counts per school and campus (portal.leads.lead_counts),
+    # as the leads' own transactions would have kept them.
+    unassigned = "sum(CASE WHEN assigned_customer_user_id IS NULL THEN 1 ELSE 0 END)"
+    run(
+        "school_lead_counts",
+        "INSERT INTO school_lead_counts (school_id, open_count, unassigned_count)"
+        f" SELECT school_id, count(*), {unassigned} FROM leads WHERE state = 'open'"
+        " GROUP BY school_id",
+    )
+    run(
+        "campus_lead_counts",
+        "INSERT INTO campus_lead_counts (campus_id, open_count, unassigned_count)"
+        f" SELECT campus_id, count(*), {unassigned} FROM leads"
+        " WHERE state = 'open' AND campus_id IS NOT NULL GROUP BY campus_id",
     )
     # The offer: the campus's fee (the first campus's for a whole-school lead) for the level
     # and year asked, a discount of 0-15 %, valid for 30 days; accepted when the lead was

@@ -117,7 +117,8 @@ def paginate(
             return Page(items=[], number=1, per_page=per_page, total=0)
         # Past the end: with the count made, the branch above loads the last page.
         counting = None if total is COUNT_OVER_ROWS else total
-        count = session.scalar(_total(query, counting), parameters) or 0
+        # int(): a count made by a SUM is a decimal on MariaDB.
+        count = int(session.scalar(_total(query, counting), parameters) or 0)
         return paginate(
             session, query, number, per_page, scalars=scalars, total=count, parameters=parameters
         )

@@ -62,20 +62,49 @@ def covers(customer_user: CustomerUser, school_id, campus_id) -> ColumnElement[b
     return _covering(school_id, campus_id, customer_user.customer_id, customer_user.id)
 
 
-def covers_bound(school_id, campus_id) -> ColumnElement[bool]:
+def covers_bound(school_id, campus_id, company_id=None) -> ColumnElement[bool]:
     """`covers()` for a statement built once: the member comes as the bound parameters
     `customer_id` and `customer_user_id`, and the caller answers for an inactive member
-    (who is covered by nothing) without running it."""
-    return _covering(school_id, campus_id, bindparam("customer_id"), bindparam("customer_user_id"))
+    (who is covered by nothing) without running it.
+
+    `company_id`, for rows that carry their school's company (leads.customer_id), is compared
+    with the member's company instead of looking the school up among the company's: the
+    same rule, and the database can then walk the company's rows in an index's order."""
+    return _covering(
+        school_id,
+        campus_id,
+        bindparam("customer_id"),
+        bindparam("customer_user_id"),
+        company_id,
+    )
 
 
-def _covering(school_id, campus_id, customer_id, customer_user_id) -> ColumnElement[bool]:
+def _covering(
+    school_id, campus_id, customer_id, customer_user_id, company_id=None
+) -> ColumnElement[bool]:
+    if company_id is not None:
+        of_the_company = company_id == customer_id
+    else:
+        of_the_company = school_id.in_(select(School.id).where(School.customer_id == customer_id))
+    whole_schools = select(CustomerUserSchool.school_id).where(
+        CustomerUserSchool.customer_user_id == customer_user_id,
+        CustomerUserSchool.campus_id.is_(None),
+    )
+    # A campus belongs to one school, and a grant and a lead naming a campus both name its
+    # school too (their foreign keys on (campus_id, school_id)), so the campus alone decides.
+    named_campuses = select(CustomerUserSchool.campus_id).where(
+        CustomerUserSchool.customer_user_id == customer_user_id,
+        CustomerUserSchool.campus_id.is_not(None),
+    )
+    # Two uncorrelated IN lists rather than one EXISTS per row: PostgreSQL keeps them as
+    # hashed filters, so a list walks an index in its order and stops at its page, where a
+    # semi-join made its generic (prepared) plan read and sort every row (4.3 ms against
+    # 0.07 for 200 schools' 11,700 open leads).
     return and_(
-        school_id.in_(select(School.id).where(School.customer_id == customer_id)),
-        exists().where(
-            CustomerUserSchool.customer_user_id == customer_user_id,
-            CustomerUserSchool.school_id == school_id,
-            or_(CustomerUserSchool.campus_id.is_(None), CustomerUserSchool.campus_id == campus_id),
+        of_the_company,
+        or_(
+            school_id.in_(whole_schools),
+            and_(campus_id.is_not(None), campus_id.in_(named_campuses)),
         ),
     )
 

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 
-leads_cli = AppGroup("leads", help="Leads: the staff's daily digest, the parents' counters.")
+leads_cli = AppGroup("leads", help="Leads: the staff's daily digest, the lead counters.")
 
 
 @leads_cli.command("digest")
@@ -37,11 +37,13 @@ def digest(business_date: datetime.datetime | None) -> None:
 
 @leads_cli.command("repair-counters")
 def repair_counters() -> None:
-    """Recount every parent's leads by state and set user_details' counters right, printing
-    each change (user id, counter, old → new)."""
+    """Recount every parent's leads by state and set user_details' counters right, then the
+    staff's open and unassigned counts per school and campus, printing each change."""
+    from portal.leads import lead_counts
     from portal.leads.counters import repair
 
     report = repair(db.session)
+    counts = lead_counts.repair(db.session)
     db.session.commit()
     for change in report.changes:
         click.echo(f"user {change.user_id}: {change.counter} {change.old} → {change.new}")
@@ -49,3 +51,11 @@ def repair_counters() -> None:
         click.echo(f"user {user_id}: changed while counting, left as it is; run again")
     users = len({change.user_id for change in report.changes})
     click.echo(f"Lead counters: {len(report.changes)} fixed for {users} users.")
+    for count in counts.changes:
+        click.echo(
+            f"{count.table} {count.key}: open, unassigned {count.old[0]}, {count.old[1]}"
+            f" → {count.new[0]}, {count.new[1]}"
+        )
+    if counts.leads_moved_company:
+        click.echo(f"{counts.leads_moved_company} leads given their school's company.")
+    click.echo(f"Staff lead counts: {len(counts.changes)} fixed.")

@@ -8,6 +8,8 @@ An ended lead never opens again. The four counters of user_details (lead_open_co
 lead_won_count, lead_lost_count, lead_closed_count) move in the same transaction as the state,
 by UPDATE ... SET x = x + 1 (never read, add, write back), so two requests at once cannot lose
 a step; `portal.leads.counters.repair` recounts them from the leads table if they ever drift.
+The staff's counts of open and unassigned leads per school and campus move the same way
+(portal.leads.lead_counts).
 
 Plain module: the caller passes the session and the request's Origin, and commits.
 """
@@ -24,7 +26,7 @@ from portal.audit import Origin, log_event
 from portal.auth import registration
 from portal.clock import utcnow
 from portal.database import update_if
-from portal.leads import notifications
+from portal.leads import lead_counts, notifications
 from portal.models import (
     Campus,
     ConsentText,
@@ -104,6 +106,7 @@ def open_lead(
     lead = Lead(
         user_id=user.id,
         school_id=school.id,
+        customer_id=school.customer_id,
         campus_id=campus.id if campus is not None else None,
         level=level,
         school_year=school_year,
@@ -127,6 +130,7 @@ def open_lead(
             raise
         return winner, False
     _move_counters(session, user.id, up="open")
+    lead_counts.move(session, lead.school_id, lead.campus_id, open_by=1, unassigned_by=1)
     add_event(session, lead, "opened", actor_user_id=user.id)
     log_event(
         session,
@@ -199,6 +203,16 @@ def end_lead(
     if not ended:
         raise LeadError(_("This request is no longer open."))
     _move_counters(session, lead.user_id, up=state, down="open")
+    # Whoever follows it now: our UPDATE holds the row, so an assignment made meanwhile by
+    # another request is committed and seen here, never lost from the counts.
+    followed = session.scalar(select(Lead.assigned_customer_user_id).where(Lead.id == lead.id))
+    lead_counts.move(
+        session,
+        lead.school_id,
+        lead.campus_id,
+        open_by=-1,
+        unassigned_by=-1 if followed is None else 0,
+    )
     add_event(session, lead, state, actor_user_id=actor_user_id, body=body)
     log_event(session, "lead_ended", actor_user_id, origin, lead_id=lead.id, state=state)
 
@@ -240,8 +254,19 @@ def assign(
 ) -> LeadEvent:
     """Record who on the staff follows the lead (None: nobody), with an internal "assigned"
     event naming them. Whether `assignee` may work on the lead is the caller's check
-    (access.grants); this only records it. Raises nothing."""
+    (access.grants); this only records it. Raises nothing.
+
+    The lead's row is locked and read first, so the staff's unassigned count moves by what
+    the lead really was, whoever assigned it a moment before."""
+    state, was = session.execute(
+        select(Lead.state, Lead.assigned_customer_user_id)
+        .where(Lead.id == lead.id)
+        .with_for_update()
+    ).one()
     lead.assigned_customer_user_id = assignee.id if assignee is not None else None
+    if state == "open" and (was is None) != (assignee is None):
+        unassigned_by = 1 if assignee is None else -1
+        lead_counts.move(session, lead.school_id, lead.campus_id, unassigned_by=unassigned_by)
     body = assignee.user.name if assignee is not None else None
     event = add_event(
         session, lead, "assigned", actor_user_id=actor_user_id, body=body, internal=True

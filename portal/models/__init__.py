@@ -32,7 +32,14 @@ from portal.models.customers import (
     UserAgreementAcceptance,
 )
 from portal.models.invoices import InvoiceDetails
-from portal.models.leads import Lead, LeadEvent, SchoolOffer, UserComparison
+from portal.models.leads import (
+    CampusLeadCount,
+    Lead,
+    LeadEvent,
+    SchoolLeadCount,
+    SchoolOffer,
+    UserComparison,
+)
 from portal.models.mail import MailOutbox
 from portal.models.schools import Campus, School, SchoolFee, SchoolLevel
 from portal.models.users import (
@@ -62,6 +69,7 @@ __all__ = [
     "AgreementText",
     "Base",
     "Campus",
+    "CampusLeadCount",
     "ConsentText",
     "Customer",
     "CustomerAgreement",
@@ -83,6 +91,7 @@ __all__ = [
     "OtpCode",
     "School",
     "SchoolFee",
+    "SchoolLeadCount",
     "SchoolLevel",
     "SchoolOffer",
     "SoftDeleteMixin",

@@ -81,6 +81,19 @@ class Lead(TimestampMixin, Base):
             "campus_id",
             "assigned_customer_user_id",
         ),
+        # The same for a whole company, newest first: the inbox's page of a member granted
+        # many schools is its first twenty entries (migration 0023), where the index above
+        # gives each school's leads in order but not the company's.
+        Index(
+            "ix_leads_company_inbox",
+            "customer_id",
+            "state",
+            "created_at",
+            "id",
+            "school_id",
+            "campus_id",
+            "assigned_customer_user_id",
+        ),
         # The parent's own leads, newest first.
         Index(None, "user_id", "created_at"),
     )
@@ -88,6 +101,10 @@ class Lead(TimestampMixin, Base):
     id: Mapped[bigint_pk]
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     school_id: Mapped[int] = mapped_column(BigId, ForeignKey("schools.id"))
+    # The school's company, copied when the lead is opened (a school never changes company;
+    # `flask leads repair-counters` sets it right if one ever did): the inbox orders a
+    # company's leads by date from one index (ix_leads_company_inbox).
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
     # NULL asks the school as a whole; a campus narrows it (and who on the staff sees it).
     campus_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campuses.id"), index=True)
     level: Mapped[str] = mapped_column(String(16))
@@ -123,6 +140,44 @@ class Lead(TimestampMixin, Base):
     @property
     def is_open(self) -> bool:
         return self.state == "open"
+
+
+class SchoolLeadCount(Base):
+    """school_lead_counts: how many of a school's leads (to the school as a whole or to any
+    campus of it) are open, and how many of those nobody on the staff follows.
+
+    Moved with each lead in the same transaction (portal.leads.leads), checked and repaired by
+    `flask leads repair-counters`; read by the staff's dashboard and inbox, where counting a
+    big company's open leads row by row cost more than the rest of the page (migration 0023).
+    A row is made with the school's first lead.
+    """
+
+    __tablename__ = "school_lead_counts"
+    __table_args__ = (
+        CheckConstraint("open_count >= 0 AND unassigned_count >= 0", name="counts_not_negative"),
+    )
+
+    school_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True
+    )
+    open_count: Mapped[int] = mapped_column(default=0)
+    unassigned_count: Mapped[int] = mapped_column(default=0)
+
+
+class CampusLeadCount(Base):
+    """campus_lead_counts: the same for the leads sent to one campus, which a grant naming
+    that campus covers (a whole-school grant reads its school's row instead)."""
+
+    __tablename__ = "campus_lead_counts"
+    __table_args__ = (
+        CheckConstraint("open_count >= 0 AND unassigned_count >= 0", name="counts_not_negative"),
+    )
+
+    campus_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campuses.id", ondelete="CASCADE"), primary_key=True
+    )
+    open_count: Mapped[int] = mapped_column(default=0)
+    unassigned_count: Mapped[int] = mapped_column(default=0)
 
 
 class LeadEvent(Base):

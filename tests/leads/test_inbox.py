@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.access.permissions import Role
+from portal.audit import NO_ORIGIN
 from portal.clock import utcnow
 from portal.customer import dashboard
 from portal.leads import inbox
+from portal.leads.leads import assign, end_lead
 from portal.models import Campus, CustomerUser, Lead, School, User, UserConsent, UserDetail
 from tests.helpers import counted_statements
 
@@ -143,8 +145,8 @@ def test_a_deactivated_member_lists_and_finds_nothing(session, desk):
 
 def test_filters_state_assignee_and_school(session, desk):
     agent = desk.whole_school_agent
-    desk.campus_lead.assigned_customer_user_id = agent.id
-    desk.other_campus_lead.state = "lost"
+    assign(session, desk.campus_lead, agent, actor_user_id=None, origin=NO_ORIGIN)
+    end_lead(session, desk.other_campus_lead, "lost", actor_user_id=None, origin=NO_ORIGIN)
     session.commit()
 
     assert listed(session, agent, state="lost") == [desk.other_campus_lead.id]
@@ -211,7 +213,7 @@ def test_lead_for_staff_finds_covered_leads_and_nothing_else(session, desk):
 
 
 def test_open_lead_counts(session, desk):
-    desk.campus_lead.assigned_customer_user_id = desk.whole_school_agent.id
+    assign(session, desk.campus_lead, desk.whole_school_agent, actor_user_id=None, origin=NO_ORIGIN)
     session.commit()
 
     assert inbox.open_lead_counts(session, desk.whole_school_agent) == inbox.LeadCounts(3, 2)
@@ -220,7 +222,7 @@ def test_open_lead_counts(session, desk):
 
 
 def test_the_staff_home_counts_the_same_open_leads_beside_the_plan(app, session, desk):
-    desk.campus_lead.assigned_customer_user_id = desk.whole_school_agent.id
+    assign(session, desk.campus_lead, desk.whole_school_agent, actor_user_id=None, origin=NO_ORIGIN)
     session.commit()
     now = utcnow()
 

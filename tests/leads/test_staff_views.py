@@ -14,7 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.access.permissions import Role
+from portal.audit import NO_ORIGIN
 from portal.clock import istanbul_today
+from portal.leads.leads import assign
 from portal.models import (
     CustomerUser,
     CustomerUserDailyActivityLog,
@@ -108,7 +110,7 @@ def test_a_filter_naming_another_school_or_an_unknown_value_falls_back(client, a
 
 
 def test_the_dashboard_links_the_inbox_with_its_counts(client, auth, session, desk):
-    desk.campus_lead.assigned_customer_user_id = desk.whole_school_agent.id
+    assign(session, desk.campus_lead, desk.whole_school_agent, actor_user_id=None, origin=NO_ORIGIN)
     session.commit()
     sign_in(auth, desk.whole_school_agent)
 
