@@ -14,9 +14,10 @@
   escape them. Twenty cards' two toggles cost about as much as the rest of a search page.
 - **Short-lived lookups** (`short_lived`): read-mostly answers that may lag the database by
   `SEARCH_CACHE_SECONDS` (the cities and districts offered by the search, and how many
-  schools match a search). A school published now shows in those lists within that time;
-  the search's results themselves are never cached. 0 turns them off (tests, unless a test
-  turns them on to check them).
+  schools match a search, and which schools make a page of it). A school published now shows
+  in those lists, and in the results, within that time; what a page shows of its schools is
+  read afresh on every request (portal.schools.search.search_schools). 0 turns them off
+  (tests, unless a test turns them on to check them).
 
 Per process, per app (`app.extensions`): gunicorn's workers each keep their own, which costs
 memory, not correctness, and nothing here needs a server. Bounded in entries, so a crawler

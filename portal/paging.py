@@ -107,7 +107,7 @@ def paginate(
     # Past any list's end, but an offset every database takes.
     number = min(max(number, 1), PAST_THE_END)
     if isinstance(total, int):
-        number = min(number, _last_page(total, per_page))
+        number = min(number, last_page(total, per_page))
         items = _items(session, query, number, per_page, scalars, parameters)
         return Page(items, number, per_page, total)
     counted = _counted(query, total) if parameters is None else _counted_once(query, total)
@@ -147,7 +147,8 @@ def _counted(query: Select, total: Select | Counting | None) -> Select:
 _counted_once = cache(_counted)
 
 
-def _last_page(total: int, per_page: int) -> int:
+def last_page(total: int, per_page: int) -> int:
+    """The number of a list's last page (1 for an empty list)."""
     return max(1, ceil(total / per_page))
 
 

@@ -41,7 +41,7 @@ def test_a_new_citys_school_is_offered_once_the_cached_list_expires(client, make
     make.school(name="Bursa Koleji", city="Bursa")
     session.commit()
     assert "Bursa" not in city_options(client)  # the list of a minute ago
-    # The results themselves are never kept: the new school is found at once.
+    # A search not made before is answered afresh: the new school is found at once.
     assert "Bursa Koleji" in client.get("/?q=bursa").get_data(as_text=True)
 
     clock.now += 61
@@ -63,6 +63,54 @@ def test_the_result_count_is_kept_for_its_search_only(client, make, session, clo
 
     clock.now += 61
     assert "2 okul" in client.get("/?city=Ankara").get_data(as_text=True)
+
+
+def card_names(client, address: str) -> list[str]:
+    page = client.get(address).get_data(as_text=True)
+    return re.findall(r'<h3><a href="[^"]*">([^<]+)</a></h3>', page)
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_which_schools_make_a_page_is_kept_but_what_it_shows_of_them_is_not(
+    client, make, session, clock
+):
+    ankara = make.school(name="Ankara Koleji", city="Ankara")
+    make.school(name="Ankara Lisesi", city="Ankara")
+    session.commit()
+    assert card_names(client, "/?city=Ankara") == ["Ankara Koleji", "Ankara Lisesi"]
+
+    make.school(name="Ankara Akademi", city="Ankara")  # starts matching
+    ankara.name = "Ankara Bilge Koleji"  # changes what its card shows
+    session.commit()
+    # The kept page: the same schools, each as it is now.
+    assert card_names(client, "/?city=Ankara") == ["Ankara Bilge Koleji", "Ankara Lisesi"]
+
+    ankara.is_published = False  # stops matching: gone at once
+    session.commit()
+    assert card_names(client, "/?city=Ankara") == ["Ankara Lisesi"]
+
+    clock.now += 61
+    assert card_names(client, "/?city=Ankara") == ["Ankara Akademi", "Ankara Lisesi"]
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_a_kept_page_skips_choosing_its_schools(app, client, make, session, clock):
+    from tests.helpers import counted_statements
+
+    for number in range(3):
+        make.school(name=f"Ankara Koleji {number}", city="Ankara")
+    session.commit()
+    address = "/?city=Ankara&level=primary&fee_max=500000"
+    with counted_statements(app) as first:
+        client.get(address)
+    with counted_statements(app) as kept:
+        assert len(card_names(client, address)) == 3
+
+    # Kept: the cities, the districts, the count, and now which schools make the page (the
+    # statement ordering every match by name); the page's schools are read by their ids.
+    assert len(kept) == len(first) - 4
+    assert any("ORDER BY schools.name" in statement for statement in first)
+    assert not any("ORDER BY schools.name" in statement for statement in kept)
 
 
 def test_without_a_lifetime_nothing_is_kept(client, make, session):

@@ -16,17 +16,18 @@ view keeps the count, and the city and district lists, for a minute: portal/cach
 anything else touched on the schools raises instead of loading one by one.
 """
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, union
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session, raiseload
 
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.models.schools import SCHOOL_LEVELS
-from portal.paging import PER_PAGE, Page, paginate
+from portal.paging import PER_PAGE, Page, last_page, paginate
 from portal.schools.fees import FeeRange
 from portal.search_text import fold
 
@@ -107,6 +108,7 @@ def search_schools(
     per_page: int = PER_PAGE,
     *,
     total: int | None = None,
+    keep: Callable[[Hashable, Callable[[], tuple[int, ...]]], tuple[int, ...]] | None = None,
 ) -> Page:
     """Page `number` of the published schools matching `search`, as FoundSchool items.
 
@@ -116,16 +118,42 @@ def search_schools(
     page, portal.paging); the page alone when the caller knows the `total` already
     (count_schools(), kept for a while: counting every school with a fee in range is most of
     the search's database time).
+
+    `keep(key, compute)`, with a `total`, may answer which schools make the page from what
+    `compute()` answered a while ago (the view passes portal.caching.short_lived): choosing
+    them is the rest of the search's database time. The page's schools are then read afresh
+    by their ids and checked against the filters again, so a card never shows old facts and
+    a school that stopped matching drops out at once; one that started matching shows once
+    the kept answer expires, as it is counted.
     """
-    rows = _page_statement(session.get_bind().dialect.name, search)
+    dialect = session.get_bind().dialect.name
     if total is None:
         total = count_schools(session, search)
-    page = paginate(session, rows, number, per_page, scalars=False, total=total)
-    found = [
-        FoundSchool(school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None)
-        for school, taught, count, lo, hi in page.items
-    ]
-    return replace(page, items=found)
+    if keep is None:
+        rows = _page_statement(dialect, search)
+        page = paginate(session, rows, number, per_page, scalars=False, total=total)
+        return replace(page, items=[_found(*row) for row in page.items])
+    number = min(max(number, 1), last_page(total, per_page))
+    ids = keep(
+        (dialect, search, number, per_page),
+        lambda: tuple(
+            session.scalars(
+                _ids_statement(dialect, search).limit(per_page).offset((number - 1) * per_page)
+            )
+        ),
+    )
+    by_id = {}
+    if ids:
+        for row in session.execute(_rows_statement(dialect, search), {"ids": list(ids)}):
+            by_id[row[0].id] = _found(*row)
+    found = [by_id[school_id] for school_id in ids if school_id in by_id]
+    return Page(items=found, number=number, per_page=per_page, total=total)
+
+
+def _found(school, taught, count, lo, hi) -> FoundSchool:
+    return FoundSchool(
+        school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None
+    )
 
 
 @lru_cache(maxsize=128)  # a statement is some kilobytes; crawlers ask for many
@@ -136,6 +164,58 @@ def _page_statement(dialect: str, search: SchoolSearch) -> Select:
     value it binds (the school year included)."""
     conditions = _conditions(dialect, search)
     fee_rows = _matching_fee_rows(search)
+    levels, campus_count = _levels_and_campuses()
+    if search.sort == "name":
+        # Sorted by name, only the page's rows need their range: two correlated lookups each
+        # (index on school_id, school_year), never an aggregate over every school's fees.
+        low = _fee_of(func.min, fee_rows)
+        high = _fee_of(func.max, fee_rows)
+        rows = select(School, levels, campus_count, low, high)
+        order = []
+    else:
+        # Sorted by fee, every matching school's range is needed before the first row: one
+        # grouped pass over the year's fee rows, joined, beats a lookup per school (4,800).
+        fees = _fee_ranges(fee_rows)
+        low, high = fees.c.low, fees.c.high
+        rows = select(School, levels, campus_count, low, high).outerjoin(
+            fees, fees.c.school_id == School.id
+        )
+        order = _order(search.sort, low, high)
+    return rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
+
+
+@lru_cache(maxsize=128)
+def _ids_statement(dialect: str, search: SchoolSearch) -> Select:
+    """The matching schools' ids in the search's order (for keeping a page's ids)."""
+    conditions = _conditions(dialect, search)
+    if search.sort == "name":
+        return select(School.id).where(*conditions).order_by(School.name, School.id)
+    fees = _fee_ranges(_matching_fee_rows(search))
+    return (
+        select(School.id)
+        .outerjoin(fees, fees.c.school_id == School.id)
+        .where(*conditions)
+        .order_by(*_order(search.sort, fees.c.low, fees.c.high), School.name, School.id)
+    )
+
+
+@lru_cache(maxsize=128)
+def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
+    """The page's schools by their ids (bound parameter `ids`), still matching the filters,
+    with what their cards show: each one's range by two correlated lookups, whatever the
+    sort (the caller puts them in the kept order)."""
+    fee_rows = _matching_fee_rows(search)
+    levels, campus_count = _levels_and_campuses()
+    return (
+        select(
+            School, levels, campus_count, _fee_of(func.min, fee_rows), _fee_of(func.max, fee_rows)
+        )
+        .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
+        .options(raiseload("*"))
+    )
+
+
+def _levels_and_campuses():
     campus_count = (
         select(func.count(Campus.id))
         .where(Campus.school_id == School.id, Campus.deleted_at.is_(None))
@@ -150,33 +230,22 @@ def _page_statement(dialect: str, search: SchoolSearch) -> Select:
         .correlate(School)
         .scalar_subquery()
     )
-    if search.sort == "name":
-        # Sorted by name, only the page's rows need their range: two correlated lookups each
-        # (index on school_id, school_year), never an aggregate over every school's fees.
-        low = _fee_of(func.min, fee_rows)
-        high = _fee_of(func.max, fee_rows)
-        rows = select(School, levels, campus_count, low, high)
-        order = []
-    else:
-        # Sorted by fee, every matching school's range is needed before the first row: one
-        # grouped pass over the year's fee rows, joined, beats a lookup per school (4,800).
-        fees = (
-            select(
-                SchoolFee.school_id,
-                func.min(SchoolFee.yearly_fee).label("low"),
-                func.max(SchoolFee.yearly_fee).label("high"),
-            )
-            .join(Campus, Campus.id == SchoolFee.campus_id)
-            .where(*fee_rows)
-            .group_by(SchoolFee.school_id)
-            .subquery()
+    return levels, campus_count
+
+
+def _fee_ranges(fee_rows: list):
+    """Each school's lowest and highest matching fee: one grouped pass over the fee rows."""
+    return (
+        select(
+            SchoolFee.school_id,
+            func.min(SchoolFee.yearly_fee).label("low"),
+            func.max(SchoolFee.yearly_fee).label("high"),
         )
-        low, high = fees.c.low, fees.c.high
-        rows = select(School, levels, campus_count, low, high).outerjoin(
-            fees, fees.c.school_id == School.id
-        )
-        order = _order(search.sort, low, high)
-    return rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
+        .join(Campus, Campus.id == SchoolFee.campus_id)
+        .where(*fee_rows)
+        .group_by(SchoolFee.school_id)
+        .subquery()
+    )
 
 
 def _in_order(levels: str | None) -> list[str]:

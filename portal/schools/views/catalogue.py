@@ -105,8 +105,9 @@ def index():
         budget = {k: v for k, v in (("fee_min", low), ("fee_max", high)) if v is not None}
     form = SearchForm(request.args, years, **budget)
 
-    # The lists and the count may lag the database by SEARCH_CACHE_SECONDS (portal/caching.py):
-    # on every search they were most of its database time; the results themselves never do.
+    # The lists, the count and which schools make the page may lag the database by
+    # SEARCH_CACHE_SECONDS (portal/caching.py): on every search they were most of its database
+    # time. What the page shows of its schools is read afresh (search.search_schools).
     cities = short_lived("search-cities", None, lambda: tuple(search.cities(db.session)))
     form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
     if form.city.data not in cities:
@@ -144,7 +145,11 @@ def index():
             "search-count", filters, lambda: search.count_schools(db.session, filters)
         )
         page = search.search_schools(
-            db.session, filters, page_number(request.args.get("page")), total=total
+            db.session,
+            filters,
+            page_number(request.args.get("page")),
+            total=total,
+            keep=lambda key, compute: short_lived("search-page", key, compute),
         )
     args = _filter_args(form, years[0])
     school_ids = [found.school.id for found in page.items] if page else []
