@@ -15,6 +15,7 @@ from portal.billing.periods import period_end
 from portal.billing.subscriptions import allowed_actions
 from portal.clock import istanbul_today
 from portal.models import Payment, UserPaymentCard
+from tests import dbutil
 from tests.billing.helpers import (
     PAGE,
     TL,
@@ -214,6 +215,24 @@ def test_cancel_now_asks_first_then_ends_the_subscription_today(
     assert (charge.purpose, refund.purpose) == ("first_charge", "refund")
     assert refund.refunded_payment_id == charge.id and refund.gross_amount == charge.gross_amount
     assert_valid_html(after, "subscription page after cancelling")
+
+
+@pytest.mark.skipif(dbutil.dialect() == "sqlite", reason="SQLite has no row locks")
+def test_the_questions_and_previews_lock_nothing_their_answers_do(
+    app, client, session, make, signed_in, subscribed
+):
+    yearly = make.price(make.plan(), billing_cycle="yearly", amount="1440.00")
+    session.commit()
+    with counted_statements(app) as shown:
+        assert client.get("/subscription/cancel").status_code == 200
+        assert client.get(f"/subscription/change/{yearly.id}").status_code == 200
+    with counted_statements(app) as answered:
+        post(client, "/subscription/cancel")
+
+    # A page view that locked the row waited for every other request of the subscriber (a
+    # second tab, the renewal run) to finish; the step itself still holds it.
+    assert not any("FOR UPDATE" in statement for statement in shown)
+    assert any("FOR UPDATE" in statement for statement in answered)
 
 
 def test_cancel_now_without_the_csrf_token_ends_nothing(client, session, signed_in, subscribed):

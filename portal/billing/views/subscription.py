@@ -467,9 +467,13 @@ def _managed_subscription() -> tuple[Subscriber, UserSubscription]:
 
 
 def _locked_current(subscriber: Subscriber) -> UserSubscription | None:
-    # Locked for the request, so a double click cannot apply one step twice and a step cannot
-    # interleave with the renewal job (which locks the same row).
-    return subscriptions.current_subscription(db.session, subscriber, lock="update")
+    # Locked for a request that changes it, so a double click cannot apply one step twice and
+    # a step cannot interleave with the renewal job (which locks the same row). A GET only
+    # shows a preview or a question: locked, it waited for any other request of the same
+    # subscriber to finish rendering (and wrote the row's lock for nothing), so two tabs
+    # or a renewal run queued page views one behind the other.
+    lock = "update" if request.method == "POST" else None
+    return subscriptions.current_subscription(db.session, subscriber, lock=lock)
 
 
 def _back_to_page(subscriber: Subscriber, message: tuple[str, str]) -> Response:
