@@ -127,6 +127,7 @@ class Arguments:
     staff_lead_id: int  # the newest open lead with an offer of the big company's schools
     agent_member_id: int  # customer_users.id of the big company's first agent (a campus grant)
     big_school_slug: str  # the big company's first school, which its admin may edit
+    big_school_id: int
     awaiting_agreement_id: int  # the big company's agreement awaiting its admin's signature
     signed_agreement_id: int  # the big company's signed agreement, with its evidence
     parent_price_id: int  # a parent plan's monthly price, for the checkout page
@@ -201,6 +202,10 @@ def pages(arguments: Arguments) -> list[Page]:
              "admin_200"),
         Page("member", "team member's page (an agent), 200 schools",
              f"/customer/team/{arguments.agent_member_id}", "admin_200"),
+        Page("member_grant_choice", "member's page: a school's campuses to grant (htmx)",
+             f"/customer/team/{arguments.agent_member_id}"
+             f"?grant_school={arguments.big_school_id}",
+             "admin_200", fragment=True, page_of="member"),
         Page("school_pages", "schools' own pages, 200 schools", "/customer/schools",
              "admin_200"),
         Page("school_edit", "school page editing, 200 schools",
@@ -458,10 +463,10 @@ def _page_arguments() -> Arguments:
         ),
         dict(big=build.BIG_COMPANY_ID),
     )
-    big_school = connection.scalar(
-        text("SELECT slug FROM schools WHERE customer_id = :big ORDER BY id LIMIT 1"),
+    big_school_id, big_school = connection.execute(
+        text("SELECT id, slug FROM schools WHERE customer_id = :big ORDER BY id LIMIT 1"),
         dict(big=build.BIG_COMPANY_ID),
-    )
+    ).first() or (None, None)
     big_agreements = dict(
         connection.execute(
             text(
@@ -530,6 +535,7 @@ def _page_arguments() -> Arguments:
         staff_lead,
         agent,
         big_school,
+        big_school_id,
         big_agreements["awaiting_signature"],
         big_agreements["signed"],
         parent_price,

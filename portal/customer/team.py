@@ -376,7 +376,8 @@ def member_grants(session: Session, member: CustomerUser) -> list[GrantLabel]:
 
 @dataclass(frozen=True)
 class GrantTarget:
-    """A school of the company with its live campuses: what the grant form offers."""
+    """A school of the company with its live campuses: what the grant form offers once the
+    school is chosen."""
 
     school: "Named"
     campuses: list["Named"]
@@ -384,15 +385,17 @@ class GrantTarget:
 
 class Named(NamedTuple):
     """A school or a campus as the grant form names it: its id and name, no more (a company
-    of 200 schools offers 800 choices, too many to load as ORM objects for one select)."""
+    of 200 schools offers 200 choices, too many to load as ORM objects for one select)."""
 
     id: int
     name: str
 
 
-def grant_targets(session: Session, customer_id: int) -> list[GrantTarget]:
-    """The company's schools and their live campuses, by name (two statements)."""
-    schools = [
+def grant_schools(session: Session, customer_id: int) -> list[Named]:
+    """The company's live schools by name: the grant form's first question (one statement).
+    Their campuses are asked for once a school is chosen (grant_target): a company of 200
+    schools has 600 more, too many for one select a person can read (or a page can carry)."""
+    return [
         Named(*row)
         for row in session.execute(
             select(School.id, School.name)
@@ -400,18 +403,37 @@ def grant_targets(session: Session, customer_id: int) -> list[GrantTarget]:
             .order_by(School.name, School.id)
         )
     ]
-    by_school: dict[int, list[Named]] = {school.id: [] for school in schools}
-    if schools:
-        campuses = session.execute(
-            select(Campus.id, Campus.name, Campus.school_id)
-            .join(School, School.id == Campus.school_id)
-            .where(School.customer_id == customer_id, Campus.deleted_at.is_(None))
-            .order_by(Campus.name, Campus.id)
+
+
+def grant_target(
+    session: Session, customer_id: int, kind: str, target_id: int
+) -> GrantTarget | None:
+    """The live school of the company that `kind` ("school" or "campus") and `target_id` name
+    (the school itself, or the campus's school), with its live campuses by name; None when
+    there is no such school, campus or company's school (two statements at most)."""
+    school_id = target_id
+    if kind == "campus":
+        school_id = session.scalar(
+            select(Campus.school_id).where(Campus.id == target_id, Campus.deleted_at.is_(None))
         )
-        for campus_id, name, school_id in campuses:
-            if school_id in by_school:
-                by_school[school_id].append(Named(campus_id, name))
-    return [GrantTarget(school, by_school[school.id]) for school in schools]
+    elif kind != "school":
+        return None
+    if school_id is None:
+        return None
+    rows = session.execute(
+        select(School.id, School.name, Campus.id, Campus.name)
+        .outerjoin(Campus, and_(Campus.school_id == School.id, Campus.deleted_at.is_(None)))
+        .where(
+            School.id == school_id,
+            School.customer_id == customer_id,
+            School.deleted_at.is_(None),
+        )
+        .order_by(Campus.name, Campus.id)
+    ).all()
+    if not rows:
+        return None
+    school = Named(rows[0][0], rows[0][1])
+    return GrantTarget(school, [Named(row[2], row[3]) for row in rows if row[2] is not None])
 
 
 # --- Changing ----------------------------------------------------------------------------------

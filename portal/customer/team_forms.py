@@ -5,7 +5,7 @@ and the grant's from the company's schools; the view fills them in (`with_choice
 """
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal.access.permissions import ROLE_NAMES, Role
@@ -70,21 +70,44 @@ class MemberRoleForm(_RoleAndTitle):
 
 
 class GrantForm(Form):
-    """A school of the company, whole, or one campus of it."""
+    """One school of the company, whole, or one campus of it: the school is chosen first
+    (GrantSchoolForm), then this form offers it and its campuses."""
 
-    target = SelectField(_l("School or campus"), validators=[DataRequired()])
+    target = RadioField(_l("Access to"), validators=[DataRequired()])
 
-    def with_choices(self, targets):
-        """Grouped by school: the whole school first, then each campus."""
-        groups: dict[str, list] = {}
-        for target in targets:
-            school = target.school
-            label = school.name if school.name not in groups else f"{school.name} ({school.id})"
-            groups[label] = [
-                (f"school:{school.id}", _l("%(school)s: the whole school", school=school.name)),
-                *((f"campus:{c.id}", f"{school.name}: {c.name}") for c in target.campuses),
-            ]
-        self.target.choices = groups
+    def with_target(self, target):
+        """The choices of `target` (a team.GrantTarget, or None: nothing to choose)."""
+        if target is None:
+            self.target.choices = []
+            return self
+        school = target.school
+        self.target.label.text = _l("Access to %(school)s", school=school.name)
+        self.target.choices = [
+            (f"school:{school.id}", _l("%(school)s: the whole school", school=school.name)),
+            *(
+                (f"campus:{c.id}", _l("%(campus)s campus only", campus=c.name))
+                for c in target.campuses
+            ),
+        ]
+        if self.target.data is None:
+            self.target.data = f"school:{school.id}"
+        return self
+
+
+class GrantSchoolForm(Form):
+    """Which school a grant is for: a GET form (no CSRF token, nothing changes), whose answer
+    is the member's page offering that school and its campuses."""
+
+    class Meta:
+        csrf = False
+
+    grant_school = SelectField(_l("School"), validators=[DataRequired()])
+
+    def with_choices(self, schools):
+        self.grant_school.choices = [
+            ("", _l("Choose a school")),
+            *((str(s.id), s.name) for s in schools),
+        ]
         return self
 
 

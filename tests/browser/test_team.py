@@ -56,6 +56,7 @@ def company(live_app) -> dict:
         return {
             "admin": admin.user.email,
             "colleague": f"yeni.{tag}@example.com",
+            "school": school.id,
             "moda": school.campuses[0].id,
             "moda_lead": moda_lead.id,
             "suadiye_lead": suadiye_lead.id,
@@ -128,7 +129,9 @@ def test_invite_accept_grant_a_campus_revoke_and_the_limit(
 
     # The admin grants the colleague one campus of the school.
     admin.locator("#team-table a", has_text="Yeni Üye").click()
-    admin.locator("#grant-form select[name=target]").select_option(f"campus:{company['moda']}")
+    # Choosing the school brings its campuses into the page (htmx); then one of them.
+    admin.locator("select[name=grant_school]").select_option(str(company["school"]))
+    admin.locator(f"#grant-form input[value='campus:{company['moda']}']").check()
     admin.locator("#grant-form button[type=submit]").click()
     expect(admin.locator("#member-grants")).to_contain_text("Moda")
     settle(admin)
@@ -167,6 +170,15 @@ def test_invite_and_accept_with_javascript_off(new_page, live_app, company):
     start_sign_in(colleague, company["colleague"], NEW_PASSWORD)
     enter_sign_in_code(colleague, live_app, company["colleague"])
     expect(colleague).to_have_url(re.compile(r"/customer/$"))
+
+    # Granting in two plain steps: the school (a GET form), then one of its campuses.
+    admin.goto("/customer/team")
+    admin.locator("#team-table a", has_text="Yeni Üye").click()
+    admin.locator("select[name=grant_school]").select_option(str(company["school"]))
+    admin.locator("#grant-school-form button[type=submit]").click()
+    admin.locator(f"#grant-form input[value='campus:{company['moda']}']").check()
+    admin.locator("#grant-form button[type=submit]").click()
+    expect(admin.locator("#member-grants")).to_contain_text("Moda")
 
 
 def test_the_team_pages_fit_a_phone(new_page, live_app, company):

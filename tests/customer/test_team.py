@@ -414,7 +414,7 @@ def test_the_member_page_is_valid_html_and_offers_only_the_companys_schools(
     agent = make.customer_user(customer=admin.customer, role=Role.AGENT)
     school = make.school(customer=admin.customer, name="Kendi Okulu", campuses=("Moda",))
     make.grant(agent, school, school.campuses[0])
-    make.school(name="Yabancı Okul")
+    foreign = make.school(name="Yabancı Okul")
     session.commit()
 
     response = client.get(f"{TEAM}/{agent.id}")
@@ -422,7 +422,9 @@ def test_the_member_page_is_valid_html_and_offers_only_the_companys_schools(
 
     assert response.status_code == 200
     assert_valid_html(html, f"{TEAM}/{agent.id}")
-    assert f'value="school:{school.id}"' in html and "Kendi Okulu: Moda" in html
+    assert "Kendi Okulu: Moda" in html  # the grant held
+    # The first step offers the company's schools, not yet their campuses.
+    assert ">Kendi Okulu</option>" in html and 'name="target"' not in html
     assert "Yabancı Okul" not in html
     assert (
         client.get(f"{TEAM}/{agent.id}", headers=HTMX)
@@ -430,6 +432,19 @@ def test_the_member_page_is_valid_html_and_offers_only_the_companys_schools(
         .lstrip()
         .startswith('<div id="member-work">')
     )
+
+    # The second step: the chosen school, whole or one campus (a plain GET, or htmx's).
+    chosen = client.get(f"{TEAM}/{agent.id}?grant_school={school.id}").get_data(as_text=True)
+    assert_valid_html(chosen, f"{TEAM}/{agent.id}?grant_school={school.id}")
+    assert f'value="school:{school.id}"' in chosen
+    assert f'value="campus:{school.campuses[0].id}"' in chosen and "Moda campus only" in chosen
+    step = client.get(f"{TEAM}/{agent.id}?grant_school={school.id}", headers=HTMX)
+    assert step.get_data(as_text=True).lstrip().startswith('<div id="grant-choice">')
+    assert f'value="campus:{school.campuses[0].id}"' in step.get_data(as_text=True)
+    # Another company's school, or junk, offers nothing to grant.
+    for junk in (foreign.id, "abc", ""):
+        other = client.get(f"{TEAM}/{agent.id}?grant_school={junk}").get_data(as_text=True)
+        assert 'name="target"' not in other and "Yabancı Okul" not in other
 
 
 TEAM_ENDPOINTS = {

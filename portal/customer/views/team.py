@@ -16,7 +16,7 @@ from portal.clock import utcnow
 from portal.core.views.errors import refuse_not_yours
 from portal.customer import bp, team
 from portal.customer.invitations import pending_invitations
-from portal.customer.team_forms import GrantForm, InviteForm, MemberRoleForm
+from portal.customer.team_forms import GrantForm, GrantSchoolForm, InviteForm, MemberRoleForm
 from portal.extensions import db
 from portal.forms import EmptyForm, posted_id
 from portal.origin import current_origin
@@ -97,19 +97,23 @@ def member_context(actor, member, **forms) -> dict:
     role_form = forms.get("role_form") or MemberRoleForm(
         formdata=None, role=member.role_id, title=member.title_id or ""
     ).with_choices(roles, titles)
-    blank_grant_key = None
+    schools = team.grant_schools(db.session, actor.customer_id)
     grant_form = forms.get("grant_form")
+    chosen = forms.get("grant_target")
     if grant_form is None:
-        targets = team.grant_targets(db.session, actor.customer_id)
-        grant_form = GrantForm(formdata=None).with_choices(targets)
-        # A blank select shows nothing but its choices: the template keeps it rendered by them.
-        blank_grant_key = tuple((target.school, tuple(target.campuses)) for target in targets)
+        grant_form = GrantForm(formdata=None).with_target(chosen)
+    school_form = GrantSchoolForm(
+        formdata=None, grant_school=str(chosen.school.id) if chosen else ""
+    ).with_choices(schools)
     return {
         "member": member,
         "grants": team.member_grants(db.session, member),
         "role_form": role_form,
+        "school_form": school_form,
+        # The school select shows nothing but its choices and the one chosen: kept rendered.
+        "schools_key": (tuple(schools), school_form.grant_school.data),
+        "grant_target": chosen,
         "grant_form": grant_form,
-        "blank_grant_key": blank_grant_key,
         "action_form": EmptyForm(),
         "refusal": forms.get("refusal"),
         "is_self": member.id == actor.id,
@@ -152,7 +156,18 @@ def member(member_id):
     :raise 403: the reader may not manage the team. :raise 404: not a member of their company.
     """
     actor = _manager()
-    return _member_page(actor, _member(actor, member_id))
+    member = _member(actor, member_id)
+    # The grant form's first step (?grant_school=): the school chosen, its campuses offered.
+    # An id that is not a live school of the company offers nothing, as if none was chosen.
+    school_id = posted_id(request.args.get("grant_school"))
+    chosen = None
+    if school_id is not None:
+        chosen = team.grant_target(db.session, actor.customer_id, "school", school_id)
+    # htmx asks for the second step alone when a school is chosen (or unchosen).
+    block = "grant_choice" if "grant_school" in request.args else "member_work"
+    return htmx.render(
+        "customer/member.html", block, **member_context(actor, member, grant_target=chosen)
+    )
 
 
 @bp.route("/team/<member_id>/role", methods=["POST"])
@@ -190,9 +205,14 @@ def member_grant(member_id):
     """
     actor = _manager()
     member = _member(actor, member_id)
-    form = GrantForm().with_choices(team.grant_targets(db.session, actor.customer_id))
-    if form.validate_on_submit():
-        kind, target_id = team.parse_target(form.target.data)
+    parsed = team.parse_target(request.form.get("target"))
+    chosen = team.grant_target(db.session, actor.customer_id, *parsed) if parsed else None
+    form = GrantForm().with_target(chosen)
+    if not form.target.choices:
+        form.validate_on_submit()  # the CSRF token, and the field's own message
+        form.target.errors = [_("Choose a school of your company, then whole or one campus.")]
+    elif form.validate_on_submit():
+        kind, target_id = parsed
         try:
             added = team.grant(db.session, actor, member, kind, target_id, current_origin())
         except team.TeamError as error:
@@ -206,7 +226,9 @@ def member_grant(member_id):
                 "success",
             )
             return _back_to(member_id)
-    return _member_page(actor, member, status=htmx.form_status(form), grant_form=form)
+    return _member_page(
+        actor, member, status=htmx.form_status(form), grant_form=form, grant_target=chosen
+    )
 
 
 @bp.route("/team/<member_id>/grants/revoke", methods=["POST"])
