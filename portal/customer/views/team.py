@@ -163,11 +163,16 @@ def member(member_id):
     chosen = None
     if school_id is not None:
         chosen = team.grant_target(db.session, actor.customer_id, "school", school_id)
-    # htmx asks for the second step alone when a school is chosen (or unchosen).
-    block = "grant_choice" if "grant_school" in request.args else "member_work"
-    return htmx.render(
-        "customer/member.html", block, **member_context(actor, member, grant_target=chosen)
-    )
+    if "grant_school" in request.args and htmx.wants_fragment():
+        # htmx asks for the second step alone when a school is chosen (or unchosen): it shows
+        # the member and that school, so nothing else of the page is read.
+        return htmx.render(
+            "customer/member.html",
+            "grant_choice",
+            member=member,
+            grant_form=GrantForm(formdata=None).with_target(chosen),
+        )
+    return _member_page(actor, member, grant_target=chosen)
 
 
 @bp.route("/team/<member_id>/role", methods=["POST"])
