@@ -4,15 +4,34 @@ from decimal import Decimal
 
 import pytest
 from flask import session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, IntegerField, SelectField
+from wtforms import (
+    EmailField,
+    Form,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TelField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
-from portal.forms import AmountField, PhoneField, TcKimlikNoField, VknField, posted_id
+from portal.forms import (
+    PLAIN_INPUTS,
+    AmountField,
+    PhoneField,
+    TcKimlikNoField,
+    VknField,
+    posted_id,
+    render_input,
+)
 from portal.forms import Form as PortalForm
 from portal.models import Customer
 from portal.turkish import make_tc_kimlik_no, make_vkn, phone_error, tc_kimlik_no_error, vkn_error
@@ -222,3 +241,48 @@ def test_wtforms_own_messages_are_in_the_visitors_language(app, language, messag
             form = CountForm(meta={"csrf": False})
             assert not form.validate()
             assert form.count.errors == [message]
+
+
+class InputsForm(Form):
+    name = StringField(validators=[DataRequired(), Length(min=2, max=255)])
+    email = EmailField(render_kw={"autocomplete": "email", "data_kind": "mail"})
+    phone = PhoneField(validators=[Optional()])
+    site = URLField(render_kw={"placeholder": 'https://"okul".example <ana>', "disabled": False})
+    search = SearchField(render_kw={"autofocus": True})
+    tel = TelField(validators=[Length(max=20)], render_kw={"class_": "wide"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.text(max_size=30),
+    described=st.sampled_from([{}, {"aria-describedby": "x-hint"}, {"aria_invalid": "true"}]),
+)
+def test_render_input_writes_what_the_wtforms_widget_writes(value, described):
+    # The field() macro writes plain inputs itself (portal.forms.render_input): a browser, a
+    # screen reader and the form's validation must not tell them from WTForms' own.
+    names = ("name", "email", "phone", "site", "search", "tel")
+    form = InputsForm(MultiDict({name: value for name in names}))
+    for field in form:
+        assert str(render_input(field, **described)) == str(field(**described)), field.name
+
+
+def test_render_input_writes_every_plain_input_of_the_apps_forms_as_wtforms_does(app):
+    forms = [PortalForm, *_subclasses(PortalForm)]
+    checked = 0
+    with app.test_request_context():
+        for form_class in forms:
+            try:
+                form = form_class(formdata=None)
+            except TypeError:  # a form that needs arguments of its own
+                continue
+            for field in form:
+                if type(field.widget) in PLAIN_INPUTS:
+                    assert str(render_input(field)) == str(field()), (form_class, field.name)
+                    checked += 1
+    assert checked > 30  # the app's forms were found and their plain inputs written
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
