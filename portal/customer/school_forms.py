@@ -77,6 +77,18 @@ class SchoolDetailsForm(Form):
         option_widget=CheckboxInput(),
     )
 
+    SHOWN = ("description", "address_line", "phone", "email", "website")
+
+    def kept_key(self) -> tuple | None:
+        """All the form's fields show, for a form filled from the stored school, so that their
+        rendering may be kept by it (portal.caching; as the fee tables' rows are): each text
+        as shown and the levels ticked. None for a form that was posted, which shows what was
+        typed and its errors."""
+        fields = [self[name] for name in self.SHOWN]
+        if self.is_submitted() or any(field.raw_data or field.errors for field in fields):
+            return None
+        return (*(field._value() for field in fields), tuple(self.levels.data or ()))
+
 
 class CampusFeesForm(Form):
     """One campus's yearly fees: a fee per level for this school year (`<level>_this`) and the

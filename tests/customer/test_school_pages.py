@@ -249,6 +249,25 @@ def test_a_bad_fee_is_refused_next_to_its_field_and_nothing_is_saved(
     assert events(session, "school_fees_changed") == []
 
 
+def test_the_kept_details_form_shows_each_saved_change_at_once(client, session, admin, school):
+    def details() -> str:
+        page = client.get(edit_url(school)).get_data(as_text=True)
+        start = page.index('<form id="school-details-form"')
+        return page[start : page.index("</form>", start)]
+
+    first = details()
+    assert details() == first  # the same school, the same form (the second one kept)
+
+    client.post(edit_url(school), data=details_form(client))
+    after = details()
+    assert "Bahçeli, İngilizce ağırlıklı bir okul." in after
+    assert 'value="bilgi@ata.example"' in after
+    stored = session.get(School, school.id)
+    stored.phone = "+902165550000"  # changed elsewhere (an operator, another tab)
+    session.commit()
+    assert 'value="+902165550000"' in details()
+
+
 @pytest.mark.parametrize(
     ("values", "field", "message"),
     [
