@@ -85,6 +85,10 @@ WRITE = re.compile(
     r"\s*(?:INSERT\s+(?:IGNORE\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+[`\"]?(\w+)",
     re.IGNORECASE,
 )
+# A locking read (PostgreSQL's and MariaDB's; SQLite has no row locks and writes none).
+LOCKING = re.compile(
+    r"\bFOR\s+(?:UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b"
+)
 
 
 def everyone(outcome) -> dict:
@@ -925,6 +929,7 @@ class World:
     rows: dict = field(default_factory=dict)
     cookies: dict = field(default_factory=dict)
     written: set = field(default_factory=set)
+    locked: list = field(default_factory=list)
 
     def tables(self):
         skipped = dbutil.REFERENCE_TABLES | BOOKKEEPING_TABLES
@@ -947,6 +952,8 @@ class World:
         def note(conn, cursor, statement, parameters, context, executemany):
             if match := WRITE.match(statement):
                 self.written.add(match.group(1).lower())
+            elif LOCKING.search(statement):
+                self.locked.append(statement)
 
         with self.app.app_context():
             event.listen(db.engine, "before_cursor_execute", note)
@@ -1285,10 +1292,15 @@ def ask_all(world: World, endpoint: str) -> list[str]:
                 if mode == "htmx" and by_hook and actor != ANON:
                     continue  # the hook's 403 comes before anything looks at htmx headers
                 world.written.clear()
+                world.locked.clear()
                 response = _send(world, actor, ask, url, mode)
                 where = f"{ask.method} {url} as {actor} ({mode})"
                 if problem := mismatch(outcome, response, mode):
                     problems.append(f"{where}: {problem}")
+                if ask.method == "GET" and world.locked:
+                    # A page view that locks rows waits for every request holding them, and
+                    # makes the next one wait until it has rendered.
+                    problems.append(f"{where}: a GET locked rows: {world.locked[0][:120]}")
                 if ask.method == "GET" or (outcome in REFUSALS and by_hook):
                     continue
                 changes = world.changes()
