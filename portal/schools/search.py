@@ -10,14 +10,15 @@ A parent looks for "a primary school in Kadıköy within 150,000–300,000 ₺ a
   the range. The card's range is the lowest and highest of exactly those rows, so what the
   card says is what the filters matched.
 
-One statement for the count and one for the page (each school's levels, campus count and
-fee range are correlated subqueries of it), however many schools match (the
-view keeps the count, and the city and district lists, for a minute: portal/caching.py);
-anything else touched on the schools raises instead of loading one by one.
+Three statements however many schools match: the count, the page's ids in the search's
+order, and those schools with their levels, campus count and fee range (correlated
+subqueries of it). The view keeps the count, the page's ids, and the city and district lists
+for a minute (portal/caching.py); anything else touched on the schools raises instead of
+loading one by one.
 """
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session, raiseload
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.models.schools import SCHOOL_LEVELS
-from portal.paging import PER_PAGE, Page, last_page, paginate
+from portal.paging import PER_PAGE, Page, last_page
 from portal.schools.fees import FeeRange
 from portal.search_text import fold
 
@@ -110,38 +111,32 @@ def search_schools(
     total: int | None = None,
     keep: Callable[[Hashable, Callable[[], tuple[int, ...]]], tuple[int, ...]] | None = None,
 ) -> Page:
-    """Page `number` of the published schools matching `search`, as FoundSchool items.
+    """Page `number` of the published schools matching `search`, as FoundSchool items (the
+    last page when past the end).
 
     By name (the id breaks ties, so no school repeats or vanishes across pages), or by fee:
     ascending by the lowest matching fee, descending by the highest; schools with no matching
-    fee come last. One statement whatever the number of results (the count rides with the
-    page, portal.paging); the page alone when the caller knows the `total` already
-    (count_schools(), kept for a while: counting every school with a fee in range is most of
-    the search's database time).
+    fee come last. `total`, when the caller knows it already (count_schools(), kept for a
+    while: counting every school with a fee in range is a search's costliest statement),
+    spares the count.
 
-    `keep(key, compute)`, with a `total`, may answer which schools make the page from what
-    `compute()` answered a while ago (the view passes portal.caching.short_lived): choosing
-    them is the rest of the search's database time. The page's schools are then read afresh
-    by their ids and checked against the filters again, so a card never shows old facts and
-    a school that stopped matching drops out at once; one that started matching shows once
-    the kept answer expires, as it is counted.
+    `keep(key, compute)` may answer which schools make the page from what `compute()`
+    answered a while ago (the view passes portal.caching.short_lived): choosing them is the
+    rest of the search's database time. The page's schools are read afresh by their ids and
+    checked against the filters again either way, so a card never shows old facts and a
+    school that stopped matching drops out at once; one that started matching shows once the
+    kept answer expires, as it is counted.
     """
     dialect = session.get_bind().dialect.name
     if total is None:
         total = count_schools(session, search)
-    if keep is None:
-        rows = _page_statement(dialect, search)
-        page = paginate(session, rows, number, per_page, scalars=False, total=total)
-        return replace(page, items=[_found(*row) for row in page.items])
     number = min(max(number, 1), last_page(total, per_page))
-    ids = keep(
-        (dialect, search, number, per_page),
-        lambda: tuple(
-            session.scalars(
-                _ids_statement(dialect, search).limit(per_page).offset((number - 1) * per_page)
-            )
-        ),
-    )
+
+    def choose() -> tuple[int, ...]:
+        ids = _ids_statement(dialect, search).limit(per_page).offset((number - 1) * per_page)
+        return tuple(session.scalars(ids))
+
+    ids = keep((dialect, search, number, per_page), choose) if keep else choose()
     by_id = {}
     if ids:
         for row in session.execute(_rows_statement(dialect, search), {"ids": list(ids)}):
@@ -157,40 +152,28 @@ def _found(school, taught, count, lo, hi) -> FoundSchool:
 
 
 @lru_cache(maxsize=128)  # a statement is some kilobytes; crawlers ask for many
-def _page_statement(dialect: str, search: SchoolSearch) -> Select:
-    """The statement of search_schools(), built once per search and kept: building it (its
-    correlated subqueries and conditions) cost a fifth of the catalogue's own time. A
-    statement is immutable, so every request may run the same one; the search holds every
-    value it binds (the school year included)."""
-    conditions = _conditions(dialect, search)
-    fee_rows = _matching_fee_rows(search)
-    levels, campus_count = _levels_and_campuses()
-    if search.sort == "name":
-        # Sorted by name, only the page's rows need their range: two correlated lookups each
-        # (index on school_id, school_year), never an aggregate over every school's fees.
-        low = _fee_of(func.min, fee_rows)
-        high = _fee_of(func.max, fee_rows)
-        rows = select(School, levels, campus_count, low, high)
-        order = []
-    else:
-        # Sorted by fee, every matching school's range is needed before the first row: one
-        # grouped pass over the year's fee rows, joined, beats a lookup per school (4,800).
-        fees = _fee_ranges(fee_rows)
-        low, high = fees.c.low, fees.c.high
-        rows = select(School, levels, campus_count, low, high).outerjoin(
-            fees, fees.c.school_id == School.id
-        )
-        order = _order(search.sort, low, high)
-    return rows.where(*conditions).options(raiseload("*")).order_by(*order, School.name, School.id)
-
-
-@lru_cache(maxsize=128)
 def _ids_statement(dialect: str, search: SchoolSearch) -> Select:
-    """The matching schools' ids in the search's order (for keeping a page's ids)."""
+    """The matching schools' ids in the search's order, built once per search and kept:
+    building a search's statements (their subqueries and conditions) cost a fifth of the
+    catalogue's own time. A statement is immutable, so every request may run the same one;
+    the search holds every value it binds (the school year included). By name, no fee is
+    needed to choose the page; by fee, every matching school's range is needed before the
+    first row: one grouped pass over the year's fee rows, joined, beats a lookup per school
+    (4,800)."""
     conditions = _conditions(dialect, search)
     if search.sort == "name":
         return select(School.id).where(*conditions).order_by(School.name, School.id)
-    fees = _fee_ranges(_matching_fee_rows(search))
+    fees = (
+        select(
+            SchoolFee.school_id,
+            func.min(SchoolFee.yearly_fee).label("low"),
+            func.max(SchoolFee.yearly_fee).label("high"),
+        )
+        .join(Campus, Campus.id == SchoolFee.campus_id)
+        .where(*_matching_fee_rows(search))
+        .group_by(SchoolFee.school_id)
+        .subquery()
+    )
     return (
         select(School.id)
         .outerjoin(fees, fees.c.school_id == School.id)
@@ -205,17 +188,6 @@ def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
     with what their cards show: each one's range by two correlated lookups, whatever the
     sort (the caller puts them in the kept order)."""
     fee_rows = _matching_fee_rows(search)
-    levels, campus_count = _levels_and_campuses()
-    return (
-        select(
-            School, levels, campus_count, _fee_of(func.min, fee_rows), _fee_of(func.max, fee_rows)
-        )
-        .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
-        .options(raiseload("*"))
-    )
-
-
-def _levels_and_campuses():
     campus_count = (
         select(func.count(Campus.id))
         .where(Campus.school_id == School.id, Campus.deleted_at.is_(None))
@@ -230,21 +202,12 @@ def _levels_and_campuses():
         .correlate(School)
         .scalar_subquery()
     )
-    return levels, campus_count
-
-
-def _fee_ranges(fee_rows: list):
-    """Each school's lowest and highest matching fee: one grouped pass over the fee rows."""
     return (
         select(
-            SchoolFee.school_id,
-            func.min(SchoolFee.yearly_fee).label("low"),
-            func.max(SchoolFee.yearly_fee).label("high"),
+            School, levels, campus_count, _fee_of(func.min, fee_rows), _fee_of(func.max, fee_rows)
         )
-        .join(Campus, Campus.id == SchoolFee.campus_id)
-        .where(*fee_rows)
-        .group_by(SchoolFee.school_id)
-        .subquery()
+        .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
+        .options(raiseload("*"))
     )
 
 
