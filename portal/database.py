@@ -1,6 +1,7 @@
 """Per-dialect connection settings, and the queries that differ between the three databases."""
 
 import sqlite3
+from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Update,
     bindparam,
     event,
     func,
@@ -21,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.mysql import match
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -244,6 +247,20 @@ def update_if(session: Session, row, condition: ColumnElement[bool], **values) -
     if moved != 1:
         session.refresh(row)
     return moved == 1
+
+
+def update_or_insert(session: Session, statement: Update, make_row: Callable[[], object]) -> None:
+    """Run the UPDATE `statement` on a row that may not exist yet: when it touched none,
+    `make_row()` inserts it (with what the update would have done) in a savepoint; when
+    another transaction made it meanwhile, the insert is refused by the row's key and the
+    update runs again, on that row. Two requests at once never lose a step (counters)."""
+    if session.execute(statement).rowcount == 1:
+        return
+    try:
+        with session.begin_nested():
+            make_row()
+    except IntegrityError:  # made meanwhile by another request: count on it
+        session.execute(statement)
 
 
 def update_many(session: Session, model, rows: list[dict], **same) -> None:

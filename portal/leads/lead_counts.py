@@ -31,9 +31,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.access.grants import campus_grants, whole_school_grants
+from portal.database import update_or_insert
 from portal.models import CampusLeadCount, CustomerUserSchool, Lead, School, SchoolLeadCount
 
 
@@ -72,21 +73,16 @@ def _move_row(session, model, key, value, open_by, unassigned_by) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    if session.execute(statement).rowcount == 1 or (open_by <= 0 and unassigned_by <= 0):
-        return
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(model).values(
-                    {
-                        key.key: value,
-                        "open_count": max(open_by, 0),
-                        "unassigned_count": max(unassigned_by, 0),
-                    }
-                )
-            )
-    except IntegrityError:  # made meanwhile by another request: count on it
+    if open_by <= 0 and unassigned_by <= 0:
+        # A count going down has its row (made when it went up), or has drifted: repair's.
         session.execute(statement)
+        return
+    values = {
+        key.key: value,
+        "open_count": max(open_by, 0),
+        "unassigned_count": max(unassigned_by, 0),
+    }
+    update_or_insert(session, statement, lambda: session.execute(insert(model).values(values)))
 
 
 def of_member_subquery() -> Subquery:
@@ -95,23 +91,18 @@ def of_member_subquery() -> Subquery:
     access.grants.covers: a whole-school grant covers its school's row, a grant naming a
     campus that campus's row unless the member holds the whole school too; only schools of
     the member's own company count."""
+    member = bindparam("customer_user_id")
     company = select(School.id).where(School.customer_id == bindparam("customer_id"))
-    whole = select(CustomerUserSchool.school_id).where(
-        CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
-        CustomerUserSchool.campus_id.is_(None),
-    )
-    campus_grants = select(CustomerUserSchool.campus_id).where(
-        CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
-        CustomerUserSchool.campus_id.is_not(None),
-        CustomerUserSchool.school_id.in_(company),
-        CustomerUserSchool.school_id.not_in(whole),
+    whole = whole_school_grants(member)
+    named_campuses = campus_grants(member).where(
+        CustomerUserSchool.school_id.in_(company), CustomerUserSchool.school_id.not_in(whole)
     )
     rows = union_all(
         select(SchoolLeadCount.open_count, SchoolLeadCount.unassigned_count).where(
             SchoolLeadCount.school_id.in_(whole), SchoolLeadCount.school_id.in_(company)
         ),
         select(CampusLeadCount.open_count, CampusLeadCount.unassigned_count).where(
-            CampusLeadCount.campus_id.in_(campus_grants)
+            CampusLeadCount.campus_id.in_(named_campuses)
         ),
     ).subquery("granted_counts")
     # Cast: MariaDB sums integers as decimals.
@@ -148,17 +139,11 @@ def repair(session: Session) -> CountsReport:
     company to its school's; return what changed. Run when nothing else moves leads (a
     count moved while this runs is overwritten with what was read; a second run settles
     it). The caller commits."""
+    schools_company = select(School.customer_id).where(School.id == Lead.school_id)
     moved_company = session.execute(
         update(Lead)
-        .where(
-            Lead.customer_id
-            != select(School.customer_id).where(School.id == Lead.school_id).scalar_subquery()
-        )
-        .values(
-            customer_id=select(School.customer_id)
-            .where(School.id == Lead.school_id)
-            .scalar_subquery()
-        )
+        .where(Lead.customer_id != schools_company.scalar_subquery())
+        .values(customer_id=schools_company.scalar_subquery())
         .execution_options(synchronize_session=False)
     ).rowcount
     changes = _repair_table(session, SchoolLeadCount, SchoolLeadCount.school_id, Lead.school_id)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 from portal.audit import Origin, log_event
 from portal.auth import registration
 from portal.clock import utcnow
-from portal.database import update_if
+from portal.database import update_if, update_or_insert
 from portal.leads import lead_counts, notifications
 from portal.models import (
     Campus,
@@ -297,14 +297,12 @@ def _move_counters(session: Session, user_id: int, *, up: str, down: str | None 
         .values(values)
         .execution_options(synchronize_session="fetch")
     )
-    if session.execute(statement).rowcount == 1:
-        return
-    try:
-        with session.begin_nested():
-            session.add(UserDetail(user_id=user_id, **{COUNTER_OF_STATE[up]: 1}))
-            session.flush()
-    except IntegrityError:  # made meanwhile by another request: count on it
-        session.execute(statement)
+
+    def make_row() -> None:
+        session.add(UserDetail(user_id=user_id, **{COUNTER_OF_STATE[up]: 1}))
+        session.flush()
+
+    update_or_insert(session, statement, make_row)
 
 
 # --- What the parent reads -------------------------------------------------------------------
