@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from portal import caching
-from tests.helpers import csrf_token
+from tests.helpers import counted_statements, csrf_token
 
 
 class Clock:
@@ -95,8 +95,6 @@ def test_which_schools_make_a_page_is_kept_but_what_it_shows_of_them_is_not(
 
 @pytest.mark.config(SEARCH_CACHE_SECONDS=60)
 def test_a_kept_page_skips_choosing_its_schools(app, client, make, session, clock):
-    from tests.helpers import counted_statements
-
     for number in range(3):
         make.school(name=f"Ankara Koleji {number}", city="Ankara")
     session.commit()

@@ -112,7 +112,6 @@ def member_context(actor, member, **forms) -> dict:
         "school_form": school_form,
         # The school select shows nothing but its choices and the one chosen: kept rendered.
         "schools_key": (tuple(schools), school_form.grant_school.data),
-        "grant_target": chosen,
         "grant_form": grant_form,
         "action_form": EmptyForm(),
         "refusal": forms.get("refusal"),
@@ -213,8 +212,7 @@ def member_grant(member_id):
     parsed = team.parse_target(request.form.get("target"))
     chosen = team.grant_target(db.session, actor.customer_id, *parsed) if parsed else None
     form = GrantForm().with_target(chosen)
-    if not form.target.choices:
-        form.validate_on_submit()  # the CSRF token, and the field's own message
+    if not form.target.choices:  # the target names no live school or campus of the company
         form.target.errors = [_("Choose a school of your company, then whole or one campus.")]
     elif form.validate_on_submit():
         kind, target_id = parsed
