@@ -127,7 +127,7 @@ class Arguments:
     staff_lead_id: int  # the newest open lead with an offer of the big company's schools
     agent_member_id: int  # customer_users.id of the big company's first agent (a campus grant)
     big_school_slug: str  # the big company's first school, which its admin may edit
-    big_school_id: int
+    big_school_id: int  # the same school's id (the grant form's second step names it)
     awaiting_agreement_id: int  # the big company's agreement awaiting its admin's signature
     signed_agreement_id: int  # the big company's signed agreement, with its evidence
     parent_price_id: int  # a parent plan's monthly price, for the checkout page
