@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("keys", nargs="*", help="page keys of bench/pages.py (default: all)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--profile-dir", metavar="DIR", help="with --profile, also write each page's KEY.prof here"
+    )
     parser.add_argument("--sql", action="store_true", help="time each statement")
     parser.add_argument(
         "--explain",
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.requests):
                 bench_pages._request(client, page)
             profiler.disable()
+            if args.profile_dir:
+                profiler.dump_stats(Path(args.profile_dir) / f"{page.key}.prof")
             stats = pstats.Stats(profiler).strip_dirs()
             stats.sort_stats("tottime").print_stats(args.profile)
             stats.sort_stats("cumulative").print_stats(args.profile)

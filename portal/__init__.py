@@ -75,7 +75,7 @@ def register_extensions(app: Flask) -> None:
     from portal.auth import login
     from portal.csrf import csrf_token
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from portal.forms import render_input
+    from portal.forms import blank_key, render_input
 
     db.init_app(app)
     database.init_app(app)  # after db: its teardown runs before the session's removal
@@ -90,6 +90,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)  # its before_request runs first: no token, no further work
     app.add_template_global(csrf_token, "csrf_token")  # in place of Flask-WTF's own
     app.add_template_global(render_input, "render_input")  # WTForms' inputs, written fast
+    app.add_template_global(blank_key, "blank_key")  # what a blank form's kept rendering is kept by
     login_manager.init_app(app)
     login.configure(login_manager)
     babel.init_app(app, locale_selector=i18n.select_locale)

@@ -11,6 +11,7 @@ from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.widgets import EmailInput, SearchInput, TelInput, TextInput, URLInput
 from wtforms.widgets.core import clean_key
@@ -232,6 +233,46 @@ class AmountField(Field):
         if self.raw_data:
             return self.raw_data[0]  # what was typed comes back as typed, to be corrected
         return "" if self.data is None else turkish.format_amount(self.data)
+
+
+# --- Blank forms kept rendered -----------------------------------------------------------
+
+
+def blank_key(form: FlaskForm) -> tuple | None:
+    """What `form` shows while nothing was typed into it and it carries no error: each field's
+    value as shown and, for a choice, its choices. The key its rendered fields may be kept by
+    (portal.caching, `cached_html`), as a page renders the same blank form on every view.
+    None for a form that was posted or carries an error: it shows what was typed, as typed.
+
+    The CSRF field is left out: a kept block must not hold it (it is the visitor's own), so
+    the template writes it outside the block.
+    """
+    if form.errors:
+        return None
+    key = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        if field.raw_data:
+            return None
+        choices = getattr(field, "choices", None)
+        shown = field._value() if hasattr(field, "_value") else None
+        key.append((field.name, shown, field.data, _choices_key(choices) if choices else None))
+    return tuple(key)
+
+
+def _choices_key(choices) -> tuple:
+    """A field's choices as a key: WTForms' SelectChoice does not hash."""
+    if isinstance(choices, dict):  # grouped the old way: {optgroup label: choices}
+        return tuple((str(group), _choices_key(grouped)) for group, grouped in choices.items())
+    key = []
+    for choice in choices:
+        if isinstance(choice, SelectChoice):
+            attributes = tuple(sorted((choice.render_kw or {}).items()))
+            key.append((choice.value, str(choice.label), choice.optgroup, attributes))
+        else:  # (value, label) or (value, label, render_kw)
+            key.append(tuple(str(part) if i == 1 else repr(part) for i, part in enumerate(choice)))
+    return tuple(key)
 
 
 # --- Inputs written fast -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from flask import session
+from flask import request, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from portal.forms import (
     PhoneField,
     TcKimlikNoField,
     VknField,
+    blank_key,
     posted_id,
     render_input,
 )
@@ -286,3 +287,42 @@ def _subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
+
+
+class OfferLikeForm(PortalForm):
+    fee = AmountField()
+    assignee = SelectField(choices=[], validate_choice=False)
+    grouped = SelectField(
+        choices=[SelectChoice("1", "Kadıköy", optgroup="İstanbul"), SelectChoice("2", "Çankaya")]
+    )
+
+
+def _offer_like(formdata=None, assignees=(("", "Nobody"), ("7", "Ayşe")), chosen=""):
+    form = OfferLikeForm(formdata=formdata, data={"assignee": chosen} if formdata is None else None)
+    form.assignee.choices = [SelectChoice(value, label) for value, label in assignees]
+    return form
+
+
+def test_a_blank_form_is_kept_by_what_it_shows_and_a_posted_one_never(app):
+    """portal.forms.blank_key: the key the lead page keeps its blank forms' fields by."""
+    with app.test_request_context():
+        blank = blank_key(_offer_like())
+        assert blank is not None
+        # The same blank form has the same key; the visitor's CSRF token is not part of it.
+        assert blank_key(_offer_like()) == blank
+        assert all(name != "csrf_token" for name, *_ in blank)
+        # Whatever the fields would show differently is a different key.
+        assert blank_key(_offer_like(chosen="7")) != blank
+        assert blank_key(_offer_like(assignees=(("", "Nobody"), ("8", "Ayşe")))) != blank
+        assert blank_key(_offer_like(assignees=(("", "Nobody"), ("7", "Ayse")))) != blank
+    with app.test_request_context(method="POST", data={"fee": "150.000"}):
+        # Posted, typed into: shown as typed, so never kept.
+        assert blank_key(_offer_like(formdata=request_form())) is None
+    with app.test_request_context(method="POST", data={"fee": ""}):
+        posted = _offer_like(formdata=request_form())
+        posted.form_errors.append("The offer could not be sent.")
+        assert blank_key(posted) is None
+
+
+def request_form():
+    return request.form

@@ -122,26 +122,35 @@ def campus_grants(customer_user_id) -> Select:
 def members_covering(session: Session, school_id: int, campus_id: int | None) -> list[CustomerUser]:
     """The active staff of the school's company whose grants cover the school (campus_id None)
     or that campus of it, with their users loaded: who may work on a lead sent there."""
+    parameters = {"school_id": school_id, "campus_id": campus_id}
+    return list(session.scalars(_members_covering_statement(), parameters).unique())
+
+
+@cache
+def _members_covering_statement() -> Select:
+    """`members_covering` of `school_id` and `campus_id`; built once: every lead page and
+    every new lead asks (decisions.md, "Statements built once")."""
+    school_id = bindparam("school_id")
+    # A NULL `campus_id` (a lead to the whole school) compares as unknown: only a
+    # whole-school grant covers it.
     grant_covers = or_(
         CustomerUserSchool.campus_id.is_(None),
-        CustomerUserSchool.campus_id == campus_id if campus_id is not None else false(),
+        CustomerUserSchool.campus_id == bindparam("campus_id"),
     )
-    return list(
-        session.scalars(
-            select(CustomerUser)
-            .join(School, School.customer_id == CustomerUser.customer_id)
-            .where(
-                School.id == school_id,
-                CustomerUser.is_active,
-                exists().where(
-                    CustomerUserSchool.customer_user_id == CustomerUser.id,
-                    CustomerUserSchool.school_id == school_id,
-                    grant_covers,
-                ),
-            )
-            .options(joinedload(CustomerUser.user))
-            .order_by(CustomerUser.id)
-        ).unique()
+    return (
+        select(CustomerUser)
+        .join(School, School.customer_id == CustomerUser.customer_id)
+        .where(
+            School.id == school_id,
+            CustomerUser.is_active,
+            exists().where(
+                CustomerUserSchool.customer_user_id == CustomerUser.id,
+                CustomerUserSchool.school_id == school_id,
+                grant_covers,
+            ),
+        )
+        .options(joinedload(CustomerUser.user))
+        .order_by(CustomerUser.id)
     )
 
 

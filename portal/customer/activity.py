@@ -20,8 +20,9 @@ with its sign record (portal.agreements.views.staff; `agreement_sign_count`, mig
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -52,39 +53,50 @@ def record(
     if min(sign_ins, lead_views, lead_replies, offers, agreements_signed) < 0:
         raise ValueError("activity counts only grow")
     now = now or utcnow()
-    counts = {
-        "sign_in_count": sign_ins,
-        "lead_view_count": lead_views,
-        "lead_reply_count": lead_replies,
-        "offer_count": offers,
-        "agreement_sign_count": agreements_signed,
-    }
-    values = {
-        "customer_user_id": customer_user.id,
-        "activity_date": istanbul_today(now),
-        **counts,
-        "last_activity_at": now,
-    }
-    added = {name: _TABLE.c[name] + count for name, count in counts.items()}
-    dialect = session.get_bind().dialect.name
+    session.execute(
+        _upsert_statement(session.get_bind().dialect.name),
+        {
+            "customer_user_id": customer_user.id,
+            "activity_date": istanbul_today(now),
+            "sign_in_count": sign_ins,
+            "lead_view_count": lead_views,
+            "lead_reply_count": lead_replies,
+            "offer_count": offers,
+            "agreement_sign_count": agreements_signed,
+            "last_activity_at": now,
+        },
+    )
+
+
+_COUNTERS = (
+    "sign_in_count",
+    "lead_view_count",
+    "lead_reply_count",
+    "offer_count",
+    "agreement_sign_count",
+)
+
+
+@cache
+def _upsert_statement(dialect: str):
+    """The day's row inserted, or its counters added to, for the database `dialect`; built
+    once: every step on a lead asks (decisions.md, "Statements built once"). Each counter's
+    parameter is both the new row's value and what is added to an existing row."""
+    columns = ("customer_user_id", "activity_date", *_COUNTERS, "last_activity_at")
+    values = {name: bindparam(name, type_=_TABLE.c[name].type) for name in columns}
+    added = {name: _TABLE.c[name] + values[name] for name in _COUNTERS}
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(_TABLE)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=["customer_user_id", "activity_date"],
-                set_={**added, "last_activity_at": now},
-            )
+        statement = insert(_TABLE).values(values)
+        return statement.on_conflict_do_update(
+            index_elements=["customer_user_id", "activity_date"],
+            set_={**added, "last_activity_at": statement.excluded.last_activity_at},
         )
-    else:
-        # In ON DUPLICATE KEY UPDATE a column names the existing row's value.
-        statement = (
-            mysql_insert(_TABLE)
-            .values(values)
-            .on_duplicate_key_update(**added, last_activity_at=now)
-        )
-    session.execute(statement)
+    # In ON DUPLICATE KEY UPDATE a column names the existing row's value.
+    statement = mysql_insert(_TABLE).values(values)
+    return statement.on_duplicate_key_update(
+        **added, last_activity_at=statement.inserted.last_activity_at
+    )
 
 
 # --- Reading it: the activity page (portal.customer.views.activity) -------------------------
