@@ -27,11 +27,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from portal import mail
 
@@ -50,6 +51,7 @@ from portal.agreements.evidence import (
 from portal.billing.money import KDV_RATE
 from portal.clock import ISTANBUL
 from portal.models import AgreementText, Payment, User, UserAgreementAcceptance, UserSubscription
+from portal.models.base import UTCDateTime
 from portal.models.billing import PaymentPurpose
 from portal.models.customers import AgreementKind
 from portal.refusal import Refusal
@@ -363,28 +365,55 @@ def accepted_for(session: Session, subscription: UserSubscription) -> list[UserA
     """
     if subscription.user_id is None:
         return []
-    key = session.scalar(
-        select(Payment.idempotency_key).where(
-            Payment.user_subscription_id == subscription.id,
-            Payment.purpose == PaymentPurpose.FIRST_CHARGE,
+    return list(
+        session.scalars(
+            _accepted_for_statement(),
+            {
+                "subscription_id": subscription.id,
+                "user_id": subscription.user_id,
+                "plan_price_id": subscription.plan_price_id,
+                "created_at": subscription.created_at,
+            },
         )
     )
-    if key is None:
-        key = session.scalar(
-            select(UserAgreementAcceptance.idempotency_key)
-            .where(
-                UserAgreementAcceptance.user_id == subscription.user_id,
-                UserAgreementAcceptance.plan_price_id == subscription.plan_price_id,
-                UserAgreementAcceptance.accepted_at <= subscription.created_at,
-            )
-            .order_by(UserAgreementAcceptance.accepted_at.desc(), UserAgreementAcceptance.id.desc())
-            .limit(1)
+
+
+@cache
+def _accepted_for_statement() -> Select:
+    """`accepted_for` as one statement, built once: the subscription page asks on every view
+    (decisions.md, "Statements built once"). The order's key is the first charge's, or else
+    the newest confirmed for the price before the subscription was made."""
+    first_charge_key = (
+        select(Payment.idempotency_key)
+        .where(
+            Payment.user_subscription_id == bindparam("subscription_id"),
+            Payment.purpose == PaymentPurpose.FIRST_CHARGE,
         )
-    if key is None:
-        return []
-    return [
-        row for row in acceptances_of_order(session, key) if row.user_id == subscription.user_id
-    ]
+        .order_by(Payment.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    earlier = aliased(UserAgreementAcceptance)
+    newest_confirmed_key = (
+        select(earlier.idempotency_key)
+        .where(
+            earlier.user_id == bindparam("user_id"),
+            earlier.plan_price_id == bindparam("plan_price_id"),
+            earlier.accepted_at <= bindparam("created_at", type_=UTCDateTime()),
+        )
+        .order_by(earlier.accepted_at.desc(), earlier.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(UserAgreementAcceptance)
+        .where(
+            UserAgreementAcceptance.idempotency_key
+            == func.coalesce(first_charge_key, newest_confirmed_key),
+            UserAgreementAcceptance.user_id == bindparam("user_id"),
+        )
+        .order_by(UserAgreementAcceptance.sequence)
+    )
 
 
 def documents_text(session: Session, rows: Sequence[UserAgreementAcceptance]) -> str:

@@ -8,7 +8,9 @@ commits.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, raiseload
 
 from portal.audit import Origin, log_event
@@ -104,8 +106,25 @@ def payments_of(session: Session, payer: Subscriber) -> list[Payment]:
 
 def payments_page(session: Session, payer: Subscriber, number: int) -> Page:
     """One page of the payer's payment attempts, newest first, with how many there are."""
-    # The list shows the rows' own columns only: any relationship touched would be an N+1.
-    return paginate(session, _payments_query(payer).options(raiseload("*")), number)
+    by_user = payer.user_id is not None
+    owner = payer.user_id if by_user else payer.customer_id
+    return paginate(
+        session, _payments_page_statement(by_user), number, parameters={"owner_id": owner}
+    )
+
+
+@cache
+def _payments_page_statement(by_user: bool) -> Select:
+    """The payments of the parent (`by_user`) or company `owner_id`, newest first; built once:
+    the subscription page asks on every view (decisions.md, "Statements built once")."""
+    owner = Payment.user_id if by_user else Payment.customer_id
+    return (
+        select(Payment)
+        .where(owner == bindparam("owner_id"))
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        # The list shows the rows' own columns only: any relationship touched would be an N+1.
+        .options(raiseload("*"))
+    )
 
 
 def _payments_query(payer: Subscriber):

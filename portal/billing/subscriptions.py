@@ -47,10 +47,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from portal.audit import NO_ORIGIN, Origin, log_event
 from portal.billing import receipts, refunds
@@ -159,15 +160,29 @@ def current_subscription(
 
 
 def subscription_history(session: Session, subscriber: Subscriber) -> list[UserSubscription]:
-    """Every subscription the subscriber has had, newest first."""
-    return list(
-        session.scalars(
-            select(UserSubscription)
-            .where(subscriber.owner_clause(UserSubscription))
-            .order_by(UserSubscription.id.desc())
-            .options(selectinload(UserSubscription.plan))  # each line names its plan
-        )
+    """Every subscription the subscriber has had, newest first, each with its plan."""
+    by_user = subscriber.user_id is not None
+    owner = subscriber.user_id if by_user else subscriber.customer_id
+    return list(session.scalars(_history_statement(by_user), {"owner_id": owner}))
+
+
+@cache
+def _history_statement(by_user: bool) -> Select:
+    """`subscription_history` of the parent (`by_user`) or company `owner_id`; built once: the
+    subscription page asks on every view (decisions.md, "Statements built once")."""
+    owner = UserSubscription.user_id if by_user else UserSubscription.customer_id
+    return (
+        select(UserSubscription)
+        .where(owner == bindparam("owner_id"))
+        .order_by(UserSubscription.id.desc())
+        .options(joinedload(UserSubscription.plan))  # each line names its plan
     )
+
+
+def current_of(history: list[UserSubscription]) -> UserSubscription | None:
+    """The subscription of `history` (newest first, as `subscription_history` gives it) that
+    has not ended: what `current_subscription` reads, for a page that has the history."""
+    return next((s for s in history if s.status in CURRENT_STATUSES), None)
 
 
 def trial_available(session: Session, subscriber: Subscriber, plan_id: int) -> bool:

@@ -19,7 +19,8 @@ from portal.billing import subscriptions
 from portal.billing.subscribers import Subscriber
 from portal.clock import istanbul_today
 from portal.extensions import db
-from portal.models import UserAgreementAcceptance
+from portal.models import Payment, UserAgreementAcceptance
+from portal.models.billing import PaymentPurpose
 from portal.models.customers import AgreementKind
 from tests import dbutil
 
@@ -324,3 +325,58 @@ def test_the_daily_check_command_finds_a_tampered_acceptance(runner, session, pa
     assert result.exit_code == 1
     assert f"parent acceptance {second}: record_hash" in result.output
     assert result.output.count("parent acceptance") == 1
+
+
+def _subscription(make, quote, parent, created_at):
+    return make.subscription(quote.price, user=parent, created_at=created_at)
+
+
+def test_a_subscription_shows_the_documents_of_the_order_its_first_charge_paid(
+    session, make, parent, quote, now
+):
+    """accepted_for, the subscription page's contract documents: the order is the one whose
+    key the first charge carries, even when a newer order of the same price was confirmed."""
+    paid = accept(session, parent, quote, now - timedelta(minutes=5), key=KEY)
+    accept(session, parent, quote, now - timedelta(minutes=1), key="b" * 32)  # left unpaid
+    subscription = _subscription(make, quote, parent, now)
+    session.add(
+        Payment(
+            user_subscription_id=subscription.id,
+            user_id=parent.id,
+            purpose=PaymentPurpose.FIRST_CHARGE,
+            plan_price_id=quote.price.id,
+            net_amount=Decimal("124.92"),
+            kdv_amount=Decimal("24.98"),
+            gross_amount=Decimal("149.90"),
+            status="succeeded",
+            gateway="sandbox",
+            idempotency_key=KEY,
+        )
+    )
+    session.flush()
+
+    shown = acceptances.accepted_for(session, subscription)
+
+    assert [row.id for row in shown] == [row.id for row in paid]
+    assert [row.kind for row in shown] == [
+        AgreementKind.PARENT_PRE_INFORMATION,
+        AgreementKind.PARENT_DISTANCE_SALES,
+    ]
+
+
+def test_a_trial_shows_the_newest_order_confirmed_before_it_began(
+    session, make, parent, quote, now
+):
+    """A trial has no first charge: its order is the newest of its price confirmed before the
+    subscription was made; one confirmed after it, or another parent's, is not it."""
+    accept(session, parent, quote, now - timedelta(hours=2), key="b" * 32)
+    newest = accept(session, parent, quote, now - timedelta(hours=1), key="c" * 32)
+    accept(session, parent, quote, now + timedelta(minutes=1), key="d" * 32)
+    subscription = _subscription(make, quote, parent, now)
+
+    assert [row.id for row in acceptances.accepted_for(session, subscription)] == [
+        row.id for row in newest
+    ]
+
+    nobodys = _subscription(make, quote, parent, now - timedelta(days=1))
+    assert acceptances.accepted_for(session, nobodys) == []

@@ -67,7 +67,14 @@ def _subscription_page(
 ) -> Response:
     subscriber = access.subscriber
     today = istanbul_today()
-    current = subscriptions.current_subscription(db.session, subscriber)
+    # Staff who may not see billing are not sent the earlier subscriptions either: for them,
+    # the current one alone is read.
+    if access.may_see:
+        history = subscriptions.subscription_history(db.session, subscriber)
+        current = subscriptions.current_of(history)
+    else:
+        history = []
+        current = subscriptions.current_subscription(db.session, subscriber)
     # Staff who may not see billing are never sent what they may not see: not hidden by the
     # template alone, not read at all.
     shown = current if access.may_see else None
@@ -105,15 +112,7 @@ def _subscription_page(
             if access.may_see
             else None
         ),
-        history=(
-            [
-                s
-                for s in subscriptions.subscription_history(db.session, subscriber)
-                if current is None or s.id != current.id
-            ]
-            if access.may_see
-            else []
-        ),
+        history=[s for s in history if s is not current],
         customer=(
             db.session.get(Customer, subscriber.customer_id) if subscriber.customer_id else None
         ),
