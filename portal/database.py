@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    true,
     update,
 )
 from sqlalchemy.dialects.mysql import match
@@ -247,6 +248,20 @@ def update_if(session: Session, row, condition: ColumnElement[bool], **values) -
     if moved != 1:
         session.refresh(row)
     return moved == 1
+
+
+def hashed_filter(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition`, an IN (subquery) on a bound parameter, kept as a filter each row is
+    checked against.
+
+    PostgreSQL turns an IN at the top of a WHERE into a semi-join, planned with the
+    subquery's size as a prepared statement's generic plan guesses it (one row for "this
+    member's grants"): for a member with 200 grants it compared every school of the company
+    with every grant (40,000 comparisons, 1.7 ms, against 0.5 ms). Written `(... IN ...) IS
+    TRUE`, the same truth, it is hashed once and looked up per row whatever the guess (it is
+    how an IN under an OR is always run). MariaDB and SQLite read it as the plain IN.
+    """
+    return condition.is_(true())
 
 
 def update_or_insert(session: Session, statement: Update, make_row: Callable[[], object]) -> None:

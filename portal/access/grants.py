@@ -15,6 +15,7 @@ from functools import cache
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select
 from sqlalchemy.orm import Session, joinedload, load_only, raiseload
 
+from portal.database import hashed_filter
 from portal.models import Campus, CustomerUser, CustomerUserSchool, School
 from portal.paging import COUNT_OVER_ROWS, PER_PAGE, Page, paginate
 
@@ -225,7 +226,9 @@ def _granted_schools_statement() -> Select:
     )
     return (
         select(School)
-        .where(School.customer_id == bindparam("customer_id"), School.id.in_(granted))
+        .where(
+            School.customer_id == bindparam("customer_id"), hashed_filter(School.id.in_(granted))
+        )
         .order_by(School.name, School.id)
         .options(raiseload("*"))
     )
