@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import EmailField, Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
-from wtforms.widgets import EmailInput, SearchInput, TelInput, TextInput, URLInput
+from wtforms.widgets import EmailInput, HiddenInput, SearchInput, TelInput, TextInput, URLInput
 from wtforms.widgets.core import clean_key
 
 from portal import turkish
@@ -282,7 +282,7 @@ def _choices_key(choices) -> tuple:
 # the widgets that are a plain Input (no __call__ of their own, no datalist), and leaves every
 # other widget to WTForms; tests/test_forms.py holds the two equal.
 
-PLAIN_INPUTS = (TextInput, EmailInput, TelInput, URLInput, SearchInput)
+PLAIN_INPUTS = (TextInput, EmailInput, TelInput, URLInput, SearchInput, HiddenInput)
 
 
 def render_input(field: Field, **attributes) -> Markup:

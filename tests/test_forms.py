@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
@@ -251,6 +252,7 @@ class InputsForm(Form):
     site = URLField(render_kw={"placeholder": 'https://"okul".example <ana>', "disabled": False})
     search = SearchField(render_kw={"autofocus": True})
     tel = TelField(validators=[Length(max=20)], render_kw={"class_": "wide"})
+    campus_id = IntegerField(widget=HiddenInput())
 
 
 @settings(max_examples=200, deadline=None)
@@ -261,7 +263,7 @@ class InputsForm(Form):
 def test_render_input_writes_what_the_wtforms_widget_writes(value, described):
     # The field() macro writes plain inputs itself (portal.forms.render_input): a browser, a
     # screen reader and the form's validation must not tell them from WTForms' own.
-    names = ("name", "email", "phone", "site", "search", "tel")
+    names = ("name", "email", "phone", "site", "search", "tel", "campus_id")
     form = InputsForm(MultiDict({name: value for name in names}))
     for field in form:
         assert str(render_input(field, **described)) == str(field(**described)), field.name

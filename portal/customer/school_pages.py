@@ -27,8 +27,9 @@ are not personal data: values are kept for fees, field names for the rest).
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session, raiseload
 
 from portal.access.grants import granted_schools_page
@@ -164,39 +165,65 @@ def editable_school(session: Session, customer_user: CustomerUser, slug: str) ->
     """
     _require_permission(customer_user)
     school = session.scalar(
-        select(School)
-        .where(School.slug == slug, School.customer_id == customer_user.customer_id)
-        .options(raiseload("*"))
+        _school_statement(), {"slug": slug, "customer_id": customer_user.customer_id}
     )
     if school is None:
         raise NotYours(f"school {slug}")
     grants = session.scalars(
-        select(CustomerUserSchool.campus_id).where(
-            CustomerUserSchool.customer_user_id == customer_user.id,
-            CustomerUserSchool.school_id == school.id,
-        )
+        _grants_statement(), {"customer_user_id": customer_user.id, "school_id": school.id}
     ).all()
     if not grants:
         raise NotYours(f"school {slug}")
     whole_school = None in grants
-    campuses = select(Campus).where(Campus.school_id == school.id)
-    if not whole_school:
-        campuses = campuses.where(Campus.id.in_([g for g in grants if g is not None]))
-    return EditableSchool(
-        school=school,
-        whole_school=whole_school,
-        campuses=list(
-            session.scalars(campuses.order_by(Campus.name, Campus.id).options(raiseload("*")))
-        ),
+    campus_ids = [] if whole_school else [g for g in grants if g is not None]
+    campuses = session.scalars(
+        _campuses_statement(whole_school), {"school_id": school.id, "campus_ids": campus_ids}
     )
+    return EditableSchool(school=school, whole_school=whole_school, campuses=list(campuses))
+
+
+# The editing page's statements, built once: every view and step of it asks
+# (decisions.md, "Statements built once").
+
+
+@cache
+def _school_statement() -> Select:
+    """The school `slug` of company `customer_id`, listed or not."""
+    return (
+        select(School)
+        .where(School.slug == bindparam("slug"), School.customer_id == bindparam("customer_id"))
+        .options(raiseload("*"))
+    )
+
+
+@cache
+def _grants_statement() -> Select:
+    """The campus ids (NULL: the whole school) of member `customer_user_id`'s grants on
+    school `school_id`."""
+    return select(CustomerUserSchool.campus_id).where(
+        CustomerUserSchool.customer_user_id == bindparam("customer_user_id"),
+        CustomerUserSchool.school_id == bindparam("school_id"),
+    )
+
+
+@cache
+def _campuses_statement(whole_school: bool) -> Select:
+    """The live campuses of school `school_id`, by name: all of them, or `campus_ids`."""
+    campuses = select(Campus).where(Campus.school_id == bindparam("school_id"))
+    if not whole_school:
+        campuses = campuses.where(Campus.id.in_(bindparam("campus_ids", expanding=True)))
+    return campuses.order_by(Campus.name, Campus.id).options(raiseload("*"))
 
 
 def school_levels(session: Session, school_id: int) -> list[str]:
     """The levels the school lists, youngest first (one statement)."""
-    present = set(
-        session.scalars(select(SchoolLevel.level).where(SchoolLevel.school_id == school_id))
-    )
+    present = set(session.scalars(_levels_statement(), {"school_id": school_id}))
     return [level for level in SCHOOL_LEVELS if level in present]
+
+
+@cache
+def _levels_statement() -> Select:
+    return select(SchoolLevel.level).where(SchoolLevel.school_id == bindparam("school_id"))
 
 
 def fees_of(

@@ -249,6 +249,7 @@ def _lead_statement() -> Select:
             .joinedload(User.details)
             .load_only(UserDetail.phone),
             joinedload(Lead.assignee).joinedload(CustomerUser.user).load_only(User.name),
+            joinedload(Lead.user_consent).load_only(UserConsent.withdrawn_at),
         )
         # FOR UPDATE is not asked: the domain's steps guard themselves (a conditional UPDATE
         # ends a lead once), and a page view must not wait on another member's step.
@@ -300,12 +301,12 @@ class ParentContact:
     phone: str | None
 
 
-def parent_contact(session: Session, lead: Lead) -> ParentContact | None:
+def parent_contact(lead: Lead) -> ParentContact | None:
     """The parent's contact details as the lead's consent and contact preference allow: None
     once the KVKK consent the lead was sent under is withdrawn (or the account is gone); the
     e-mail address otherwise, and the phone of the parent's profile only when they asked to
     be called (preference "phone" or "either")."""
-    consent = session.get(UserConsent, lead.user_consent_id)
+    consent = lead.user_consent
     if consent is None or consent.withdrawn_at is not None or lead.user is None:
         return None
     phone = None

@@ -29,6 +29,7 @@ from portal.models.base import (
     money,
     one_of,
 )
+from portal.models.consents import UserConsent
 from portal.models.customers import CustomerUser
 from portal.models.schools import SCHOOL_LEVELS, Campus, School
 from portal.models.users import User
@@ -130,6 +131,8 @@ class Lead(TimestampMixin, Base):
         foreign_keys=[campus_id], primaryjoin="Campus.id == Lead.campus_id"
     )
     assignee: Mapped[CustomerUser | None] = relationship()
+    # The KVKK consent it was sent under: the staff see the parent's details while it stands.
+    user_consent: Mapped[UserConsent] = relationship()
     events: Mapped[list["LeadEvent"]] = relationship(
         back_populates="lead", order_by="(LeadEvent.created_at, LeadEvent.id)"
     )

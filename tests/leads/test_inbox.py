@@ -252,12 +252,12 @@ def test_assignable_members_are_active_covering_and_may_answer_leads(session, ma
 
 def test_parent_contact_follows_preference_and_consent(session, desk):
     lead = inbox.lead_for_staff(session, desk.campus_agent, desk.campus_lead.id)
-    assert inbox.parent_contact(session, lead) == inbox.ParentContact("veli@example.com", None)
+    assert inbox.parent_contact(lead) == inbox.ParentContact("veli@example.com", None)
 
     lead.contact_preference = "either"
-    assert inbox.parent_contact(session, lead).phone == "+905321234567"
+    assert inbox.parent_contact(lead).phone == "+905321234567"
 
     consent = session.scalar(select(UserConsent).where(UserConsent.id == lead.user_consent_id))
     consent.withdrawn_at = utcnow()
     session.flush()
-    assert inbox.parent_contact(session, lead) is None
+    assert inbox.parent_contact(lead) is None

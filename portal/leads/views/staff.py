@@ -337,7 +337,7 @@ def _lead_page(
         block,
         status=status,
         lead=lead,
-        contact=inbox.parent_contact(db.session, lead),
+        contact=inbox.parent_contact(lead),
         offers=[
             (offer, offers.net_fee(offer), offers.is_expired(offer, today))
             for offer in inbox.offers_of(lead)
