@@ -3,7 +3,12 @@
 import pytest
 from sqlalchemy.exc import InvalidRequestError
 
-from portal.access.grants import granted_schools, granted_schools_page, may_work_on
+from portal.access.grants import (
+    GrantedCampus,
+    granted_schools,
+    granted_schools_page,
+    may_work_on,
+)
 from portal.access.permissions import Role
 from portal.extensions import db
 from portal.models import CustomerUser
@@ -31,7 +36,8 @@ def test_campus_grant_covers_that_campus_only(session, make):
     assert not may_work_on(session, staff, school.id, atasehir.id)
     assert not may_work_on(session, staff, school.id)
     [granted] = granted_schools(session, staff)
-    assert not granted.whole_school and granted.campuses == [moda]
+    assert not granted.whole_school
+    assert granted.campuses == [GrantedCampus(moda.id, moda.name, moda.district)]
 
 
 def test_no_grant_no_access(session, make):
