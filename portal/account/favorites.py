@@ -25,7 +25,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy.orm import Session, joinedload, load_only, raiseload
 
 from portal.audit import Origin, log_event
 from portal.billing.limits import limit_for
@@ -245,7 +245,22 @@ def _schools_statement() -> Select:
         select(School, *school_range_columns(bindparam("school_year")))
         .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
         # Joined, not selectin: an empty page then runs the same statements as a full one.
-        .options(raiseload("*"), joinedload(School.level_rows))
+        # The columns a card shows: a school's whole row (its description above all) was most
+        # of what the statement carried; any other column read raises.
+        .options(
+            load_only(
+                School.id,
+                School.name,
+                School.slug,
+                School.city,
+                School.district,
+                School.is_published,
+                School.deleted_at,
+                raiseload=True,
+            ),
+            raiseload("*"),
+            joinedload(School.level_rows),
+        )
     )
 
 
