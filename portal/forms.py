@@ -257,7 +257,8 @@ def blank_key(form: FlaskForm) -> tuple | None:
             return None
         choices = getattr(field, "choices", None)
         shown = field._value() if hasattr(field, "_value") else None
-        key.append((field.name, shown, field.data, _choices_key(choices) if choices else None))
+        data = tuple(field.data) if isinstance(field.data, list) else field.data  # hashable
+        key.append((field.name, shown, data, _choices_key(choices) if choices else None))
     return tuple(key)
 
 

@@ -24,6 +24,7 @@ from wtforms.widgets import HiddenInput
 
 from portal.access.permissions import Role
 from portal.customer.forms import CompanyForm
+from portal.customer.school_forms import SchoolDetailsForm
 from portal.forms import (
     PLAIN_INPUTS,
     AmountField,
@@ -317,6 +318,14 @@ def test_a_blank_form_is_kept_by_what_it_shows_and_a_posted_one_never(app):
         assert blank_key(_offer_like(chosen="7")) != blank
         assert blank_key(_offer_like(assignees=(("", "Nobody"), ("8", "Ayşe")))) != blank
         assert blank_key(_offer_like(assignees=(("", "Nobody"), ("7", "Ayse")))) != blank
+        # A form with a multiple choice (its data a list) has a key that can be kept by.
+        levels = SchoolDetailsForm(formdata=None, data={"levels": ["primary", "middle"]})
+        assert hash(blank_key(levels)) == hash(
+            blank_key(SchoolDetailsForm(formdata=None, data={"levels": ["primary", "middle"]}))
+        )
+        assert blank_key(levels) != blank_key(
+            SchoolDetailsForm(formdata=None, data={"levels": ["primary"]})
+        )
     with app.test_request_context(method="POST", data={"fee": "150.000"}):
         # Posted, typed into: shown as typed, so never kept.
         assert blank_key(_offer_like(formdata=request_form())) is None
