@@ -25,7 +25,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, load_only, raiseload
+from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal.audit import Origin, log_event
 from portal.billing.limits import limit_for
@@ -33,6 +33,7 @@ from portal.models import Campus, School, User, UserComparison, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import COUNT_OVER_ROWS, PER_PAGE, Page, paginate
 from portal.places import public_target
+from portal.schools.catalogue import levels_column, levels_in_order
 from portal.schools.fees import FeeRange, school_range_columns
 
 FAVORITES = "favorites"  # the plan_features code of this feature
@@ -71,6 +72,7 @@ class Favorite:
     campus: FavoriteCampus | None
     compared: bool
     fee_range: FeeRange | None
+    levels: list[str]  # the school's, youngest first
 
 
 def favorites_limit(session: Session, user: User) -> int | None:
@@ -242,11 +244,11 @@ def _page_statement() -> Select:
 def _schools_statement() -> Select:
     """The public schools `school_ids` with their levels and fee range in `school_year`."""
     return (
-        select(School, *school_range_columns(bindparam("school_year")))
+        select(School, levels_column(), *school_range_columns(bindparam("school_year")))
         .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
-        # Joined, not selectin: an empty page then runs the same statements as a full one.
         # The columns a card shows: a school's whole row (its description above all) was most
-        # of what the statement carried; any other column read raises.
+        # of what the statement carried; any other column read raises. The levels as one
+        # string a row rather than level rows loaded as objects.
         .options(
             load_only(
                 School.id,
@@ -259,7 +261,6 @@ def _schools_statement() -> Select:
                 raiseload=True,
             ),
             raiseload("*"),
-            joinedload(School.level_rows),
         )
     )
 
@@ -293,10 +294,14 @@ def favorites_page(
     school_ids = {f.favoritable_id for f, _, campus in rows if campus is None}
     school_ids |= {campus.school_id for _, _, campus in rows if campus is not None}
     schools = {
-        school.id: (school, FeeRange(low, high) if low is not None else None)
-        for school, low, high in session.execute(
+        school.id: (
+            school,
+            levels_in_order(levels),
+            FeeRange(low, high) if low is not None else None,
+        )
+        for school, levels, low, high in session.execute(
             _schools_statement(), {"school_ids": list(school_ids), "school_year": school_year}
-        ).unique()
+        )
     }
     items = []
     for f, compared, campus in rows:
@@ -304,6 +309,6 @@ def favorites_page(
         # Withdrawn between the page's query and these: left out rather than shown broken.
         if (f.favoritable_type == "campus" and campus is None) or school_id not in schools:
             continue
-        school, fee_range = schools[school_id]
-        items.append(Favorite(f, school, campus, bool(compared), fee_range))
+        school, levels, fee_range = schools[school_id]
+        items.append(Favorite(f, school, campus, bool(compared), fee_range, levels))
     return replace(page, items=items)

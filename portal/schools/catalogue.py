@@ -5,10 +5,11 @@ The search over them (filters, paging, fee ranges) is portal.schools.search.
 
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.models import School
+from portal.models import School, SchoolLevel
+from portal.models.schools import SCHOOL_LEVELS
 
 
 def published_school(session: Session, slug: str) -> School | None:
@@ -27,3 +28,21 @@ def _published_statement() -> Select:
         .where(School.slug == bindparam("slug"), School.is_public)
         .options(joinedload(School.level_rows), joinedload(School.campuses))
     )
+
+
+def levels_column() -> ScalarSelect:
+    """The row's school's (`School`) levels as one string ("high,primary"), a correlated
+    aggregate: for a list whose own statement brings each school's levels, cheaper than
+    loading its level rows as objects. `levels_in_order` reads it."""
+    return (
+        select(func.aggregate_strings(SchoolLevel.level, ","))
+        .where(SchoolLevel.school_id == School.id)
+        .correlate(School)
+        .scalar_subquery()
+    )
+
+
+def levels_in_order(levels: str | None) -> list[str]:
+    """The levels of a `levels_column()` value, youngest first."""
+    present = set(levels.split(",")) if levels else set()
+    return [level for level in SCHOOL_LEVELS if level in present]

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, raiseload
 
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
-from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import PER_PAGE, Page, last_page
+from portal.schools.catalogue import levels_column, levels_in_order
 from portal.schools.fees import FeeRange
 from portal.search_text import fold
 
@@ -147,7 +147,7 @@ def search_schools(
 
 def _found(school, taught, count, lo, hi) -> FoundSchool:
     return FoundSchool(
-        school, _in_order(taught), count, FeeRange(lo, hi) if lo is not None else None
+        school, levels_in_order(taught), count, FeeRange(lo, hi) if lo is not None else None
     )
 
 
@@ -194,26 +194,17 @@ def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
         .correlate(School)
         .scalar_subquery()
     )
-    # The levels as one string a row ("high,primary"): a correlated aggregate is cheaper than
-    # loading the page's level rows as objects with a statement of their own.
-    levels = (
-        select(func.aggregate_strings(SchoolLevel.level, ","))
-        .where(SchoolLevel.school_id == School.id)
-        .correlate(School)
-        .scalar_subquery()
-    )
     return (
         select(
-            School, levels, campus_count, _fee_of(func.min, fee_rows), _fee_of(func.max, fee_rows)
+            School,
+            levels_column(),
+            campus_count,
+            _fee_of(func.min, fee_rows),
+            _fee_of(func.max, fee_rows),
         )
         .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
         .options(raiseload("*"))
     )
-
-
-def _in_order(levels: str | None) -> list[str]:
-    present = set(levels.split(",")) if levels else set()
-    return [level for level in SCHOOL_LEVELS if level in present]
 
 
 def count_schools(session: Session, search: SchoolSearch) -> int:
