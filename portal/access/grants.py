@@ -231,17 +231,33 @@ def _with_grants(
 @cache
 def _granted_schools_statement() -> Select:
     """The schools of company `customer_id` that member `customer_user_id` has a grant on."""
+    return select(School).where(_granted()).order_by(School.name, School.id).options(raiseload("*"))
+
+
+def _granted() -> ColumnElement[bool]:
+    """A School row of company `customer_id` on which member `customer_user_id` holds a grant
+    (whole or a campus), both bound parameters. The IN kept as a hashed filter: a generic
+    plan joined it as if the member held one grant (portal.database.hashed_filter)."""
     granted = select(CustomerUserSchool.school_id).where(
         CustomerUserSchool.customer_user_id == bindparam("customer_user_id")
     )
-    return (
-        select(School)
-        .where(
-            School.customer_id == bindparam("customer_id"), hashed_filter(School.id.in_(granted))
-        )
-        .order_by(School.name, School.id)
-        .options(raiseload("*"))
+    return and_(
+        School.customer_id == bindparam("customer_id"), hashed_filter(School.id.in_(granted))
     )
+
+
+def granted_school_names(session: Session, customer_user: CustomerUser) -> list[tuple[int, str]]:
+    """The schools the member has a grant on as (id, name), by name: for a filter that needs
+    no campus or other column (one statement)."""
+    if not customer_user.is_active:
+        return []
+    rows = session.execute(_granted_school_names_statement(), _member_parameters(customer_user))
+    return [tuple(row) for row in rows]
+
+
+@cache
+def _granted_school_names_statement() -> Select:
+    return select(School.id, School.name).where(_granted()).order_by(School.name, School.id)
 
 
 @cache

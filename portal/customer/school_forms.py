@@ -77,18 +77,6 @@ class SchoolDetailsForm(Form):
         option_widget=CheckboxInput(),
     )
 
-    SHOWN = ("description", "address_line", "phone", "email", "website")
-
-    def kept_key(self) -> tuple | None:
-        """All the form's fields show, for a form filled from the stored school, so that their
-        rendering may be kept by it (portal.caching; as the fee tables' rows are): each text
-        as shown and the levels ticked. None for a form that was posted, which shows what was
-        typed and its errors."""
-        fields = [self[name] for name in self.SHOWN]
-        if self.is_submitted() or any(field.raw_data or field.errors for field in fields):
-            return None
-        return (*(field._value() for field in fields), tuple(self.levels.data or ()))
-
 
 class CampusFeesForm(Form):
     """One campus's yearly fees: a fee per level for this school year (`<level>_this`) and the
@@ -108,18 +96,6 @@ class CampusFeesForm(Form):
         return [
             (level, slot, self[f"{level}_{slot}"]) for level in SCHOOL_LEVELS for slot in YEAR_SLOTS
         ]
-
-    def kept_key(self) -> tuple | None:
-        """All the fee table shows of a form filled from the stored fees, so that its rendering
-        may be kept by it (portal.caching, a school's fee tables were a third of its editing
-        page's time); None for a form that was posted, which shows what was typed and its
-        errors. The school year names the year labels; the campus id, the inputs' ids; each
-        input's text is the amount as shown."""
-        cells = self.fee_fields()
-        if any(field.raw_data or field.errors for _, _, field in cells):
-            return None
-        shown = (field._value() for _, _, field in cells)
-        return (self.campus_id.data, self.school_year.data, *shown)
 
     def fees(self) -> dict[tuple[str, int], Decimal | None]:
         """The fees as the domain takes them: by (level, school year)."""

@@ -15,14 +15,12 @@ from sqlalchemy import Select, Subquery, bindparam, select
 from sqlalchemy.orm import Session, aliased, joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.access.grants import covers_bound, members_covering
+from portal.access.grants import covers_bound, granted_school_names, members_covering
 from portal.access.permissions import Permission, can
-from portal.database import hashed_filter
 from portal.leads import lead_counts
 from portal.models import (
     Campus,
     CustomerUser,
-    CustomerUserSchool,
     School,
     User,
     UserConsent,
@@ -184,26 +182,8 @@ def open_counts_subquery() -> Subquery:
 
 def inbox_schools(session: Session, customer_user: CustomerUser) -> list[tuple[int, str]]:
     """The schools the inbox may be narrowed to, as (id, name) by name: those the member has
-    a grant on (one statement; the filter needs no campus or other column)."""
-    if not customer_user.is_active:
-        return []
-    parameters = {"customer_id": customer_user.customer_id, "customer_user_id": customer_user.id}
-    return [tuple(row) for row in session.execute(_inbox_schools_statement(), parameters)]
-
-
-@cache
-def _inbox_schools_statement() -> Select:
-    granted = select(CustomerUserSchool.school_id).where(
-        CustomerUserSchool.customer_user_id == bindparam("customer_user_id")
-    )
-    return (
-        select(School.id, School.name)
-        .where(
-            School.customer_id == bindparam("customer_id"),
-            hashed_filter(School.id.in_(granted)),  # not a join planned for one grant
-        )
-        .order_by(School.name, School.id)
-    )
+    a grant on."""
+    return granted_school_names(session, customer_user)
 
 
 def lead_for_staff(session: Session, customer_user: CustomerUser, lead_id: int) -> Lead | None:
