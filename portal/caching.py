@@ -108,12 +108,16 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
         {% call(hole) stamped("favorite-toggle", kind, is_favorite, values=(target_id,)) %}
         <input name="target_id" value="{{ hole(0) }}">{% endcall %}
 
-    The body is rendered once per language and key; a hole's value is escaped with
-    markupsafe, as autoescaping would have.
+    The body is rendered once per language and key (lists in the key taken as tuples); a
+    hole's value is escaped with markupsafe, as autoescaping would have.
     """
     if any(isinstance(part, Undefined) for part in key):
         raise ValueError(f"stamped: a part of the key {key!r} is undefined")
-    full_key = ("stamp", locale_name(), *key)
+    full_key = (
+        "stamp",
+        locale_name(),
+        *(tuple(part) if isinstance(part, list) else part for part in key),
+    )
     caches = _caches()
     pieces = caches.rendered.get(full_key)
     if pieces is None:
