@@ -29,7 +29,7 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import Label, Row, Select, and_, bindparam, delete, func, literal, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload
 
 from portal.access.permissions import ROLE_PERMISSIONS, Permission, Role, can, roles_with
 from portal.audit import Origin, log_event
@@ -273,6 +273,26 @@ def _members_statement() -> Select:
 
 
 @cache
+def _team_rows_statement() -> Select:
+    """The team list's members: `_members_statement`'s rows, their user taken from the join
+    the order already makes (joinedload joined `users` a second time, and its user type a
+    third) and read with the columns the list shows."""
+    return (
+        select(CustomerUser)
+        .join(User, User.id == CustomerUser.user_id)
+        .where(CustomerUser.customer_id == bindparam("customer_id"))
+        # The acting member and their user, loaded before, keep the columns they have.
+        .options(
+            contains_eager(CustomerUser.user).load_only(User.id, User.name, User.email),
+            contains_eager(CustomerUser.user).lazyload(User.user_type),
+            joinedload(CustomerUser.role),
+            joinedload(CustomerUser.title),
+        )
+        .order_by(User.name, CustomerUser.id)
+    )
+
+
+@cache
 def _members_total_statement() -> Select:
     return select(func.count(CustomerUser.id)).where(
         CustomerUser.customer_id == bindparam("customer_id")
@@ -285,7 +305,7 @@ def team_page(session: Session, customer_id: int, number: int, per_page: int = P
     and however many grants each member holds."""
     page = paginate(
         session,
-        _members_statement(),
+        _team_rows_statement(),
         number,
         per_page,
         total=_members_total_statement(),
