@@ -159,6 +159,29 @@ def test_the_lead_page_shows_the_request_the_timeline_and_counts_a_view(
     assert activity_of(session, desk.campus_agent) == (1, 0, 0)
 
 
+def test_a_lead_counts_as_viewed_once_a_day_however_often_it_is_shown(client, auth, session, desk):
+    sign_in(auth, desk.whole_school_agent)
+    first, second = desk.campus_lead.id, desk.whole_school_lead.id
+
+    for lead_id in (first, first, second, first):  # reloads and coming back are one view
+        assert client.get(f"/customer/leads/{lead_id}").status_code == 200
+    assert activity_of(session, desk.whole_school_agent) == (2, 0, 0)
+
+    # The browser last showed it yesterday (Istanbul): today it is a view again.
+    with client.session_transaction() as browser_session:
+        member, _day, shown = browser_session["leads_viewed_today"]
+        assert (member, shown) == (desk.whole_school_agent.id, [first, second])
+        yesterday = (istanbul_today() - timedelta(days=1)).isoformat()
+        browser_session["leads_viewed_today"] = (member, yesterday, shown)
+    client.get(f"/customer/leads/{first}")
+    assert activity_of(session, desk.whole_school_agent) == (3, 0, 0)
+
+    # Another member signing in on the same browser has seen nothing yet.
+    sign_in(auth, desk.campus_agent)
+    client.get(f"/customer/leads/{first}")
+    assert activity_of(session, desk.campus_agent) == (1, 0, 0)
+
+
 def test_an_offer_in_turkish_figures_is_made_answered_and_counted(client, auth, session, desk):
     sign_in(auth, desk.campus_agent)
     url = f"/customer/leads/{desk.campus_lead.id}/offers"

@@ -13,12 +13,13 @@ same way; a value that is not an id at all is a field error (422).
 
 Working a lead counts towards the member's activity row of the day
 (portal.customer.activity), in the same transaction as the step: showing the lead's page is a
-view, a note, an assignment or an ending a reply, an offer an offer.
+view (once a day for each lead in a browser: `_first_view_today`), a note, an assignment or
+an ending a reply, an offer an offer.
 """
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -139,17 +140,42 @@ def inbox_list():
 def staff_lead(lead_id: int):
     """One lead: the parent and how to reach them (as their consent and preference allow),
     the whole timeline with the internal notes, the offers, and the forms to work it.
-    Showing it counts as a lead view in the member's activity of the day.
+    The first showing of the day in a browser counts as a lead view in the member's activity
+    of the day.
 
     :raise 403: for a member who may not answer leads.
     :raise 404: for a lead outside the member's grants (or no lead).
     """
     customer_user = _member()
     lead = _covered_lead(customer_user, lead_id)
-    activity.record(db.session, customer_user, lead_views=1)
+    viewed = _first_view_today(customer_user, lead)
+    if viewed:
+        activity.record(db.session, customer_user, lead_views=1)
     response = _lead_page(customer_user, lead, "lead_work")
-    db.session.commit()
+    if viewed:
+        db.session.commit()
     return response
+
+
+# The leads a browser has shown its member today, newest last: (member id, Istanbul date,
+# lead ids). A lead counts as viewed once a day: a reload, or coming back to it after a step
+# (without JavaScript every form here returns to the page), is the same view, and costs the
+# database nothing. The newest VIEWED_KEPT are kept, which bounds the session cookie.
+VIEWED_TODAY = "leads_viewed_today"
+VIEWED_KEPT = 40
+
+
+def _first_view_today(customer_user: CustomerUser, lead: Lead) -> bool:
+    """Whether this browser shows `lead` to the member for the first time today (Istanbul);
+    notes that it has."""
+    today = istanbul_today().isoformat()
+    member, day, shown = session.get(VIEWED_TODAY) or (None, None, [])
+    if (member, day) != (customer_user.id, today):
+        shown = []
+    elif lead.id in shown:
+        return False
+    session[VIEWED_TODAY] = (customer_user.id, today, [*shown, lead.id][-VIEWED_KEPT:])
+    return True
 
 
 @bp.route("/customer/leads/<int:lead_id>/offers", methods=["POST"])
