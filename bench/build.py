@@ -1025,6 +1025,15 @@ def _load_favorites(run) -> None:
         schools=SCHOOLS,
         campuses=CAMPUSES,
     )
+    # user_favorites.is_visible, as migration 0024 fills it (the portal keeps it afterwards).
+    hidden_schools = "SELECT id FROM schools WHERE NOT is_published OR deleted_at IS NOT NULL"
+    run(
+        "user_favorites: visibility",
+        "UPDATE user_favorites SET is_visible = false"
+        f" WHERE (favoritable_type = 'school' AND favoritable_id IN ({hidden_schools}))"
+        " OR (favoritable_type = 'campus' AND favoritable_id IN (SELECT id FROM campuses"
+        f"  WHERE deleted_at IS NOT NULL OR school_id IN ({hidden_schools})))",
+    )
 
 
 def _load_leads(run) -> None:

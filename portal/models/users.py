@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -177,6 +178,10 @@ class UserFavorite(Base):
     favoritable_type: Mapped[str] = mapped_column(String(16))
     favoritable_id: Mapped[int] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether the school or campus is public now: kept by portal.account.favorites on every
+    # flush that changes a school's or campus's visibility or adds a favorite, so the
+    # favorites page counts and chooses its rows without looking up each target.
+    is_visible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 CONTACT_TYPES = ("phone", "email", "address", "other")

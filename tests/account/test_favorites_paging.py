@@ -273,3 +273,47 @@ def test_each_favorite_shows_its_compare_state_and_fee_range_of_this_year(
         ("school", ids["other"]): None,  # no fee row this school year
         ("campus", ids["a"]): school_range,
     }
+
+
+def test_each_favorite_knows_whether_its_school_or_campus_is_public(session, make, parent):
+    """user_favorites.is_visible, which the page counts by, follows every change of its target
+    made through the session: a school unpublished or deleted, a campus deleted or its school
+    withdrawn, a school published again, and a favorite added by hand for a hidden school."""
+    school, other, hidden = make.school(campuses=("A", "B")), make.school(), make.school()
+    hidden.is_published = False
+    session.flush()
+    campus_a, campus_b = school.campuses
+    rows = {
+        name: UserFavorite(user_id=parent.id, favoritable_type=kind, favoritable_id=target.id)
+        for name, kind, target in (
+            ("school", "school", school),
+            ("campus_a", "campus", campus_a),
+            ("campus_b", "campus", campus_b),
+            ("other", "school", other),
+            ("hidden", "school", hidden),
+        )
+    }
+    session.add_all(rows.values())
+    session.commit()
+
+    def visible() -> set[str]:
+        session.expire_all()
+        return {name for name, row in rows.items() if session.get(UserFavorite, row.id).is_visible}
+
+    def shown() -> int:
+        return favorites.favorites_page(session, parent.id, school_year_of(istanbul_today())).total
+
+    assert visible() == {"school", "campus_a", "campus_b", "other"} and shown() == 4
+
+    campus_b.soft_delete()
+    session.commit()
+    assert visible() == {"school", "campus_a", "other"} and shown() == 3
+
+    school.is_published = False  # its campuses go with it
+    session.commit()
+    assert visible() == {"other"} and shown() == 1
+
+    school.is_published = True
+    other.soft_delete()
+    session.commit()
+    assert visible() == {"school", "campus_a"} and shown() == 2
