@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, raiseload
 from portal.access.grants import granted_schools_page
 from portal.access.permissions import Permission, can
 from portal.audit import Origin, log_event
-from portal.billing.limits import limit_for
+from portal.billing.limits import limit_columns, limit_for, limit_of
+from portal.clock import istanbul_today
 from portal.database import insert_many, update_many
 from portal.models import (
     Campus,
@@ -421,6 +422,29 @@ def listed_schools(session: Session, customer_id: int) -> int:
 def listed_limit(session: Session, customer_id: int) -> int | None:
     """How many schools the company's plan lists; None for no limit."""
     return limit_for(session, SCHOOLS_LISTED, FREE_LIMITS, customer_id=customer_id)
+
+
+@cache
+def _listing_usage_statement() -> Select:
+    """listed_schools() of company `owner_id` with the plan's listed-schools limit
+    (limits.limit_columns), in one statement; built once."""
+    listed = (
+        select(func.count(School.id))
+        .where(School.customer_id == bindparam("owner_id"), School.is_public)
+        .scalar_subquery()
+        .label("listed")
+    )
+    return select(listed, *limit_columns("customer"))
+
+
+def listing_usage(session: Session, customer_id: int) -> tuple[int, int | None]:
+    """(listed_schools(), listed_limit()) of the company, asked in one statement: the school
+    editing page shows both on every view."""
+    row = session.execute(
+        _listing_usage_statement(),
+        {"owner_id": customer_id, "today": istanbul_today(), "feature_code": SCHOOLS_LISTED},
+    ).one()
+    return row.listed, limit_of(row, SCHOOLS_LISTED, FREE_LIMITS)
 
 
 def set_listed(

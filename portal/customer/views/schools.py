@@ -275,7 +275,12 @@ def _page(
     if details_form is None and editable.whole_school:
         levels = school_pages.school_levels(db.session, editable.school.id)
         details_form = SchoolDetailsForm(formdata=None, data=_details_data(editable, levels))
-    customer_id = editable.school.customer_id
+    # What the listing switch says (listed x of y): for a whole-school grant only.
+    listed_count, listed_limit = (
+        school_pages.listing_usage(db.session, editable.school.customer_id)
+        if editable.whole_school
+        else (None, None)
+    )
     return htmx.render(
         EDIT,
         block,
@@ -288,12 +293,8 @@ def _page(
         year_slots=YEAR_SLOTS,
         listing_form=ListingForm(formdata=None),
         listing_refused=listing_refused,
-        listed_count=(
-            school_pages.listed_schools(db.session, customer_id) if editable.whole_school else None
-        ),
-        listed_limit=(
-            school_pages.listed_limit(db.session, customer_id) if editable.whole_school else None
-        ),
+        listed_count=listed_count,
+        listed_limit=listed_limit,
         saved_campus=None,
         saved_message=None,
     )
