@@ -59,12 +59,13 @@ if str(ROOT) not in sys.path:  # run as a script: bench/ is not a package
 import flask_migrate  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from common import server_execute  # noqa: E402  (bench/common.py; bench/ is on sys.path)
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, not_, select, text  # noqa: E402
 from sqlalchemy.engine import URL, Connection, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.access.permissions import Role  # noqa: E402
+from portal.account import favorites  # noqa: E402
 from portal.agreements import acceptances  # noqa: E402
 from portal.agreements.agreements import Party, Product, render, total_of  # noqa: E402
 from portal.agreements.evidence import (  # noqa: E402
@@ -85,11 +86,13 @@ from portal.demo.plans import make_catalogue  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     AgreementText,
+    Campus,
     Customer,
     CustomerAgreement,
     CustomerUserAgreementSign,
     Payment,
     PlanPrice,
+    School,
     User,
     UserSubscription,
 )
@@ -397,7 +400,7 @@ def _migrate_and_load(url: str) -> None:
 def _step(what: str, run) -> None:
     started = time.perf_counter()
     result = run()
-    rows = getattr(result, "rowcount", -1)
+    rows = result if isinstance(result, int) else getattr(result, "rowcount", -1)
     count = f"{rows:>9,} rows" if rows is not None and rows >= 0 else " " * 14
     print(f"  {what:<34} {count} {time.perf_counter() - started:6.1f} s", flush=True)
 
@@ -653,6 +656,7 @@ def _load(connection: Connection) -> None:
     )
     _load_subscriptions(connection, run)
     _load_favorites(run)
+    _step("user_favorites: visibility", lambda: _favorite_visibility(connection))
     _load_leads(run)
     _load_team(run, password_hash, full_name, people)
     _load_agreements(connection, now)
@@ -1025,15 +1029,17 @@ def _load_favorites(run) -> None:
         schools=SCHOOLS,
         campuses=CAMPUSES,
     )
-    # user_favorites.is_visible, as migration 0024 fills it (the portal keeps it afterwards).
-    hidden_schools = "SELECT id FROM schools WHERE NOT is_published OR deleted_at IS NOT NULL"
-    run(
-        "user_favorites: visibility",
-        "UPDATE user_favorites SET is_visible = false"
-        f" WHERE (favoritable_type = 'school' AND favoritable_id IN ({hidden_schools}))"
-        " OR (favoritable_type = 'campus' AND favoritable_id IN (SELECT id FROM campuses"
-        f"  WHERE deleted_at IS NOT NULL OR school_id IN ({hidden_schools})))",
-    )
+
+
+def _favorite_visibility(connection: Connection) -> int:
+    """user_favorites.is_visible of the favorites of hidden schools and campuses, set by the
+    portal's own rule (favorites.refresh_visibility; the rows were inserted as SQL, past the
+    session that keeps the flag)."""
+    hidden_schools = connection.scalars(select(School.id).where(not_(School.is_public))).all()
+    deleted_campuses = connection.scalars(
+        select(Campus.id).where(Campus.deleted_at.is_not(None))
+    ).all()
+    return favorites.refresh_visibility(connection, hidden_schools, deleted_campuses)
 
 
 def _load_leads(run) -> None:

@@ -73,14 +73,9 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     Lists in the key are taken as tuples. A part the template does not have (Jinja's Undefined,
     which equals every other) is refused: it would give every page the same entry.
     """
-    if any(isinstance(part, Undefined) for part in key):
-        raise ValueError(f"cached_html: a part of the key {key!r} is undefined")
     # Not the script root: a deployment serves the app under one root (ProxyFix is not
     # given x_prefix), so the links a kept fragment holds are the same for every request.
-    full_key = (
-        locale_name(),
-        *(tuple(part) if isinstance(part, list) else part for part in key),
-    )
+    full_key = _full_key("cached_html", (), key)
     caches = _caches()
     html = caches.rendered.get(full_key)
     if html is None:
@@ -89,6 +84,19 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
         with caches.lock:
             caches.rendered[full_key] = html
     return html
+
+
+def _full_key(caller: str, kind: tuple, key: tuple) -> tuple:
+    """`key` as the rendered cache keeps it: after `kind`, with the language, lists taken as
+    tuples. A part the template does not have (Jinja's Undefined, which equals every other)
+    is refused: it would give every page the same entry."""
+    if any(isinstance(part, Undefined) for part in key):
+        raise ValueError(f"{caller}: a part of the key {key!r} is undefined")
+    return (
+        *kind,
+        locale_name(),
+        *(tuple(part) if isinstance(part, list) else part for part in key),
+    )
 
 
 # A hole's mark: private-use characters no text of the portal holds, around the hole's number.
@@ -111,13 +119,7 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
     The body is rendered once per language and key (lists in the key taken as tuples); a
     hole's value is escaped with markupsafe, as autoescaping would have.
     """
-    if any(isinstance(part, Undefined) for part in key):
-        raise ValueError(f"stamped: a part of the key {key!r} is undefined")
-    full_key = (
-        "stamp",
-        locale_name(),
-        *(tuple(part) if isinstance(part, list) else part for part in key),
-    )
+    full_key = _full_key("stamped", ("stamp",), key)
     caches = _caches()
     pieces = caches.rendered.get(full_key)
     if pieces is None:

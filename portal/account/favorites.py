@@ -153,9 +153,9 @@ def refresh_visibility(
     school_ids: Collection[int] = (),
     campus_ids: Collection[int] = (),
     favorite_ids: Collection[int] = (),
-) -> None:
+) -> int:
     """Recompute `is_visible` of the favorites of these schools (and of their campuses), of
-    these campuses, and these favorites, from the rule (`_visible`)."""
+    these campuses, and these favorites, from the rule (`_visible`); how many it set."""
     concerned = []
     if school_ids:
         concerned += [
@@ -179,10 +179,10 @@ def refresh_visibility(
         )
     if favorite_ids:
         concerned.append(UserFavorite.id.in_(favorite_ids))
-    if concerned:
-        connection.execute(
-            update(UserFavorite).where(or_(*concerned)).values(is_visible=_visible())
-        )
+    if not concerned:
+        return 0
+    statement = update(UserFavorite).where(or_(*concerned)).values(is_visible=_visible())
+    return connection.execute(statement).rowcount
 
 
 def _changed(instance, names: tuple[str, ...]) -> bool:

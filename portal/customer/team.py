@@ -251,24 +251,28 @@ def role_and_title(
 # --- Reading ---------------------------------------------------------------------------------
 
 
+def _members_in_name_order() -> Select:
+    """The members of the company `customer_id`, by their user's name (joined for the order)."""
+    return (
+        select(CustomerUser)
+        .join(User, User.id == CustomerUser.user_id)
+        .where(CustomerUser.customer_id == bindparam("customer_id"))
+        .order_by(User.name, CustomerUser.id)
+    )
+
+
 @cache
 def _members_statement() -> Select:
     """The members of the company `customer_id` with their user, role and title, by name;
     built once, as the team pages ask on every visit (decisions.md, "Statements built
     once")."""
-    return (
-        select(CustomerUser)
-        .join(User, User.id == CustomerUser.user_id)
-        .where(CustomerUser.customer_id == bindparam("customer_id"))
-        # No raiseload here: the acting member and their user are in this list too, and the
-        # option would stay on those objects for the rest of the request (the layout reads
-        # them). The statement-count test keeps the list free of lazy loads instead.
-        .options(
-            joinedload(CustomerUser.user),
-            joinedload(CustomerUser.role),
-            joinedload(CustomerUser.title),
-        )
-        .order_by(User.name, CustomerUser.id)
+    # No raiseload here: the acting member and their user are in this list too, and the
+    # option would stay on those objects for the rest of the request (the layout reads
+    # them). The statement-count test keeps the list free of lazy loads instead.
+    return _members_in_name_order().options(
+        joinedload(CustomerUser.user),
+        joinedload(CustomerUser.role),
+        joinedload(CustomerUser.title),
     )
 
 
@@ -277,18 +281,12 @@ def _team_rows_statement() -> Select:
     """The team list's members: `_members_statement`'s rows, their user taken from the join
     the order already makes (joinedload joined `users` a second time, and its user type a
     third) and read with the columns the list shows."""
-    return (
-        select(CustomerUser)
-        .join(User, User.id == CustomerUser.user_id)
-        .where(CustomerUser.customer_id == bindparam("customer_id"))
-        # The acting member and their user, loaded before, keep the columns they have.
-        .options(
-            contains_eager(CustomerUser.user).load_only(User.id, User.name, User.email),
-            contains_eager(CustomerUser.user).lazyload(User.user_type),
-            joinedload(CustomerUser.role),
-            joinedload(CustomerUser.title),
-        )
-        .order_by(User.name, CustomerUser.id)
+    # The acting member and their user, loaded before, keep the columns they have.
+    return _members_in_name_order().options(
+        contains_eager(CustomerUser.user).load_only(User.id, User.name, User.email),
+        contains_eager(CustomerUser.user).lazyload(User.user_type),
+        joinedload(CustomerUser.role),
+        joinedload(CustomerUser.title),
     )
 
 

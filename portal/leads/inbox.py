@@ -15,7 +15,7 @@ from sqlalchemy import Select, Subquery, bindparam, select
 from sqlalchemy.orm import Session, aliased, joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.access.grants import covers_bound, granted_school_names, members_covering
+from portal.access.grants import covers_bound, members_covering
 from portal.access.permissions import Permission, can
 from portal.leads import lead_counts
 from portal.models import (
@@ -178,12 +178,6 @@ def open_counts_subquery() -> Subquery:
     statement that asks for more beside them (the staff home). Read from the counts kept
     per school and campus (portal.leads.lead_counts), not from the leads."""
     return lead_counts.of_member_subquery()
-
-
-def inbox_schools(session: Session, customer_user: CustomerUser) -> list[tuple[int, str]]:
-    """The schools the inbox may be narrowed to, as (id, name) by name: those the member has
-    a grant on."""
-    return granted_school_names(session, customer_user)
 
 
 def lead_for_staff(session: Session, customer_user: CustomerUser, lead_id: int) -> Lead | None:

@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import htmx
 from portal.access import CUSTOMER_USER, allow
+from portal.access.grants import granted_school_names
 from portal.access.permissions import Permission, can
 from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
@@ -103,7 +104,8 @@ def inbox_list():
     :raise 403: for a member who may not answer leads.
     """
     customer_user = _member()
-    schools = inbox.inbox_schools(db.session, customer_user)
+    # The schools the inbox may be narrowed to: those the member has a grant on.
+    schools = granted_school_names(db.session, customer_user)
     form = InboxFilterForm(request.args)
     form.school.choices = [SelectChoice("", _("All schools"))] + [
         SelectChoice(str(school_id), name) for school_id, name in schools
