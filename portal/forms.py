@@ -1,8 +1,9 @@
 """Forms and fields shared by every feature."""
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from babel import support
 from flask_babel import lazy_gettext as _l
@@ -238,15 +239,63 @@ class AmountField(Field):
 # --- Blank forms kept rendered -----------------------------------------------------------
 
 
-def blank_key(form: FlaskForm) -> tuple | None:
+class BlankForm:
+    """A form a page shows blank (filled from stored values, nothing typed), built only when
+    something reads it: its kept fields (`kept_fields` in templates/_macros.html) are found by
+    `key` without it, so on most views it is never built. Binding and filling a WTForms form
+    costs some 10 µs a field, paid on every view of a page of several forms (a lead's page,
+    a school's fee tables) for markup that was kept already.
+
+    `key` must hold everything the fields show besides the language: the form's class, the
+    values it is filled with, the choices it offers. A blank form carries no error, so
+    `errors` and `form_errors` answer without building it; anything else builds it once.
+    """
+
+    errors: Mapping = MappingProxyType({})
+    form_errors: tuple = ()
+
+    def __init__(self, build: Callable[[], FlaskForm], key: Hashable):
+        self._build = build
+        self.key = key
+        self._form: FlaskForm | None = None
+
+    @classmethod
+    def of(cls, form_class: type[FlaskForm], **data) -> "BlankForm":
+        """`form_class` filled with `data` (hashable values), keyed by exactly that."""
+        return cls(
+            lambda: form_class(formdata=None, data=data),
+            (form_class.__module__, form_class.__qualname__, tuple(sorted(data.items()))),
+        )
+
+    @property
+    def form(self) -> FlaskForm:
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getattr__(self, name: str):
+        # Only for what the class does not answer itself: a field, hidden_tag(), data...
+        return getattr(self.form, name)
+
+    def __iter__(self):
+        return iter(self.form)
+
+    def __getitem__(self, name: str):
+        return self.form[name]
+
+
+def blank_key(form: "FlaskForm | BlankForm") -> tuple | None:
     """What `form` shows while nothing was typed into it and it carries no error: each field's
     value as shown and, for a choice, its choices. The key its rendered fields may be kept by
     (portal.caching, `cached_html`), as a page renders the same blank form on every view.
     None for a form that was posted or carries an error: it shows what was typed, as typed.
+    A BlankForm brings its own key, so that finding its kept fields does not build it.
 
     The CSRF field is left out: a kept block must not hold it (it is the visitor's own), so
     the template writes it outside the block.
     """
+    if isinstance(form, BlankForm):
+        return ("blank", form.key)
     if form.errors:
         return None
     key = []

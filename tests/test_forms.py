@@ -28,6 +28,7 @@ from portal.customer.school_forms import SchoolDetailsForm
 from portal.forms import (
     PLAIN_INPUTS,
     AmountField,
+    BlankForm,
     PhoneField,
     TcKimlikNoField,
     VknField,
@@ -337,3 +338,45 @@ def test_a_blank_form_is_kept_by_what_it_shows_and_a_posted_one_never(app):
 
 def request_form():
     return request.form
+
+
+def test_a_blank_form_is_built_only_when_its_kept_fields_are_missing(app):
+    """portal.forms.BlankForm: a page's blank form, found kept by its key, is not built; what
+    is shown is what the built form shows, and other values show their own."""
+    built = []
+
+    def blank(fee):
+        def build():
+            built.append(fee)
+            return OfferLikeForm(formdata=None, data={"fee": fee})
+
+        return BlankForm(build, ("offer-like", fee))
+
+    page = app.jinja_env.from_string(
+        '{% from "_macros.html" import kept_fields %}'
+        "{% if form.errors or form.form_errors %}error{% endif %}"
+        '{% call kept_fields("offer-like-fee", form) %}{{ form.fee() }}{% endcall %}'
+    )
+    with app.test_request_context():
+        first = page.render(form=blank(Decimal("150000")))
+        assert built == [Decimal("150000")]
+        assert 'value="150000"' in first and "error" not in first
+        # The same page again: the same markup, and the form never built.
+        assert page.render(form=blank(Decimal("150000"))) == first
+        assert built == [Decimal("150000")]
+        # Another stored value is another key: built, and shown.
+        assert 'value="90000"' in page.render(form=blank(Decimal("90000")))
+        assert built == [Decimal("150000"), Decimal("90000")]
+        # BlankForm.of keys by the class and the values it fills the form with.
+        assert blank_key(BlankForm.of(OfferLikeForm, fee=Decimal("1"))) == blank_key(
+            BlankForm.of(OfferLikeForm, fee=Decimal("1"))
+        )
+        assert blank_key(BlankForm.of(OfferLikeForm, fee=Decimal("1"))) != blank_key(
+            BlankForm.of(OfferLikeForm, fee=Decimal("2"))
+        )
+        assert blank_key(BlankForm.of(OfferLikeForm, fee=Decimal("1"))) != blank_key(
+            BlankForm.of(SchoolDetailsForm, fee=Decimal("1"))
+        )
+        # Anything else a template reads builds the form once, with the values given.
+        lazy = BlankForm.of(OfferLikeForm, fee=Decimal("5"))
+        assert lazy.fee.data == Decimal("5") and lazy.form is lazy.form

@@ -36,7 +36,7 @@ from portal.billing.views.common import (
 from portal.clock import istanbul_today, utcnow
 from portal.customer import school_pages
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import BlankForm, EmptyForm
 from portal.i18n import BILLING_CYCLE_NAMES, business_date, money
 from portal.models import Customer, UserSubscription
 from portal.origin import current_origin
@@ -83,7 +83,12 @@ def _subscription_page(
         "subscription_panel",
         status=status,
         message=message,
-        pause_form=_with_bounds(pause_form or PauseForm(formdata=None), today),
+        pause_form=(
+            _with_bounds(pause_form, today)
+            if pause_form is not None
+            # Blank: built only if its kept field is missing (portal.forms.BlankForm).
+            else BlankForm(lambda: _with_bounds(PauseForm(formdata=None), today), ("pause", today))
+        ),
         pause_last_day=subscriptions.latest_pause_end(today),
         pause_months=subscriptions.PAUSE_MAX_MONTHS,
         subscriber=subscriber,
@@ -122,7 +127,6 @@ def _subscription_page(
             if current is not None and subscriber.user_id is not None
             else []
         ),
-        form=EmptyForm(),
     )
 
 

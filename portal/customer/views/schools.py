@@ -27,6 +27,7 @@ from portal.customer.school_forms import (
 )
 from portal.customer.school_pages import EditableSchool, SchoolDetails
 from portal.extensions import db
+from portal.forms import BlankForm
 from portal.i18n import LEVEL_NAMES
 from portal.models import CustomerUser
 from portal.models.base import MAX_ID
@@ -102,9 +103,10 @@ def school_edit(slug: str):
     editable = _editable(customer_user, slug)
     if request.method == "POST" and not editable.whole_school:
         abort(403)
-    levels = school_pages.school_levels(db.session, editable.school.id)
     form = None
-    if editable.whole_school:
+    if request.method == "POST":
+        # What a field left out of the post keeps: the stored value.
+        levels = school_pages.school_levels(db.session, editable.school.id)
         form = SchoolDetailsForm(data=_details_data(editable, levels))
     if form is not None and form.validate_on_submit():
         details = SchoolDetails(
@@ -240,22 +242,24 @@ def set_school_listing(slug: str):
 
 def _details_data(editable: EditableSchool, levels: list[str]) -> dict:
     # Not obj=school: School.levels would read the levels through a relationship not loaded.
+    # Hashable values, so that the blank form's kept fields can be found by them.
     school = editable.school
     return {
         **{f.name: getattr(school, f.name) for f in fields(SchoolDetails)},
-        "levels": levels,
+        "levels": tuple(levels),
     }
 
 
-def _fee_forms(editable: EditableSchool, years: list[int]) -> dict[int, CampusFeesForm]:
-    """A fee form per campus, filled from the stored fees (one statement for all campuses)."""
+def _fee_forms(editable: EditableSchool, years: list[int]) -> dict[int, BlankForm]:
+    """A fee form per campus, filled from the stored fees (one statement for all campuses);
+    each built only if its kept fields are missing (portal.forms.BlankForm)."""
     stored = school_pages.fees_of(db.session, [c.id for c in editable.campuses], years)
     forms = {}
     for campus in editable.campuses:
         values = {"campus_id": campus.id, "school_year": years[0]}
         for (level, school_year), amount in stored[campus.id].items():
             values[f"{level}_{YEAR_SLOTS[years.index(school_year)]}"] = amount
-        forms[campus.id] = CampusFeesForm(formdata=None, data=values)
+        forms[campus.id] = BlankForm.of(CampusFeesForm, **values)
     return forms
 
 
@@ -274,7 +278,7 @@ def _page(
     forms.update(fee_forms or {})
     if details_form is None and editable.whole_school:
         levels = school_pages.school_levels(db.session, editable.school.id)
-        details_form = SchoolDetailsForm(formdata=None, data=_details_data(editable, levels))
+        details_form = BlankForm.of(SchoolDetailsForm, **_details_data(editable, levels))
     # What the listing switch says (listed x of y): for a whole-school grant only.
     listed_count, listed_limit = (
         school_pages.listing_usage(db.session, editable.school.customer_id)
@@ -291,7 +295,6 @@ def _page(
         fee_forms=forms,
         year_labels=[school_year_label(year) for year in years],
         year_slots=YEAR_SLOTS,
-        listing_form=ListingForm(formdata=None),
         listing_refused=listing_refused,
         listed_count=listed_count,
         listed_limit=listed_limit,

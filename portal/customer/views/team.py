@@ -18,7 +18,7 @@ from portal.customer import bp, team
 from portal.customer.invitations import pending_invitations
 from portal.customer.team_forms import GrantForm, GrantSchoolForm, InviteForm, MemberRoleForm
 from portal.extensions import db
-from portal.forms import EmptyForm, posted_id
+from portal.forms import BlankForm, EmptyForm, posted_id
 from portal.origin import current_origin
 from portal.paging import page_number
 
@@ -66,10 +66,13 @@ def team_context(actor, invite_form=None) -> dict:
         ),
         "usage": team.team_usage(db.session, actor.customer_id, now),
         "invitations": pending_invitations(db.session, actor.customer_id, now),
-        "invite_form": invite_form or InviteForm().with_choices(roles, titles),
-        # A blank form shows nothing but its choices: the template keeps it rendered by them.
+        # A blank form shows nothing but its choices: the template keeps it rendered by them,
+        # and builds it only when that rendering is missing.
+        "invite_form": invite_form
+        or BlankForm(
+            lambda: InviteForm(formdata=None).with_choices(roles, titles), ("invite", roles, titles)
+        ),
         "blank_invite_key": (roles, titles) if invite_form is None else None,
-        "action_form": EmptyForm(),
         "actor": actor,
     }
 
@@ -113,7 +116,6 @@ def member_context(actor, member, **forms) -> dict:
         # The school select shows nothing but its choices and the one chosen: kept rendered.
         "schools_key": (tuple(schools), school_form.grant_school.data),
         "grant_form": grant_form,
-        "action_form": EmptyForm(),
         "refusal": forms.get("refusal"),
         "is_self": member.id == actor.id,
     }

@@ -32,7 +32,7 @@ from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
 from portal.customer import activity
 from portal.extensions import db
-from portal.forms import posted_id
+from portal.forms import BlankForm, posted_id
 from portal.i18n import in_language
 from portal.leads import bp, inbox, leads, offers
 from portal.leads.staff_forms import (
@@ -349,16 +349,17 @@ def _lead_page(
     assign_form: AssignForm | None = None,
     end_form: EndForm | None = None,
 ):
-    """The lead's page, or its work area for htmx; fresh forms where none carry errors."""
+    """The lead's page, or its work area for htmx; fresh forms where none carry errors (built
+    only if their kept fields are missing: portal.forms.BlankForm)."""
     today = istanbul_today()
     members = inbox.assignable_members(db.session, lead)
     if offer_form is None:
-        offer_form = OfferForm(formdata=None, valid_until=today + timedelta(days=OFFER_DAYS))
+        offer_form = BlankForm.of(OfferForm, valid_until=today + timedelta(days=OFFER_DAYS))
     if assign_form is None:
-        assign_form = _assign_form(
-            members,
-            formdata=None,
-            data={"assignee": str(lead.assigned_customer_user_id or "")},
+        assignee = str(lead.assigned_customer_user_id or "")
+        assign_form = BlankForm(
+            lambda: _assign_form(members, formdata=None, data={"assignee": assignee}),
+            (AssignForm.__qualname__, assignee, tuple((m.id, m.user.name) for m in members)),
         )
     return htmx.render(
         LEAD,
@@ -372,9 +373,9 @@ def _lead_page(
         ],
         done=done,
         offer_form=offer_form,
-        note_form=note_form or NoteForm(formdata=None),
+        note_form=note_form or BlankForm.of(NoteForm),
         assign_form=assign_form,
-        end_form=end_form or EndForm(formdata=None),
+        end_form=end_form or BlankForm.of(EndForm),
         school_year_label=school_year_label,
         lead_state_names=in_language(LEAD_STATE_NAMES),
         event_kind_names=in_language(EVENT_KIND_NAMES),
