@@ -154,6 +154,7 @@ def register_template_helpers(app: Flask) -> None:
     # Templates ask the same question as views: can(customer_user, "see_billing").
     app.add_template_global(permissions.can, "can")
     app.add_template_global(permissions.role_name, "role_name")
+    app.add_template_global(permissions.role_label, "role_label")
     app.add_template_filter(turkish.masked, "masked")  # a TC Kimlik No, but its last digits
 
 

@@ -74,10 +74,16 @@ def can(customer_user: CustomerUser | None, permission: Permission) -> bool:
 
 def role_name(customer_user: CustomerUser) -> str:
     """The member's role in the visitor's language."""
+    return role_label(customer_user.role.code, customer_user.role.name)
+
+
+def role_label(code: str, stored_name: str) -> str:
+    """A role by its code in the visitor's language; a code this release does not know, by
+    the name its row stores."""
     try:
-        return str(ROLE_NAMES[Role(customer_user.role.code)])
+        return str(ROLE_NAMES[Role(code)])
     except ValueError:
-        return customer_user.role.name
+        return stored_name
 
 
 def roles_with(permission: Permission) -> list[Role]:
