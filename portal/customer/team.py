@@ -23,7 +23,7 @@ and grants from the database on every request, never from the browser session.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
@@ -182,30 +182,50 @@ def places_taken(customer_id, now) -> tuple[Label[int], Label[int]]:
     )
 
 
-@cache
-def _usage_statement() -> Select:
+class _UsageRow(NamedTuple):
+    """_usage_columns() as read: the places taken and limit_columns()' three."""
+
+    members: int
+    pending: int
+    subscription_id: int | None
+    included: bool | None
+    limit_value: int | None
+
+
+def _usage_columns() -> tuple[Label, ...]:
     """places_taken() of the company `customer_id` at `now`, with the plan's team-size limit
-    (limits.limit_columns); built once (decisions.md, "Statements built once")."""
-    return select(
+    (limits.limit_columns): _UsageRow's columns, bound by _usage_parameters()."""
+    return (
         *places_taken(bindparam("customer_id"), bindparam("now", type_=UTCDateTime())),
         *limit_columns("customer"),
     )
 
 
+def _usage_parameters(customer_id: int, now: datetime) -> dict:
+    return {
+        "customer_id": customer_id,
+        "now": now,
+        # The limit's parameters (limit_columns): the company's plan in force today.
+        "owner_id": customer_id,
+        "today": istanbul_today(now),
+        "feature_code": TEAM_MEMBERS,
+    }
+
+
+def _usage_of(row: _UsageRow) -> TeamUsage:
+    return TeamUsage(row.members, row.pending, limit_of(row, TEAM_MEMBERS, FREE_LIMITS))
+
+
+@cache
+def _usage_statement() -> Select:
+    """Built once (decisions.md, "Statements built once")."""
+    return select(*_usage_columns())
+
+
 def team_usage(session: Session, customer_id: int, now: datetime) -> TeamUsage:
     """Active members, pending invitations and the plan's limit (one statement)."""
-    row = session.execute(
-        _usage_statement(),
-        {
-            "customer_id": customer_id,
-            "now": now,
-            # The limit's parameters (limit_columns): the company's plan in force today.
-            "owner_id": customer_id,
-            "today": istanbul_today(now),
-            "feature_code": TEAM_MEMBERS,
-        },
-    ).one()
-    return TeamUsage(row.members, row.pending, limit_of(row, TEAM_MEMBERS, FREE_LIMITS))
+    row = session.execute(_usage_statement(), _usage_parameters(customer_id, now)).one()
+    return _usage_of(_UsageRow(*row))
 
 
 def check_room(session: Session, customer_id: int, now: datetime) -> None:
@@ -292,7 +312,8 @@ def _members_statement() -> Select:
 @cache
 def _team_rows_statement() -> Select:
     """The team list's members as ListedMember columns, in `_members_in_name_order`'s order
-    (its join to `users` gives the names and addresses too)."""
+    (its join to `users` gives the names and addresses too), each row followed by the team's
+    usage (_usage_columns: uncorrelated, so computed once for the statement)."""
     return (
         _members_in_name_order()
         .with_only_columns(
@@ -303,6 +324,7 @@ def _team_rows_statement() -> Select:
             CustomerUserRole.name,
             CustomerUserTitle.name,
             CustomerUser.is_active,
+            *_usage_columns(),
         )
         .join(CustomerUserRole, CustomerUserRole.id == CustomerUser.role_id)
         .outerjoin(CustomerUserTitle, CustomerUserTitle.id == CustomerUser.title_id)
@@ -316,10 +338,13 @@ def _members_total_statement() -> Select:
     )
 
 
-def team_page(session: Session, customer_id: int, number: int, per_page: int = PER_PAGE) -> Page:
+def team_page(
+    session: Session, customer_id: int, number: int, now: datetime, per_page: int = PER_PAGE
+) -> tuple[Page, TeamUsage]:
     """Page `number` of the company's members (active and deactivated) by name, each a
-    `MemberRow` with its first GRANTS_SHOWN grants: two statements however large the team
-    and however many grants each member holds."""
+    `MemberRow` with its first GRANTS_SHOWN grants, and the team's usage at `now` (as
+    team_usage()): two statements however large the team and however many grants each
+    member holds."""
     page = paginate(
         session,
         _team_rows_statement(),
@@ -327,15 +352,18 @@ def team_page(session: Session, customer_id: int, number: int, per_page: int = P
         per_page,
         scalars=False,
         total=_members_total_statement(),
-        parameters={"customer_id": customer_id},
+        parameters=_usage_parameters(customer_id, now),
     )
-    rows = {row[0]: MemberRow(ListedMember(*row)) for row in page.items}
-    if rows:
-        for member_id, label, count in _first_grants(session, customer_id, list(rows)):
-            row = rows[member_id]
-            row.grants.append(label)
-            row.more_grants = count - min(count, GRANTS_SHOWN)
-    return Page(items=list(rows.values()), number=page.number, per_page=per_page, total=page.total)
+    if not page.items:  # no member at all: nobody to read the usage beside
+        return page, team_usage(session, customer_id, now)
+    listed = len(ListedMember._fields)
+    usage = _usage_of(_UsageRow(*page.items[0][listed:]))
+    rows = {row[0]: MemberRow(ListedMember(*row[:listed])) for row in page.items}
+    for member_id, label, count in _first_grants(session, customer_id, list(rows)):
+        row = rows[member_id]
+        row.grants.append(label)
+        row.more_grants = count - min(count, GRANTS_SHOWN)
+    return replace(page, items=list(rows.values())), usage
 
 
 def _first_grants(session: Session, customer_id: int, member_ids: Sequence[int]):

@@ -59,12 +59,13 @@ def team_context(actor, invite_form=None) -> dict:
     """What the team page shows: the members (paged), the plan's places and the invitations."""
     now = utcnow()
     roles, titles = roles_and_titles()
+    members, usage = team.team_page(
+        db.session, actor.customer_id, page_number(request.args.get("page", 1)), now
+    )
     return {
         "customer": actor.customer,
-        "members": team.team_page(
-            db.session, actor.customer_id, page_number(request.args.get("page", 1))
-        ),
-        "usage": team.team_usage(db.session, actor.customer_id, now),
+        "members": members,
+        "usage": usage,
         "invitations": pending_invitations(db.session, actor.customer_id, now),
         # A blank form shows nothing but its choices: the template keeps it rendered by them,
         # and builds it only when that rendering is missing.
