@@ -23,7 +23,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, union
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
@@ -92,9 +92,9 @@ class SchoolSearch:
 
 @dataclass(frozen=True)
 class FoundSchool:
-    """A result: the school (no relationship loaded), the levels it teaches (youngest
-    first), its live campuses' count, and the range of the fee rows that matched the
-    filters (None when no fee row did)."""
+    """A result: the school (its id, slug, name, city and district; anything else raises),
+    the levels it teaches (youngest first), its live campuses' count, and the range of the
+    fee rows that matched the filters (None when no fee row did)."""
 
     school: School
     levels: list[str]
@@ -203,7 +203,13 @@ def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
             _fee_of(func.max, fee_rows),
         )
         .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
-        .options(raiseload("*"))
+        # The columns the card shows: the rest (a description of some kilobytes among them)
+        # was read and loaded for nothing on every search. Another column raises, as a
+        # relationship does.
+        .options(
+            load_only(School.slug, School.name, School.city, School.district, raiseload=True),
+            raiseload("*"),
+        )
     )
 
 
