@@ -4,16 +4,18 @@ card of the catalogue and the school page, marked in one statement for the whole
 Plain module: the caller passes the session and the parent's id.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import (
     CompoundSelect,
+    Label,
     String,
     and_,
     bindparam,
     case,
+    exists,
     func,
     literal,
     or_,
@@ -34,6 +36,36 @@ class Marks:
 
 
 NO_MARKS = Marks(frozenset(), frozenset())
+
+
+def school_mark_columns(school_id) -> tuple[Label[bool], Label[bool]]:
+    """Whether parent `user_id` (a bound parameter) keeps and compares the school `school_id`
+    (a column of another statement): marks_of()'s rule for schools as the columns
+    `is_favorite` and `is_compared`, so a list that reads its schools anyway (the search's
+    page of results) marks its toggles without a statement of its own."""
+    user_id = bindparam("user_id")
+    favorite = exists().where(
+        UserFavorite.user_id == user_id,
+        UserFavorite.favoritable_type == "school",
+        UserFavorite.favoritable_id == school_id,
+    )
+    compared = exists().where(
+        UserComparison.user_id == user_id,
+        UserComparison.campus_id.is_(None),
+        UserComparison.school_id == school_id,
+    )
+    return favorite.label("is_favorite"), compared.label("is_compared")
+
+
+def school_marks(marked: Iterable[tuple[int, bool, bool]]) -> Marks:
+    """Marks from (school id, is_favorite, is_compared) as school_mark_columns() read them."""
+    favorites, compared = set(), set()
+    for school_id, is_favorite, is_compared in marked:
+        if is_favorite:
+            favorites.add(("school", school_id))
+        if is_compared:
+            compared.add(("school", school_id))
+    return Marks(frozenset(favorites), frozenset(compared))
 
 
 def marks_of(

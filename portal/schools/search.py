@@ -30,6 +30,7 @@ from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.paging import PER_PAGE, Page, last_page
 from portal.schools.catalogue import levels_column, levels_in_order
 from portal.schools.fees import FeeRange
+from portal.schools.marks import school_mark_columns
 from portal.search_text import fold
 
 # How results may be ordered; the first is the default.
@@ -100,6 +101,9 @@ class FoundSchool:
     levels: list[str]
     campus_count: int
     fee_range: FeeRange | None
+    # For a search made for a parent (`marks_for`): whether they keep and compare it.
+    is_favorite: bool = False
+    is_compared: bool = False
 
 
 def search_schools(
@@ -110,6 +114,7 @@ def search_schools(
     *,
     total: int | None = None,
     keep: Callable[[Hashable, Callable[[], tuple[int, ...]]], tuple[int, ...]] | None = None,
+    marks_for: int | None = None,
 ) -> Page:
     """Page `number` of the published schools matching `search`, as FoundSchool items (the
     last page when past the end).
@@ -126,6 +131,9 @@ def search_schools(
     checked against the filters again either way, so a card never shows old facts and a
     school that stopped matching drops out at once; one that started matching shows once the
     kept answer expires, as it is counted.
+
+    `marks_for`, a parent's user id, has each result say whether that parent keeps and
+    compares it (portal.schools.marks.school_mark_columns), read with the page's schools.
     """
     dialect = session.get_bind().dialect.name
     if total is None:
@@ -139,15 +147,23 @@ def search_schools(
     ids = keep((dialect, search, number, per_page), choose) if keep else choose()
     by_id = {}
     if ids:
-        for row in session.execute(_rows_statement(dialect, search), {"ids": list(ids)}):
+        marked = marks_for is not None
+        for row in session.execute(
+            _rows_statement(dialect, search, marked), {"ids": list(ids), "user_id": marks_for}
+        ):
             by_id[row[0].id] = _found(*row)
     found = [by_id[school_id] for school_id in ids if school_id in by_id]
     return Page(items=found, number=number, per_page=per_page, total=total)
 
 
-def _found(school, taught, count, lo, hi) -> FoundSchool:
+def _found(school, taught, count, lo, hi, is_favorite=False, is_compared=False) -> FoundSchool:
     return FoundSchool(
-        school, levels_in_order(taught), count, FeeRange(lo, hi) if lo is not None else None
+        school,
+        levels_in_order(taught),
+        count,
+        FeeRange(lo, hi) if lo is not None else None,
+        bool(is_favorite),
+        bool(is_compared),
     )
 
 
@@ -183,10 +199,11 @@ def _ids_statement(dialect: str, search: SchoolSearch) -> Select:
 
 
 @lru_cache(maxsize=128)
-def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
+def _rows_statement(dialect: str, search: SchoolSearch, marked: bool = False) -> Select:
     """The page's schools by their ids (bound parameter `ids`), still matching the filters,
     with what their cards show: each one's range by two correlated lookups, whatever the
-    sort (the caller puts them in the kept order)."""
+    sort (the caller puts them in the kept order); `marked`, with whether parent `user_id`
+    keeps and compares each."""
     fee_rows = _matching_fee_rows(search)
     campus_count = (
         select(func.count(Campus.id))
@@ -201,6 +218,7 @@ def _rows_statement(dialect: str, search: SchoolSearch) -> Select:
             campus_count,
             _fee_of(func.min, fee_rows),
             _fee_of(func.max, fee_rows),
+            *(school_mark_columns(School.id) if marked else ()),
         )
         .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
         # The columns the card shows: the rest (a description of some kilobytes among them)

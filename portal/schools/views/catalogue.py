@@ -19,7 +19,7 @@ from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import page_number
 from portal.schools import bp, search
 from portal.schools.fees import school_year_label, school_years_offered
-from portal.schools.marks import NO_MARKS, Marks, marks_of
+from portal.schools.marks import NO_MARKS, Marks, marks_of, school_marks
 from portal.turkish import format_amount
 
 NOT_LISTED = _l("Choose one of the options in the list.")
@@ -150,9 +150,10 @@ def index():
             page_number(request.args.get("page")),
             total=total,
             keep=lambda key, compute: short_lived("search-page", key, compute),
+            # A parent's toggles are marked from the page's own statement.
+            marks_for=current_user.id if is_parent else None,
         )
     args = _filter_args(form, years[0])
-    school_ids = [found.school.id for found in page.items] if page else []
     return htmx.render(
         "schools/index.html",
         "school_list",
@@ -173,7 +174,11 @@ def index():
             cities,
             districts,
         ),
-        marks=marks_of_page(schools=school_ids),
+        marks=(
+            school_marks((f.school.id, f.is_favorite, f.is_compared) for f in page.items)
+            if is_parent and page
+            else NO_MARKS
+        ),
     )
 
 
