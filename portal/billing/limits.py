@@ -13,12 +13,14 @@ it (decisions.md, "Statements built once").
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Date, Label, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from portal.billing.subscribers import Subscriber
 from portal.clock import istanbul_today
+from portal.i18n import in_reader_language
 from portal.models import PlanFeature, SubscriptionPlan, SubscriptionPlanFeature, UserSubscription
 from portal.models.billing import SubscriptionStatus
 
@@ -121,40 +123,78 @@ def limit_of(row, feature_code: str, free_limits: Mapping[str, int | None]) -> i
     return row.limit_value
 
 
+class PlanName(NamedTuple):
+    """A plan as a page names it: its id and its names in both languages."""
+
+    id: int
+    name: str
+    name_en: str
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language, as SubscriptionPlan.display_name."""
+        return in_reader_language(self.name, self.name_en)
+
+
 @dataclass(frozen=True)
 class PlanLimits:
     """The plan in force (None: the free defaults) and the limit of each feature asked."""
 
-    plan: SubscriptionPlan | None
+    plan: PlanName | None
     limits: dict[str, int | None]
 
 
 @cache
-def _limits_statement(owner: str) -> Select:
-    """The plan in force, once per feature of `feature_codes` its plan has a row for (once
-    with empty feature columns when it has none)."""
-    plan_id = _newest_in_force(select(UserSubscription.subscription_plan_id), owner)
-    features = select(PlanFeature.id).where(
-        PlanFeature.code.in_(bindparam("feature_codes", expanding=True))
-    )
-    return (
-        select(
-            SubscriptionPlan,
-            PlanFeature.code,
-            SubscriptionPlanFeature.included,
-            SubscriptionPlanFeature.limit_value,
+def plan_limit_columns(owner: str, feature_codes: tuple[str, ...]) -> tuple[Label, ...]:
+    """limits_for()'s question as one row's columns, for a statement that asks more beside it
+    (the staff home's counts): `plan_id`, `plan_name`, `plan_name_en`, then `included_<n>`
+    and `limit_<n>` for the n-th of `feature_codes`; read them with plan_limits_of(). Bound
+    parameters: `owner_id` and `today`, as limit_columns(). Each column is an uncorrelated
+    subquery (one index lookup for the plan in force, one for a feature's row)."""
+    plan_id = _newest_in_force(
+        select(UserSubscription.subscription_plan_id), owner
+    ).scalar_subquery()
+
+    def of_plan(column):
+        return select(column).where(SubscriptionPlan.id == plan_id).scalar_subquery()
+
+    def of_feature(column, code):
+        return (
+            select(column)
+            .join(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
+            .where(
+                SubscriptionPlanFeature.subscription_plan_id == plan_id, PlanFeature.code == code
+            )
+            .scalar_subquery()
         )
-        .select_from(SubscriptionPlan)
-        .outerjoin(
-            SubscriptionPlanFeature,
-            and_(
-                SubscriptionPlanFeature.subscription_plan_id == SubscriptionPlan.id,
-                SubscriptionPlanFeature.plan_feature_id.in_(features),
-            ),
-        )
-        .outerjoin(PlanFeature, PlanFeature.id == SubscriptionPlanFeature.plan_feature_id)
-        .where(SubscriptionPlan.id == plan_id.scalar_subquery())
-    )
+
+    columns = [
+        of_plan(SubscriptionPlan.id).label("plan_id"),
+        of_plan(SubscriptionPlan.name).label("plan_name"),
+        of_plan(SubscriptionPlan.name_en).label("plan_name_en"),
+    ]
+    for n, code in enumerate(feature_codes):
+        columns.append(of_feature(SubscriptionPlanFeature.included, code).label(f"included_{n}"))
+        columns.append(of_feature(SubscriptionPlanFeature.limit_value, code).label(f"limit_{n}"))
+    return tuple(columns)
+
+
+def plan_limits_of(row, free_limits: Mapping[str, int | None]) -> PlanLimits:
+    """The PlanLimits a row of plan_limit_columns(owner, tuple(free_limits)) gives: no plan
+    in force, the free defaults; a plan without a feature's row, 0 (not included)."""
+    if row.plan_id is None:
+        return PlanLimits(None, dict(free_limits))
+    values = row._mapping
+    limits = {
+        code: values[f"limit_{n}"] if values[f"included_{n}"] else 0
+        for n, code in enumerate(free_limits)
+    }
+    return PlanLimits(PlanName(row.plan_id, row.plan_name, row.plan_name_en), limits)
+
+
+@cache
+def _limits_statement(owner: str, feature_codes: tuple[str, ...]) -> Select:
+    return select(*plan_limit_columns(owner, feature_codes))
 
 
 def limits_for(
@@ -166,13 +206,10 @@ def limits_for(
 ) -> PlanLimits:
     """limit_for() of every feature code in `free_limits` at once, with the plan: a page that
     shows several limits ("team members 4 / 5", "listed schools 1 / 1") pays one statement
-    rather than one per limit."""
+    rather than one per limit (and none of its own beside plan_limit_columns())."""
     owner, owner_id = _owner(user_id, customer_id)
-    rows = session.execute(
-        _limits_statement(owner),
-        {"owner_id": owner_id, "today": istanbul_today(), "feature_codes": list(free_limits)},
-    ).all()
-    if not rows:
-        return PlanLimits(None, dict(free_limits))
-    limits = {code: (limit if included else 0) for _, code, included, limit in rows if code}
-    return PlanLimits(rows[0][0], {code: limits.get(code, 0) for code in free_limits})
+    row = session.execute(
+        _limits_statement(owner, tuple(free_limits)),
+        {"owner_id": owner_id, "today": istanbul_today()},
+    ).one()
+    return plan_limits_of(row, free_limits)

@@ -1,6 +1,6 @@
 """What the staff member's home shows besides their schools: the company's plan and its
 limits in use ("team members 4 / 5", "listed schools 1 / 1"), and the open leads the member
-may work on, in two statements whatever the company's size.
+may work on, in one statement whatever the company's size.
 
 Plain module: the caller passes the session and the time.
 """
@@ -13,10 +13,11 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from portal.access.permissions import Permission, can
-from portal.billing.limits import limits_for
+from portal.billing.limits import PlanName, plan_limit_columns, plan_limits_of
+from portal.clock import istanbul_today
 from portal.customer import school_pages, team
 from portal.leads import inbox
-from portal.models import CustomerUser, School, SubscriptionPlan
+from portal.models import CustomerUser, School
 from portal.models.base import UTCDateTime
 
 
@@ -36,7 +37,7 @@ class LimitInUse:
 class PlanInUse:
     """The company's plan in force (None: the free defaults) and its limits in use."""
 
-    plan: SubscriptionPlan | None
+    plan: PlanName | None
     team_members: LimitInUse
     schools_listed: LimitInUse
 
@@ -50,11 +51,19 @@ class Dashboard:
     lead_counts: inbox.LeadCounts | None
 
 
+# The limits the home shows, with the free defaults: the order of plan_limit_columns().
+FREE_LIMITS = {
+    team.TEAM_MEMBERS: team.FREE_LIMITS[team.TEAM_MEMBERS],
+    school_pages.SCHOOLS_LISTED: school_pages.FREE_LIMITS[school_pages.SCHOOLS_LISTED],
+}
+
+
 @cache
 def _counts_statement(with_leads: bool) -> Select:
     """Members, pending invitations and listed schools of the company `customer_id` at `now`,
-    and with `with_leads` the open leads member `customer_user_id` may work on; built once:
-    every staff member's home asks (decisions.md, "Statements built once")."""
+    the plan in force and its limits (limits.plan_limit_columns), and with `with_leads` the
+    open leads member `customer_user_id` may work on; built once: every staff member's home
+    asks (decisions.md, "Statements built once")."""
     customer_id = bindparam("customer_id")
     listed = select(func.count(School.id)).where(
         School.customer_id == customer_id, School.is_public
@@ -62,6 +71,7 @@ def _counts_statement(with_leads: bool) -> Select:
     counts = select(
         *team.places_taken(customer_id, bindparam("now", type_=UTCDateTime())),
         listed.scalar_subquery().label("listed"),
+        *plan_limit_columns("customer", tuple(FREE_LIMITS)),
     )
     if not with_leads:
         return counts
@@ -71,7 +81,7 @@ def _counts_statement(with_leads: bool) -> Select:
 
 
 def for_member(session: Session, customer_user: CustomerUser, now: datetime) -> Dashboard:
-    """The plan and its limits in use, and the member's open leads, in two statements.
+    """The plan and its limits in use, and the member's open leads, in one statement.
 
     A team's places are its active members and the invitations that may still be accepted,
     as the team page counts them (portal.customer.team); listed schools are the company's
@@ -85,16 +95,12 @@ def for_member(session: Session, customer_user: CustomerUser, now: datetime) -> 
             "customer_id": customer_user.customer_id,
             "customer_user_id": customer_user.id,
             "now": now,
+            # The plan's parameters (limits.plan_limit_columns): the company's plan today.
+            "owner_id": customer_user.customer_id,
+            "today": istanbul_today(now),
         },
     ).one()
-    plan = limits_for(
-        session,
-        {
-            team.TEAM_MEMBERS: team.FREE_LIMITS[team.TEAM_MEMBERS],
-            school_pages.SCHOOLS_LISTED: school_pages.FREE_LIMITS[school_pages.SCHOOLS_LISTED],
-        },
-        customer_id=customer_user.customer_id,
-    )
+    plan = plan_limits_of(counts, FREE_LIMITS)
     in_use = PlanInUse(
         plan=plan.plan,
         team_members=LimitInUse(counts.members + counts.pending, plan.limits[team.TEAM_MEMBERS]),
