@@ -33,8 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal.audit import Origin, log_event
-from portal.billing.limits import limit_columns, limit_for, limit_of
-from portal.clock import istanbul_today
+from portal.billing.limits import limit_for
 from portal.models import Campus, School, User, UserComparison, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import COUNT_OVER_ROWS, PER_PAGE, Page, paginate
@@ -84,11 +83,12 @@ class Favorite:
 def favorites_limit(session: Session, user: User) -> int | None:
     """How many favorites `user` may keep (None: no limit): their plan's limit for the
     "favorites" feature, or FAVORITES_LIMIT_DEFAULT without a plan."""
-    return limit_for(session, FAVORITES, _free_limits(), user_id=user.id)
-
-
-def _free_limits() -> dict[str, int | None]:
-    return {FAVORITES: current_app.config.get("FAVORITES_LIMIT_DEFAULT")}
+    return limit_for(
+        session,
+        FAVORITES,
+        {FAVORITES: current_app.config.get("FAVORITES_LIMIT_DEFAULT")},
+        user_id=user.id,
+    )
 
 
 def is_favorite(session: Session, user_id: int, kind: str, target_id: int) -> bool:
@@ -281,11 +281,9 @@ CAMPUS_COLUMNS = (Campus.id, Campus.school_id, Campus.name, Campus.city, Campus.
 
 
 @cache
-def _page_statement(with_limit: bool = False) -> Select:
+def _page_statement() -> Select:
     """The visible favorites of `user_id`, newest first, each with whether the parent
-    compares its target and its campus's CAMPUS_COLUMNS (NULL for a school favorite); with
-    `with_limit`, then the favorites limit's three columns (limits.limit_columns,
-    uncorrelated: computed once for the statement)."""
+    compares its target and its campus's CAMPUS_COLUMNS (NULL for a school favorite)."""
     # A comparison row names the school, and the campus when it compares one.
     compared = exists().where(
         UserComparison.user_id == UserFavorite.user_id,
@@ -322,7 +320,6 @@ def _page_statement(with_limit: bool = False) -> Select:
             UserFavorite,
             compared.label("compared"),
             *(campus_column(column) for column in CAMPUS_COLUMNS),
-            *(limit_columns("user") if with_limit else ()),
         )
         .where(UserFavorite.user_id == bindparam("user_id"), UserFavorite.is_visible)
         .options(raiseload("*"))
@@ -355,23 +352,6 @@ def _schools_statement() -> Select:
     )
 
 
-def favorites_page_and_limit(
-    session: Session, user_id: int, school_year: int, number: int = 1, per_page: int = PER_PAGE
-) -> tuple[Page, int | None]:
-    """favorites_page() and favorites_limit() at once, the limit read with the page (a
-    statement fewer on the favorites page, which shows "kept x of y")."""
-    page, limit_row = _favorites_page(session, user_id, school_year, number, per_page, True)
-    if limit_row is None:  # no favorite listed: nothing to read it beside
-        return page, limit_for(session, FAVORITES, _free_limits(), user_id=user_id)
-    return page, limit_of(limit_row, FAVORITES, _free_limits())
-
-
-class _LimitRow(NamedTuple):
-    subscription_id: int | None
-    included: bool | None
-    limit_value: int | None
-
-
 def favorites_page(
     session: Session, user_id: int, school_year: int, number: int = 1, per_page: int = PER_PAGE
 ) -> Page:
@@ -383,37 +363,20 @@ def favorites_page(
     comparison marks and the count, and its schools with their levels and fee ranges; any
     other relationship touched raises instead of loading.
     """
-    return _favorites_page(session, user_id, school_year, number, per_page, False)[0]
-
-
-def _favorites_page(
-    session: Session,
-    user_id: int,
-    school_year: int,
-    number: int,
-    per_page: int,
-    with_limit: bool,
-) -> tuple[Page, "_LimitRow | None"]:
-    parameters = {"user_id": user_id}
-    if with_limit:
-        # The limit's parameters (limits.limit_columns): the parent's plan in force today.
-        parameters |= {"owner_id": user_id, "today": istanbul_today(), "feature_code": FAVORITES}
     page = paginate(
         session,
-        _page_statement(with_limit),
+        _page_statement(),
         number,
         per_page,
         scalars=False,
         # In the page's own pass: every visible favorite is read to choose the page anyway
         # (no index gives them newest first; the parent's rows are a few hundred at most).
         total=COUNT_OVER_ROWS,
-        parameters=parameters,
+        parameters={"user_id": user_id},
     )
-    campus_end = 2 + len(CAMPUS_COLUMNS)
-    limit_row = _LimitRow(*page.items[0][campus_end:]) if with_limit and page.items else None
     rows = [
-        (item[0], item[1], FavoriteCampus(*item[2:campus_end]) if item[2] is not None else None)
-        for item in page.items
+        (f, compared, FavoriteCampus(*campus) if campus[0] is not None else None)
+        for f, compared, *campus in page.items
     ]
     school_ids = {f.favoritable_id for f, _, campus in rows if campus is None}
     school_ids |= {campus.school_id for _, _, campus in rows if campus is not None}
@@ -435,4 +398,4 @@ def _favorites_page(
             continue
         school, levels, fee_range = schools[school_id]
         items.append(Favorite(f, school, campus, bool(compared), fee_range, levels))
-    return replace(page, items=items), limit_row
+    return replace(page, items=items)

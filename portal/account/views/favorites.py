@@ -95,8 +95,12 @@ def _favorites_page(number: int) -> Response:
     """The page, or its list for htmx: each favorite with its school's fee range of this
     school year and its compare toggle, in one statement each for the whole page."""
     this_year = school_year_of(istanbul_today())
-    page, limit = favorites.favorites_page_and_limit(db.session, current_user.id, this_year, number)
-    return htmx.render("account/favorites.html", "favorite_list", page=page, limit=limit)
+    return htmx.render(
+        "account/favorites.html",
+        "favorite_list",
+        page=favorites.favorites_page(db.session, current_user.id, this_year, number),
+        limit=favorites.favorites_limit(db.session, current_user),
+    )
 
 
 def _submitted_form() -> FavoriteForm:
