@@ -68,6 +68,18 @@ def test_the_page_shows_the_newest_twenty_and_counts_them_all(client, session, m
     assert_valid_html(second, "favorites page 2")
 
 
+@pytest.mark.config(FAVORITES_LIMIT_DEFAULT=100)
+def test_the_page_counts_against_the_plans_limit(client, session, make, signed_in):
+    """A parent with a plan sees its limit for favorites, not the free default."""
+    make.subscription(make.price(make.plan(features={"favorites": 30})), user=signed_in)
+    session.commit()
+    keep_schools(client, make, session, 3)
+
+    page_html = client.get(FAVORITES_URL).get_data(as_text=True)
+
+    assert kept_count(page_html) == (3, 30)
+
+
 @pytest.mark.config(FAVORITES_LIMIT_DEFAULT=None)
 def test_without_a_limit_the_page_still_says_how_many_there_are(client, session, make, signed_in):
     keep_schools(client, make, session, 21)
