@@ -274,7 +274,11 @@ class BlankForm:
         return self._form
 
     def __getattr__(self, name: str):
-        # Only for what the class does not answer itself: a field, hidden_tag(), data...
+        # Only for what the class does not answer itself: a field, hidden_tag(), data... Not
+        # for special names (markupsafe and copy probe for them: nothing to build for that),
+        # nor for its own, which are missing only on an instance not made by __init__.
+        if name.startswith("__") or name in ("_build", "_form", "key"):
+            raise AttributeError(name)
         return getattr(self.form, name)
 
     def __iter__(self):
