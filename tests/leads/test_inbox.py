@@ -231,7 +231,7 @@ def test_the_staff_home_counts_the_same_open_leads_beside_the_plan(app, session,
         with counted_statements(app) as statements:
             home = dashboard.for_member(session, member, now)
         assert home.lead_counts == inbox.open_lead_counts(session, member)
-        assert len(statements) == 2  # the counts with the leads, the plan with its limits
+        assert len(statements) == 1  # the counts with the leads, the plan and its limits
     # A member who may not answer leads is shown none, and they are not counted.
     assert dashboard.for_member(session, desk.finance, now).lead_counts is None
 
