@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from portal.access.permissions import Permission, can
@@ -17,7 +17,7 @@ from portal.billing.limits import PlanName, plan_limit_columns, plan_limits_of
 from portal.clock import istanbul_today
 from portal.customer import school_pages, team
 from portal.leads import inbox
-from portal.models import CustomerUser, School
+from portal.models import CustomerUser
 from portal.models.base import UTCDateTime
 
 
@@ -65,12 +65,9 @@ def _counts_statement(with_leads: bool) -> Select:
     open leads member `customer_user_id` may work on; built once: every staff member's home
     asks (decisions.md, "Statements built once")."""
     customer_id = bindparam("customer_id")
-    listed = select(func.count(School.id)).where(
-        School.customer_id == customer_id, School.is_public
-    )
     counts = select(
         *team.places_taken(customer_id, bindparam("now", type_=UTCDateTime())),
-        listed.scalar_subquery().label("listed"),
+        school_pages.listed_count(customer_id).scalar_subquery().label("listed"),
         *plan_limit_columns("customer", tuple(FREE_LIMITS)),
     )
     if not with_leads:

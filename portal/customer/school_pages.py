@@ -412,14 +412,15 @@ def change_campus_fees(
     return changes
 
 
-def _listed_count(customer_id) -> Select:
-    """How many of the company's schools are listed (public)."""
+def listed_count(customer_id) -> Select:
+    """How many of the company's schools are listed (public): the statement, for a caller
+    that asks it beside more (`customer_id` a value or a bound parameter)."""
     return select(func.count(School.id)).where(School.customer_id == customer_id, School.is_public)
 
 
 def listed_schools(session: Session, customer_id: int) -> int:
     """How many of the company's schools are listed (public): one statement."""
-    return session.scalar(_listed_count(customer_id))
+    return session.scalar(listed_count(customer_id))
 
 
 def listed_limit(session: Session, customer_id: int) -> int | None:
@@ -431,7 +432,7 @@ def listed_limit(session: Session, customer_id: int) -> int | None:
 def _listing_usage_statement() -> Select:
     """listed_schools() of company `owner_id` with the plan's listed-schools limit
     (limits.limit_columns), in one statement; built once."""
-    listed = _listed_count(bindparam("owner_id")).scalar_subquery().label("listed")
+    listed = listed_count(bindparam("owner_id")).scalar_subquery().label("listed")
     return select(listed, *limit_columns("customer"))
 
 

@@ -4,7 +4,7 @@ card of the catalogue and the school page, marked in one statement for the whole
 Plain module: the caller passes the session and the parent's id.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,17 +55,6 @@ def school_mark_columns(school_id) -> tuple[Label[bool], Label[bool]]:
         UserComparison.school_id == school_id,
     )
     return favorite.label("is_favorite"), compared.label("is_compared")
-
-
-def school_marks(marked: Iterable[tuple[int, bool, bool]]) -> Marks:
-    """Marks from (school id, is_favorite, is_compared) as school_mark_columns() read them."""
-    favorites, compared = set(), set()
-    for school_id, is_favorite, is_compared in marked:
-        if is_favorite:
-            favorites.add(("school", school_id))
-        if is_compared:
-            compared.add(("school", school_id))
-    return Marks(frozenset(favorites), frozenset(compared))
 
 
 def marks_of(

@@ -5,7 +5,7 @@ from portal.clock import istanbul_today
 from portal.extensions import db
 from portal.models import UserComparison, UserFavorite
 from portal.schools.fees import school_year_of
-from portal.schools.marks import NO_MARKS, marks_of, school_marks
+from portal.schools.marks import NO_MARKS, marks_of
 from portal.schools.search import SchoolSearch, search_schools
 from tests.helpers import counted_statements
 
@@ -94,12 +94,8 @@ def test_a_search_marks_its_schools_as_marks_of_does(app, session, make):
     expected = marks_of(db.session, parent_id, school_ids)
 
     assert len(school_ids) == 4
-    assert (
-        school_marks(
-            (found.school.id, found.is_favorite, found.is_compared) for found in page.items
-        )
-        == expected
-    )
+    assert {("school", f.school.id) for f in page.items if f.is_favorite} == expected.favorites
+    assert {("school", f.school.id) for f in page.items if f.is_compared} == expected.compared
     assert expected.favorites == {("school", kept.id)}
     assert expected.compared == {("school", compared.id)}
     assert len(statements) == 2  # the page's ids and its schools, marks included

@@ -19,7 +19,7 @@ from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import page_number
 from portal.schools import bp, search
 from portal.schools.fees import school_year_label, school_years_offered
-from portal.schools.marks import NO_MARKS, Marks, marks_of, school_marks
+from portal.schools.marks import NO_MARKS, Marks, marks_of
 from portal.turkish import format_amount
 
 NOT_LISTED = _l("Choose one of the options in the list.")
@@ -173,11 +173,6 @@ def index():
             tuple(years),
             cities,
             districts,
-        ),
-        marks=(
-            school_marks((f.school.id, f.is_favorite, f.is_compared) for f in page.items)
-            if is_parent and page
-            else NO_MARKS
         ),
     )
 
