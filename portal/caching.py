@@ -90,13 +90,15 @@ def _full_key(caller: str, kind: tuple, key: tuple) -> tuple:
     """`key` as the rendered cache keeps it: after `kind`, with the language, lists taken as
     tuples. A part the template does not have (Jinja's Undefined, which equals every other)
     is refused: it would give every page the same entry."""
-    if any(isinstance(part, Undefined) for part in key):
-        raise ValueError(f"{caller}: a part of the key {key!r} is undefined")
-    return (
-        *kind,
-        locale_name(),
-        *(tuple(part) if isinstance(part, list) else part for part in key),
-    )
+    # A plain loop: twenty cards a page key their stamps here, and generators cost calls.
+    parts = [*kind, locale_name()]
+    for part in key:
+        if isinstance(part, list):
+            part = tuple(part)
+        elif isinstance(part, Undefined):
+            raise ValueError(f"{caller}: a part of the key {key!r} is undefined")
+        parts.append(part)
+    return tuple(parts)
 
 
 # A hole's mark: private-use characters no text of the portal holds, around the hole's number.
@@ -121,20 +123,18 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
     """
     full_key = _full_key("stamped", ("stamp",), key)
     caches = _caches()
-    pieces = caches.rendered.get(full_key)
-    if pieces is None:
-        # Odd places are hole numbers, even places the markup between them.
-        pieces = tuple(
-            int(piece) if place % 2 else piece
+    pattern = caches.rendered.get(full_key)
+    if pattern is None:
+        # Kept as a format string: the markup between the holes with its braces doubled,
+        # each hole a numbered field. One str.format a card beats joining its pieces.
+        pattern = "".join(
+            f"{{{piece}}}" if place % 2 else piece.replace("{", "{{").replace("}", "}}")
             for place, piece in enumerate(_HOLE.split(str(caller(_hole))))
         )
         with caches.lock:
-            caches.rendered[full_key] = pieces
-    escaped = [escape(value) for value in values]
-    # The pieces are Jinja's autoescaped output and every value is escaped just above.
-    return Markup(  # nosec B704
-        "".join(escaped[piece] if place % 2 else piece for place, piece in enumerate(pieces))
-    )
+            caches.rendered[full_key] = pattern
+    # The pattern is Jinja's autoescaped output and every value is escaped here.
+    return Markup(pattern.format(*map(escape, values)))  # nosec B704
 
 
 def short_lived(namespace: str, key: Hashable, compute: Callable[[], object]):
