@@ -13,17 +13,18 @@ A parent looks for "a primary school in Kadıköy within 150,000–300,000 ₺ a
 Three statements however many schools match: the count, the page's ids in the search's
 order, and those schools with their levels, campus count and fee range (correlated
 subqueries of it). The view keeps the count, the page's ids, and the city and district lists
-for a minute (portal/caching.py); anything else touched on the schools raises instead of
-loading one by one.
+for a minute (portal/caching.py); the cards read their schools as columns, so nothing can
+load one by one.
 """
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, union
-from sqlalchemy.orm import Session, load_only, raiseload
+from sqlalchemy.orm import Session
 
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
@@ -91,13 +92,24 @@ class SchoolSearch:
         return self.fee_min is not None or self.fee_max is not None
 
 
+class CardSchool(NamedTuple):
+    """What a result's card shows of its school: read as columns, not as a School, since
+    building twenty ORM objects (their identity and state) cost a tenth of a search fragment."""
+
+    id: int
+    slug: str
+    name: str
+    city: str
+    district: str
+
+
 @dataclass(frozen=True)
 class FoundSchool:
-    """A result: the school (its id, slug, name, city and district; anything else raises),
-    the levels it teaches (youngest first), its live campuses' count, and the range of the
-    fee rows that matched the filters (None when no fee row did)."""
+    """A result: the school (its id, slug, name, city and district), the levels it teaches
+    (youngest first), its live campuses' count, and the range of the fee rows that matched
+    the filters (None when no fee row did)."""
 
-    school: School
+    school: CardSchool
     levels: list[str]
     campus_count: int
     fee_range: FeeRange | None
@@ -151,7 +163,7 @@ def search_schools(
         for row in session.execute(
             _rows_statement(dialect, search, marked), {"ids": list(ids), "user_id": marks_for}
         ):
-            by_id[row[0].id] = _found(*row)
+            by_id[row[0]] = _found(CardSchool(*row[:5]), *row[5:])
     found = [by_id[school_id] for school_id in ids if school_id in by_id]
     return Page(items=found, number=number, per_page=per_page, total=total)
 
@@ -211,24 +223,20 @@ def _rows_statement(dialect: str, search: SchoolSearch, marked: bool = False) ->
         .correlate(School)
         .scalar_subquery()
     )
-    return (
-        select(
-            School,
-            levels_column(),
-            campus_count,
-            _fee_of(func.min, fee_rows),
-            _fee_of(func.max, fee_rows),
-            *(school_mark_columns(School.id) if marked else ()),
-        )
-        .where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
-        # The columns the card shows: the rest (a description of some kilobytes among them)
-        # was read and loaded for nothing on every search. Another column raises, as a
-        # relationship does.
-        .options(
-            load_only(School.slug, School.name, School.city, School.district, raiseload=True),
-            raiseload("*"),
-        )
-    )
+    return select(
+        # The columns the card shows: the rest (a description of some kilobytes among
+        # them) was read for nothing on every search.
+        School.id,
+        School.slug,
+        School.name,
+        School.city,
+        School.district,
+        levels_column(),
+        campus_count,
+        _fee_of(func.min, fee_rows),
+        _fee_of(func.max, fee_rows),
+        *(school_mark_columns(School.id) if marked else ()),
+    ).where(School.id.in_(bindparam("ids", expanding=True)), *_conditions(dialect, search))
 
 
 def count_schools(session: Session, search: SchoolSearch) -> int:
