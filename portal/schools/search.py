@@ -117,6 +117,22 @@ class FoundSchool:
     is_favorite: bool = False
     is_compared: bool = False
 
+    @property
+    def facts(self) -> tuple:
+        """Everything the card shows, the key its kept markup is found by (the template
+        would read it with a dozen attribute lookups a card)."""
+        school, fees = self.school, self.fee_range
+        return (
+            school.slug,
+            school.name,
+            school.city,
+            school.district,
+            tuple(self.levels),
+            self.campus_count,
+            fees.low if fees else None,
+            fees.high if fees else None,
+        )
+
 
 def search_schools(
     session: Session,
