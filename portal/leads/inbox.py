@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from sqlalchemy import Select, Subquery, bindparam, select
-from sqlalchemy.orm import Session, aliased, joinedload, raiseload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.access.grants import covers_bound, members_covering
 from portal.access.permissions import Permission, can
 from portal.leads import lead_counts
+from portal.leads.leads import ListedLead
 from portal.models import (
     Campus,
     CustomerUser,
@@ -39,7 +40,7 @@ ASSIGNED_FILTERS = ("anyone", "me", "unassigned")
 class InboxRow:
     """A lead as the inbox lists it: the lead's own columns and the names shown beside it."""
 
-    lead: Lead
+    lead: ListedLead
     school_name: str
     campus_name: str | None
     parent_name: str | None
@@ -95,7 +96,7 @@ def inbox_page(
     if not page.items:
         return page
     rows = session.execute(_rows_statement(), {"ids": page.items}).all()
-    by_id = {row[0].id: InboxRow(*row) for row in rows}
+    by_id = {row[0]: InboxRow(ListedLead(*row[:4]), *row[4:]) for row in rows}
     # A lead ended or reassigned between the two statements is still listed as it is now;
     # one deleted in between (never done today) would drop out of this page.
     items = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]
@@ -141,7 +142,16 @@ def _rows_statement() -> Select:
     assignee = aliased(CustomerUser)
     assignee_user = aliased(User)
     return (
-        select(Lead, School.name, Campus.name, User.name, assignee_user.name)
+        select(
+            Lead.id,
+            Lead.level,
+            Lead.created_at,
+            Lead.state,
+            School.name,
+            Campus.name,
+            User.name,
+            assignee_user.name,
+        )
         .join(School, School.id == Lead.school_id)
         .outerjoin(Campus, Campus.id == Lead.campus_id)
         # Outer: a parent who deleted their account leaves the lead, without a name.
@@ -149,7 +159,6 @@ def _rows_statement() -> Select:
         .outerjoin(assignee, assignee.id == Lead.assigned_customer_user_id)
         .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
         .where(Lead.id.in_(bindparam("ids", expanding=True)))
-        .options(raiseload("*"))
     )
 
 

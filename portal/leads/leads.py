@@ -15,10 +15,12 @@ Plain module: the caller passes the session and the request's Origin, and commit
 """
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from functools import cache
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, raiseload
 
@@ -318,11 +320,22 @@ def live_consent(session: Session, user_id: int) -> UserConsent | None:
     )
 
 
+class ListedLead(NamedTuple):
+    """What a list's card shows of a lead (the parent's requests, the staff's inbox): read
+    as columns, since twenty Lead objects a page (identity map, state) cost more than their
+    statement."""
+
+    id: int
+    level: str
+    created_at: datetime
+    state: str
+
+
 @dataclass(frozen=True)
 class ParentLead:
     """A row of the parent's list: the lead, where it went, and its offers still open."""
 
-    lead: Lead
+    lead: ListedLead
     school_name: str
     school_slug: str
     campus_name: str | None
@@ -335,30 +348,56 @@ def parent_leads_page(
     """Page `number` of the parent's leads, newest first, each with its school and campus
     names and how many of its offers are open and not expired on `today` (one statement, the
     count with it)."""
+    page = paginate(
+        session,
+        _parent_leads_statement(),
+        number,
+        per_page,
+        scalars=False,
+        total=_parent_leads_total(),
+        parameters={"user_id": user_id, "today": today},
+    )
+    return replace(page, items=[ParentLead(ListedLead(*row[:4]), *row[4:]) for row in page.items])
+
+
+@cache
+def _parent_leads_statement() -> Select:
+    """Parent `user_id`'s leads, newest first, with the offers still open on `today`; built
+    once (decisions.md, "Statements built once")."""
     open_offers = (
         select(func.count(SchoolOffer.id))
         .where(
             SchoolOffer.lead_id == Lead.id,
             SchoolOffer.status == "open",
-            SchoolOffer.valid_until >= today,
+            SchoolOffer.valid_until >= bindparam("today"),
             Lead.state == "open",
         )
         .correlate(Lead)
         .scalar_subquery()
     )
-    query = (
-        select(Lead, School.name, School.slug, Campus.name, open_offers)
+    return (
+        select(
+            Lead.id,
+            Lead.level,
+            Lead.created_at,
+            Lead.state,
+            School.name,
+            School.slug,
+            Campus.name,
+            open_offers,
+        )
         .join(School, School.id == Lead.school_id)
         .outerjoin(Campus, Campus.id == Lead.campus_id)
-        .where(Lead.user_id == user_id)
+        .where(Lead.user_id == bindparam("user_id"))
         .order_by(Lead.created_at.desc(), Lead.id.desc())
         # A school or campus deleted since still names the parent's own request.
         .execution_options(include_deleted=True)
-        .options(raiseload("*"))
     )
-    total = select(func.count(Lead.id)).where(Lead.user_id == user_id)
-    page = paginate(session, query, number, per_page, scalars=False, total=total)
-    return replace(page, items=[ParentLead(*row) for row in page.items])
+
+
+@cache
+def _parent_leads_total() -> Select:
+    return select(func.count(Lead.id)).where(Lead.user_id == bindparam("user_id"))
 
 
 def parent_lead(session: Session, user_id: int, lead_id: int) -> Lead | None:

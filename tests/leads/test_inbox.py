@@ -183,7 +183,7 @@ def test_the_inbox_page_is_two_statements_however_many_leads(app, make, session,
 
             member = db.session.get(CustomerUser, desk.whole_school_agent.id)
             page = inbox.inbox_page(db.session, member, state="all")
-            # Everything the template reads, with lazy loads refused (raiseload).
+            # Everything the template reads: plain columns, nothing left to load.
             _ = [(r.lead.state, r.lead.level, r.school_name, r.assignee_name) for r in page.items]
             before = len(statements)
             inbox.inbox_page(db.session, member, state="all")
