@@ -24,7 +24,7 @@ from portal.models import (
     LeadEvent,
     SchoolOffer,
 )
-from tests.helpers import HTMX, csrf_token
+from tests.helpers import HTMX, counted_statements, csrf_token
 from tests.leads import test_inbox
 from tests.test_html import assert_valid_html
 
@@ -107,6 +107,28 @@ def test_a_filter_naming_another_school_or_an_unknown_value_falls_back(client, a
     assert f"/customer/leads/{desk.campus_lead.id}" in html
     assert f'/customer/leads/{desk.other_company_lead.id}"' not in html
     assert "Bora Koleji" not in html
+
+
+def test_the_list_alone_checks_a_chosen_school_against_the_grants(app, client, auth, desk):
+    sign_in(auth, desk.whole_school_agent)
+    base = "/customer/leads?state=all"
+
+    def listed(address: str) -> str:
+        return client.get(address, headers=HTMX).get_data(as_text=True)
+
+    everything = listed(base)
+    # Another company's school is no choice: the list falls back to all the member's leads.
+    assert listed(f"{base}&school={desk.other_company_school.id}") == everything
+    assert f"/customer/leads/{desk.whole_school_lead.id}" in listed(
+        f"{base}&school={desk.school.id}"
+    )
+    # With no school chosen, the list alone reads none of the member's school names.
+    with counted_statements(app) as statements:
+        listed(base)
+    assert not any("ORDER BY schools.name" in statement for statement in statements)
+    with counted_statements(app) as statements:
+        client.get(base)
+    assert any("ORDER BY schools.name" in statement for statement in statements)
 
 
 def test_the_dashboard_links_the_inbox_with_its_counts(client, auth, session, desk):

@@ -104,8 +104,13 @@ def inbox_list():
     :raise 403: for a member who may not answer leads.
     """
     customer_user = _member()
-    # The schools the inbox may be narrowed to: those the member has a grant on.
-    schools = granted_school_names(db.session, customer_user)
+    # The schools the inbox may be narrowed to: those the member has a grant on. The list
+    # alone (htmx) shows none of them, so it reads them only to check a school chosen.
+    schools = (
+        granted_school_names(db.session, customer_user)
+        if request.args.get("school") or not htmx.wants_fragment()
+        else []
+    )
     form = InboxFilterForm(request.args)
     form.school.choices = [SelectChoice("", _("All schools"))] + [
         SelectChoice(str(school_id), name) for school_id, name in schools
