@@ -137,6 +137,11 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
     return Markup(pattern.format(*map(escape, values)))  # nosec B704
 
 
+def keeps_lookups() -> bool:
+    """Whether short_lived() keeps answers (SEARCH_CACHE_SECONDS above 0)."""
+    return _caches().lookups is not None
+
+
 def short_lived(namespace: str, key: Hashable, compute: Callable[[], object]):
     """`compute()`, or its answer of less than SEARCH_CACHE_SECONDS ago for the same key.
 

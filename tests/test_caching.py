@@ -189,3 +189,30 @@ def test_each_cards_toggles_name_their_own_school_and_carry_the_visitors_token(
     pressed = page[page.index(f'id="favorite-school-{odd.id}"') :][:60]
     not_pressed = page[page.index(f'id="favorite-school-{plain.id}"') :][:60]
     assert 'aria-pressed="true"' in pressed and 'aria-pressed="false"' in not_pressed
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_the_plans_table_is_kept_whole_for_its_lifetime(app, client, make, session, clock):
+    plan = make.plan(name="Aile", features={"comparison": 3})
+    make.price(plan, amount="100.00")
+    make.price(plan, billing_cycle="yearly", amount="1000.00")
+    session.commit()
+    with counted_statements(app) as first:
+        page = client.get("/plans").get_data(as_text=True)
+    assert "Aile" in page and "100,00" in page and "comparison" in page
+
+    plan.name = "Aile Artı"
+    session.commit()
+    with counted_statements(app) as kept:
+        again = client.get("/plans").get_data(as_text=True)
+    # The kept table renders whole (names, prices, the features under their category), with
+    # the plans, prices and features read once: three statements fewer.
+    assert again == page
+    assert len(kept) == len(first) - 3
+    # Each cycle is its own entry; a cycle no plan offers is the default one.
+    assert "1.000,00" in client.get("/plans?cycle=yearly").get_data(as_text=True)
+    nonsense = client.get("/plans?cycle=nonsense").get_data(as_text=True)
+    assert 'value="monthly" checked' in nonsense and "100,00" in nonsense
+
+    clock.now += 61
+    assert "Aile Artı" in client.get("/plans").get_data(as_text=True)

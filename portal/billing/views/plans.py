@@ -3,11 +3,14 @@
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from portal import htmx
 from portal.access import ANONYMOUS, CUSTOMER_USER, PARENT, allow, audience_of_user
 from portal.billing import bp, catalogue
+from portal.billing.periods import BILLING_CYCLES
 from portal.billing.views.common import billing_managers, current_subscriber
+from portal.caching import keeps_lookups, short_lived
 from portal.extensions import db
 from portal.models.billing import BillingCycle
 
@@ -35,7 +38,7 @@ def plans():
     audience = request.args.get("audience", "")
     if audience not in catalogue.AUDIENCES:
         audience = _default_audience()
-    table = catalogue.plans_table(db.session, audience, request.args.get("cycle"))
+    table = _plans_table(audience, request.args.get("cycle"))
     may_choose, managers = _who_may_choose(audience)
     return htmx.render(
         "billing/plans.html",
@@ -45,6 +48,28 @@ def plans():
         may_choose=may_choose,
         billing_managers=managers,
     )
+
+
+def _plans_table(audience: str, cycle: str | None) -> catalogue.PlansTable:
+    """The plans table, kept SEARCH_CACHE_SECONDS (portal/caching.py): the same for every
+    reader of an audience and cycle, and three statements on every view and every switch of
+    the cycle. An operator's new plan or price shows within that time; checkout reads the
+    price chosen afresh (an archived one is refused there), so what is charged is never old.
+
+    Kept, it is read in a session of its own that is closed before it is kept: its plans,
+    prices and features are then detached with every column the page shows loaded (their
+    categories come joined), and no request's session expires or lazy-loads them later.
+    """
+    if cycle not in BILLING_CYCLES:
+        cycle = None  # any other string is the default cycle, and one key
+
+    def read_apart() -> catalogue.PlansTable:
+        with Session(db.engine, expire_on_commit=False) as own:
+            return catalogue.plans_table(own, audience, cycle)
+
+    if not keeps_lookups():  # development and tests: the request's own session, afresh
+        return catalogue.plans_table(db.session, audience, cycle)
+    return short_lived("plans-table", (audience, cycle), read_apart)
 
 
 def _who_may_choose(audience: str) -> tuple[bool, list]:
