@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, raiseload
+from sqlalchemy.orm import Session
 
 from portal.audit import Origin, log_event
 from portal.billing.limits import limit_for
@@ -38,7 +38,7 @@ from portal.models import Campus, School, User, UserComparison, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import COUNT_OVER_ROWS, PER_PAGE, Page, paginate
 from portal.places import public_target
-from portal.schools.catalogue import levels_column, levels_in_order
+from portal.schools.catalogue import CardSchool, levels_column, levels_in_order
 from portal.schools.fees import FeeRange, school_range_columns
 
 FAVORITES = "favorites"  # the plan_features code of this feature
@@ -72,8 +72,7 @@ class Favorite:
     the parent compares that school or campus, and the school's fee range of the school year
     asked (None: no fee row)."""
 
-    favorite: UserFavorite
-    school: School
+    school: CardSchool
     campus: FavoriteCampus | None
     compared: bool
     fee_range: FeeRange | None
@@ -315,14 +314,15 @@ def _page_statement() -> Select:
             .scalar_subquery()
         )
 
+    # The favorite as the two columns the page needs, not as an object (twenty a page).
     return (
         select(
-            UserFavorite,
+            UserFavorite.favoritable_type,
+            UserFavorite.favoritable_id,
             compared.label("compared"),
             *(campus_column(column) for column in CAMPUS_COLUMNS),
         )
         .where(UserFavorite.user_id == bindparam("user_id"), UserFavorite.is_visible)
-        .options(raiseload("*"))
         .order_by(UserFavorite.created_at.desc(), UserFavorite.id.desc())
     )
 
@@ -330,26 +330,18 @@ def _page_statement() -> Select:
 @cache
 def _schools_statement() -> Select:
     """The public schools `school_ids` with their levels and fee range in `school_year`."""
-    return (
-        select(School, levels_column(), *school_range_columns(bindparam("school_year")))
-        .where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
-        # The columns a card shows: a school's whole row (its description above all) was most
-        # of what the statement carried; any other column read raises. The levels as one
-        # string a row rather than level rows loaded as objects.
-        .options(
-            load_only(
-                School.id,
-                School.name,
-                School.slug,
-                School.city,
-                School.district,
-                School.is_published,
-                School.deleted_at,
-                raiseload=True,
-            ),
-            raiseload("*"),
-        )
-    )
+    # The columns a card shows (CardSchool), not a School: a school's whole row (its
+    # description above all) was most of what the statement carried, and twenty objects
+    # cost more than their statement. The levels as one string a row.
+    return select(
+        School.id,
+        School.slug,
+        School.name,
+        School.city,
+        School.district,
+        levels_column(),
+        *school_range_columns(bindparam("school_year")),
+    ).where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)
 
 
 def favorites_page(
@@ -360,8 +352,8 @@ def favorites_page(
 
     Favorites whose school or campus is gone (soft-deleted) or unpublished are left out, and
     not counted. Two statements however many there are: the page with its campuses, the
-    comparison marks and the count, and its schools with their levels and fee ranges; any
-    other relationship touched raises instead of loading.
+    comparison marks and the count, and its schools with their levels and fee ranges, all
+    as plain columns: nothing on an item can load one by one.
     """
     page = paginate(
         session,
@@ -375,27 +367,27 @@ def favorites_page(
         parameters={"user_id": user_id},
     )
     rows = [
-        (f, compared, FavoriteCampus(*campus) if campus[0] is not None else None)
-        for f, compared, *campus in page.items
+        (kind, target_id, compared, FavoriteCampus(*campus) if campus[0] is not None else None)
+        for kind, target_id, compared, *campus in page.items
     ]
-    school_ids = {f.favoritable_id for f, _, campus in rows if campus is None}
-    school_ids |= {campus.school_id for _, _, campus in rows if campus is not None}
+    school_ids = {target_id for _, target_id, _, campus in rows if campus is None}
+    school_ids |= {campus.school_id for *_, campus in rows if campus is not None}
     schools = {
-        school.id: (
-            school,
+        row[0]: (
+            CardSchool(*row[:5]),
             levels_in_order(levels),
             FeeRange(low, high) if low is not None else None,
         )
-        for school, levels, low, high in session.execute(
+        for *row, levels, low, high in session.execute(
             _schools_statement(), {"school_ids": list(school_ids), "school_year": school_year}
         )
     }
     items = []
-    for f, compared, campus in rows:
-        school_id = campus.school_id if campus is not None else f.favoritable_id
+    for kind, target_id, compared, campus in rows:
+        school_id = campus.school_id if campus is not None else target_id
         # Withdrawn between the page's query and these: left out rather than shown broken.
-        if (f.favoritable_type == "campus" and campus is None) or school_id not in schools:
+        if (kind == "campus" and campus is None) or school_id not in schools:
             continue
         school, levels, fee_range = schools[school_id]
-        items.append(Favorite(f, school, campus, bool(compared), fee_range, levels))
+        items.append(Favorite(school, campus, bool(compared), fee_range, levels))
     return replace(page, items=items)

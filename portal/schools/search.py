@@ -21,7 +21,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.paging import PER_PAGE, Page, last_page
-from portal.schools.catalogue import levels_column, levels_in_order
+from portal.schools.catalogue import CardSchool, levels_column, levels_in_order
 from portal.schools.fees import FeeRange
 from portal.schools.marks import school_mark_columns
 from portal.search_text import fold
@@ -90,17 +89,6 @@ class SchoolSearch:
     @property
     def has_fee_range(self) -> bool:
         return self.fee_min is not None or self.fee_max is not None
-
-
-class CardSchool(NamedTuple):
-    """What a result's card shows of its school: read as columns, not as a School, since
-    building twenty ORM objects (their identity and state) cost a tenth of a search fragment."""
-
-    id: int
-    slug: str
-    name: str
-    city: str
-    district: str
 
 
 @dataclass(frozen=True)
