@@ -51,6 +51,23 @@ def test_the_list_shows_newest_first_with_state_and_open_offers(
     assert re.findall(r"</i> (\d+) (?:open offer|açık teklif)", html) == ["2"]
 
 
+def test_a_kept_card_shows_a_new_offer_and_state_at_once(client, session, make, world, signed_in):
+    lead = make.lead(world.parent, world.school, world.campus)
+    session.commit()
+    assert "açık teklif" not in client.get("/account/leads").get_data(as_text=True)
+
+    make.offer(lead)
+    session.commit()
+    html = client.get("/account/leads").get_data(as_text=True)
+    assert re.findall(r"</i> (\d+) açık teklif", html) == ["1"]
+
+    lead.state = "lost"
+    session.commit()
+    html = client.get("/account/leads").get_data(as_text=True)
+    # A lost lead's offers are no longer open, and its badge says so.
+    assert "lead-lost" in html and "açık teklif" not in html
+
+
 def test_the_list_pages(client, session, make, world, signed_in):
     for _ in range(21):
         make.lead(world.parent, world.school, world.campus)
