@@ -38,7 +38,12 @@ from portal.models import Campus, School, User, UserComparison, UserFavorite
 from portal.models.users import FAVORITABLE_TYPES
 from portal.paging import COUNT_OVER_ROWS, PER_PAGE, Page, paginate
 from portal.places import public_target
-from portal.schools.catalogue import CardSchool, levels_column, levels_in_order
+from portal.schools.catalogue import (
+    CARD_SCHOOL_COLUMNS,
+    CardSchool,
+    levels_column,
+    levels_in_order,
+)
 from portal.schools.fees import FeeRange, school_range_columns
 
 FAVORITES = "favorites"  # the plan_features code of this feature
@@ -334,11 +339,7 @@ def _schools_statement() -> Select:
     # description above all) was most of what the statement carried, and twenty objects
     # cost more than their statement. The levels as one string a row.
     return select(
-        School.id,
-        School.slug,
-        School.name,
-        School.city,
-        School.district,
+        *CARD_SCHOOL_COLUMNS,
         levels_column(),
         *school_range_columns(bindparam("school_year")),
     ).where(School.id.in_(bindparam("school_ids", expanding=True)), School.is_public)

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.access.grants import covers_bound, members_covering
 from portal.access.permissions import Permission, can
 from portal.leads import lead_counts
-from portal.leads.leads import ListedLead
+from portal.leads.leads import LISTED_LEAD_COLUMNS, ListedLead
 from portal.models import (
     Campus,
     CustomerUser,
@@ -143,10 +143,7 @@ def _rows_statement() -> Select:
     assignee_user = aliased(User)
     return (
         select(
-            Lead.id,
-            Lead.level,
-            Lead.created_at,
-            Lead.state,
+            *LISTED_LEAD_COLUMNS,
             School.name,
             Campus.name,
             User.name,

@@ -331,6 +331,10 @@ class ListedLead(NamedTuple):
     state: str
 
 
+# What a ListedLead is read from, in its order.
+LISTED_LEAD_COLUMNS = (Lead.id, Lead.level, Lead.created_at, Lead.state)
+
+
 @dataclass(frozen=True)
 class ParentLead:
     """A row of the parent's list: the lead, where it went, and its offers still open."""
@@ -377,10 +381,7 @@ def _parent_leads_statement() -> Select:
     )
     return (
         select(
-            Lead.id,
-            Lead.level,
-            Lead.created_at,
-            Lead.state,
+            *LISTED_LEAD_COLUMNS,
             School.name,
             School.slug,
             Campus.name,

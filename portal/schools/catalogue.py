@@ -25,6 +25,10 @@ class CardSchool(NamedTuple):
     district: str
 
 
+# What a CardSchool is read from, in its order.
+CARD_SCHOOL_COLUMNS = (School.id, School.slug, School.name, School.city, School.district)
+
+
 def published_school(session: Session, slug: str) -> School | None:
     """One published school by its slug, with its levels and live campuses, or None (one
     statement)."""

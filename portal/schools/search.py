@@ -28,7 +28,12 @@ from sqlalchemy.orm import Session
 from portal.database import name_matches, name_query
 from portal.models import Campus, School, SchoolFee, SchoolLevel, UserDetail
 from portal.paging import PER_PAGE, Page, last_page
-from portal.schools.catalogue import CardSchool, levels_column, levels_in_order
+from portal.schools.catalogue import (
+    CARD_SCHOOL_COLUMNS,
+    CardSchool,
+    levels_column,
+    levels_in_order,
+)
 from portal.schools.fees import FeeRange
 from portal.schools.marks import school_mark_columns
 from portal.search_text import fold
@@ -230,11 +235,7 @@ def _rows_statement(dialect: str, search: SchoolSearch, marked: bool = False) ->
     return select(
         # The columns the card shows: the rest (a description of some kilobytes among
         # them) was read for nothing on every search.
-        School.id,
-        School.slug,
-        School.name,
-        School.city,
-        School.district,
+        *CARD_SCHOOL_COLUMNS,
         levels_column(),
         campus_count,
         _fee_of(func.min, fee_rows),
