@@ -375,7 +375,7 @@ def favorites_page(
     school_ids |= {campus.school_id for *_, campus in rows if campus is not None}
     schools = {
         row[0]: (
-            CardSchool(*row[:5]),
+            CardSchool(*row),
             levels_in_order(levels),
             FeeRange(low, high) if low is not None else None,
         )

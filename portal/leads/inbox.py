@@ -96,7 +96,8 @@ def inbox_page(
     if not page.items:
         return page
     rows = session.execute(_rows_statement(), {"ids": page.items}).all()
-    by_id = {row[0]: InboxRow(ListedLead(*row[:4]), *row[4:]) for row in rows}
+    n = len(LISTED_LEAD_COLUMNS)  # the lead's columns first, then the names beside it
+    by_id = {row[0]: InboxRow(ListedLead(*row[:n]), *row[n:]) for row in rows}
     # A lead ended or reassigned between the two statements is still listed as it is now;
     # one deleted in between (never done today) would drop out of this page.
     items = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]

@@ -361,7 +361,8 @@ def parent_leads_page(
         total=_parent_leads_total(),
         parameters={"user_id": user_id, "today": today},
     )
-    return replace(page, items=[ParentLead(ListedLead(*row[:4]), *row[4:]) for row in page.items])
+    n = len(LISTED_LEAD_COLUMNS)  # the lead's columns first, then where it went and its offers
+    return replace(page, items=[ParentLead(ListedLead(*row[:n]), *row[n:]) for row in page.items])
 
 
 @cache

@@ -169,10 +169,11 @@ def search_schools(
     by_id = {}
     if ids:
         marked = marks_for is not None
+        n = len(CARD_SCHOOL_COLUMNS)  # the card's columns first, then the rest
         for row in session.execute(
             _rows_statement(dialect, search, marked), {"ids": list(ids), "user_id": marks_for}
         ):
-            by_id[row[0]] = _found(CardSchool(*row[:5]), *row[5:])
+            by_id[row[0]] = _found(CardSchool(*row[:n]), *row[n:])
     found = [by_id[school_id] for school_id in ids if school_id in by_id]
     return Page(items=found, number=number, per_page=per_page, total=total)
 
