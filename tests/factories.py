@@ -23,9 +23,11 @@ from portal.models import (
     SubscriptionPlan,
     SubscriptionPlanFeature,
     User,
+    UserComparison,
     UserSubscription,
     UserType,
 )
+from portal.schools.comparison import target_key
 from portal.schools.fees import school_year_of
 from portal.turkish import make_vkn
 
@@ -196,6 +198,19 @@ class Factories:
         self.session.add(feature)
         self.session.flush()
         return feature
+
+    def comparison(self, user, school, campus=None) -> UserComparison:
+        """`user` compares `school` as a whole, or its `campus` (the key as the domain's)."""
+        kind, target = ("campus", campus) if campus else ("school", school)
+        row = UserComparison(
+            user_id=user.id,
+            school_id=school.id,
+            campus_id=campus.id if campus else None,
+            target_key=target_key(kind, target.id),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
 
     def price(self, plan=None, billing_cycle="monthly", amount="100.00", **values) -> PlanPrice:
         plan = plan or self.plan()

@@ -10,7 +10,7 @@ import pytest
 
 from portal.account import favorites
 from portal.clock import istanbul_today
-from portal.models import School, UserComparison, UserFavorite
+from portal.models import School, UserFavorite
 from portal.schools.fees import FeeRange, school_year_of
 from tests.helpers import HTMX, counted_statements, post
 from tests.test_html import assert_valid_html
@@ -251,19 +251,8 @@ def test_each_favorite_shows_its_compare_state_and_fee_range_of_this_year(
         session.add(
             UserFavorite(user_id=signed_in.id, favoritable_type=kind, favoritable_id=target.id)
         )
-    session.add_all(
-        [
-            UserComparison(
-                user_id=signed_in.id, school_id=school.id, target_key=f"school:{school.id}"
-            ),
-            UserComparison(
-                user_id=signed_in.id,
-                school_id=school.id,
-                campus_id=a.id,
-                target_key=f"campus:{a.id}",
-            ),
-        ]
-    )
+    make.comparison(signed_in, school)
+    make.comparison(signed_in, school, a)
     session.commit()
     ids = {"school": school.id, "other": other.id, "a": a.id, "b": b.id}
 

@@ -306,9 +306,7 @@ def test_a_withdrawn_school_is_not_shown_and_does_not_use_up_a_place(
 def test_another_parents_comparison_is_never_shown_or_removed(client, session, make, signed_in):
     mine, theirs = make.school(name="Benim Okulum"), make.school(name="Onların Okulu")
     other = make.user("parent")
-    session.add(
-        UserComparison(user_id=other.id, school_id=theirs.id, target_key=f"school:{theirs.id}")
-    )
+    make.comparison(other, theirs)
     session.commit()
     post(client, COMPARE_URL, kind="school", target_id=mine.id)
 

@@ -3,7 +3,7 @@ and campuses, in one statement, on every database."""
 
 from portal.clock import istanbul_today
 from portal.extensions import db
-from portal.models import UserComparison, UserFavorite
+from portal.models import UserFavorite
 from portal.schools.fees import school_year_of
 from portal.schools.marks import NO_MARKS, marks_of
 from portal.schools.search import SchoolSearch, search_schools
@@ -24,12 +24,10 @@ def test_marks_of_a_page_in_one_statement(app, session, make):
             UserFavorite(user_id=parent.id, favoritable_type="school", favoritable_id=elsewhere.id),
             # Another parent's: not marked.
             UserFavorite(user_id=other.id, favoritable_type="campus", favoritable_id=a.id),
-            UserComparison(
-                user_id=parent.id, school_id=school.id, campus_id=a.id, target_key=f"campus:{a.id}"
-            ),
-            UserComparison(user_id=other.id, school_id=school.id, target_key=f"school:{school.id}"),
         ]
     )
+    make.comparison(parent, school, a)
+    make.comparison(other, school)
     session.commit()
     parent_id, school_id, a_id, b_id = parent.id, school.id, a.id, b.id
 
@@ -70,18 +68,11 @@ def test_a_search_marks_its_schools_as_marks_of_does(app, session, make):
             UserFavorite(
                 user_id=other.id, favoritable_type="school", favoritable_id=others_only.id
             ),
-            UserComparison(
-                user_id=parent.id, school_id=compared.id, target_key=f"school:{compared.id}"
-            ),
-            UserComparison(
-                user_id=parent.id,
-                school_id=by_campus.id,
-                campus_id=kuzey.id,
-                target_key=f"campus:{kuzey.id}",
-            ),
-            UserComparison(user_id=other.id, school_id=kept.id, target_key=f"school:{kept.id}"),
         ]
     )
+    make.comparison(parent, compared)
+    make.comparison(parent, by_campus, kuzey)
+    make.comparison(other, kept)
     session.commit()
     parent_id = parent.id
     year = school_year_of(istanbul_today())
