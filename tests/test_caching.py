@@ -94,6 +94,38 @@ def test_which_schools_make_a_page_is_kept_but_what_it_shows_of_them_is_not(
 
 
 @pytest.mark.config(SEARCH_CACHE_SECONDS=60)
+def test_a_school_whose_level_or_fee_stops_matching_leaves_a_kept_page_at_once(
+    client, make, session, clock
+):
+    # The rows statement checks the name and place; the level and the fee are checked on
+    # what the card read (search._still_matches).
+    fees = {"primary": Decimal(200000), "middle": Decimal(250000)}
+    pricier = make.school(
+        name="Ankara Koleji", city="Ankara", levels=("primary", "middle"), fees=fees
+    )
+    no_primary = make.school(
+        name="Ankara Lisesi", city="Ankara", levels=("primary", "middle"), fees=fees
+    )
+    make.school(name="Ankara Okulu", city="Ankara", levels=("primary", "middle"), fees=fees)
+    session.commit()
+    address = "/?city=Ankara&level=primary&fee_max=300000"
+    assert card_names(client, address) == ["Ankara Koleji", "Ankara Lisesi", "Ankara Okulu"]
+
+    primary = next(fee for fee in pricier.campuses[0].fees if fee.level == "primary")
+    primary.yearly_fee = Decimal(350000)  # its only primary fee is out of the range now
+    no_primary.level_rows = [row for row in no_primary.level_rows if row.level != "primary"]
+    session.commit()
+    assert card_names(client, address) == ["Ankara Okulu"]
+    # Without the level, its middle-school fee is still in the range; the kept count for
+    # this address lags (it is a different search, counted afresh).
+    assert card_names(client, "/?city=Ankara&fee_max=300000") == [
+        "Ankara Koleji",
+        "Ankara Lisesi",
+        "Ankara Okulu",
+    ]
+
+
+@pytest.mark.config(SEARCH_CACHE_SECONDS=60)
 def test_a_kept_page_skips_choosing_its_schools(app, client, make, session, clock):
     for number in range(3):
         make.school(name=f"Ankara Koleji {number}", city="Ankara")
