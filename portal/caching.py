@@ -75,9 +75,8 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     """
     # Not the script root: a deployment serves the app under one root (ProxyFix is not
     # given x_prefix), so the links a kept fragment holds are the same for every request.
-    full_key = _full_key("cached_html", (), key)
     caches = _caches()
-    html = caches.rendered.get(full_key)
+    full_key, html = _kept(caches, "cached_html", (), key)
     if html is None:
         # The call block's body, rendered by Jinja with autoescaping: already Markup.
         html = caller()
@@ -86,19 +85,25 @@ def cached_html(*key: Hashable, caller: Callable[[], str]) -> str:
     return html
 
 
-def _full_key(caller: str, kind: tuple, key: tuple) -> tuple:
-    """`key` as the rendered cache keeps it: after `kind`, with the language, lists taken as
-    tuples. A part the template does not have (Jinja's Undefined, which equals every other)
-    is refused: it would give every page the same entry."""
-    # A plain loop: twenty cards a page key their stamps here, and generators cost calls.
-    parts = [*kind, locale_name()]
-    for part in key:
-        if isinstance(part, list):
-            part = tuple(part)
-        elif isinstance(part, Undefined):
-            raise ValueError(f"{caller}: a part of the key {key!r} is undefined")
-        parts.append(part)
-    return tuple(parts)
+def _kept(caches: _Caches, caller: str, kind: tuple, key: tuple) -> tuple[tuple, object]:
+    """The full key `key` is kept under (after `kind`, with the language, lists taken as
+    tuples) and what is kept there (None: nothing). A part the template does not have
+    (Jinja's Undefined, which equals every other) is refused: it would give every page the
+    same entry.
+
+    The key as given is tried first, and only a key holding a list (unhashable) is rebuilt:
+    twenty cards a page find their stamps here, and a loop over each key's parts cost more
+    than the lookup. An Undefined part is looked for only on a miss: none is ever kept, and
+    it equals nothing else, so no key holding one finds an entry."""
+    full_key = (*kind, locale_name(), *key)
+    try:
+        found = caches.rendered.get(full_key)
+    except TypeError:  # a list in the key
+        full_key = tuple(tuple(part) if isinstance(part, list) else part for part in full_key)
+        found = caches.rendered.get(full_key)
+    if found is None and any(isinstance(part, Undefined) for part in full_key):
+        raise ValueError(f"{caller}: a part of the key {key!r} is undefined")
+    return full_key, found
 
 
 # A hole's mark: private-use characters no text of the portal holds, around the hole's number.
@@ -121,9 +126,8 @@ def stamped(*key: Hashable, values: tuple, caller: Callable[[Callable[[int], Mar
     The body is rendered once per language and key (lists in the key taken as tuples); a
     hole's value is escaped with markupsafe, as autoescaping would have.
     """
-    full_key = _full_key("stamped", ("stamp",), key)
     caches = _caches()
-    pattern = caches.rendered.get(full_key)
+    full_key, pattern = _kept(caches, "stamped", ("stamp",), key)
     if pattern is None:
         # Kept as a format string: the markup between the holes with its braces doubled,
         # each hole a numbered field. One str.format a card beats joining its pieces.

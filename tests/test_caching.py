@@ -190,6 +190,27 @@ def test_a_stamp_is_rendered_once_per_key_and_each_use_escapes_its_own_values(ap
     assert len(renders) == 2  # once for "okul", once for "kampüs"
 
 
+def test_a_kept_fragments_key_takes_lists_as_tuples_and_refuses_an_undefined_part(app):
+    renders = []
+    app.add_template_global(lambda: renders.append(1) or "", "count_render")
+    template = app.jinja_env.from_string(
+        '{% call cached_html("test-kept", days) %}{{ count_render() }}{{ days | join(",") }}'
+        "{% endcall %}"
+    )
+    with app.test_request_context():
+        assert template.render(days=[1, 2]) == "1,2"
+        assert template.render(days=(1, 2)) == "1,2"  # the same entry as the list's
+        assert template.render(days=[1, 3]) == "1,3"
+        assert len(renders) == 2
+        # A name the template does not have would key every page's fragment alike.
+        with pytest.raises(ValueError, match="undefined"):
+            template.render()
+        with pytest.raises(ValueError, match="undefined"):
+            app.jinja_env.from_string(
+                '{% call(hole) stamped("test-stamp", missing, values=()) %}x{% endcall %}'
+            ).render()
+
+
 def test_each_cards_toggles_name_their_own_school_and_carry_the_visitors_token(
     client, make, session, signed_in
 ):
