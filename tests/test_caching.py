@@ -169,9 +169,15 @@ def test_a_kept_card_shows_a_changed_fee_at_once_and_in_each_language(client, ma
     assert "120,000.00\u00a0₺" in page and "Yearly fee" in page
 
 
-def test_a_stamp_is_rendered_once_per_key_and_each_use_escapes_its_own_values(app):
-    renders = []
-    app.add_template_global(lambda: renders.append(1) or "", "count_render")
+@pytest.fixture
+def renders(app) -> list:
+    """One item each time a kept body is rendered: the bodies call count_render()."""
+    counted = []
+    app.add_template_global(lambda: counted.append(1) or "", "count_render")
+    return counted
+
+
+def test_a_stamp_is_rendered_once_per_key_and_each_use_escapes_its_own_values(app, renders):
     template = app.jinja_env.from_string(
         '{% call(hole) stamped("test-stamp", kind, values=(name, id)) %}{{ count_render() }}'
         '<b id="x-{{ hole(1) }}" title="{{ hole(0) }}">{{ kind }}: {{ hole(0) }}</b>{% endcall %}'
@@ -190,9 +196,7 @@ def test_a_stamp_is_rendered_once_per_key_and_each_use_escapes_its_own_values(ap
     assert len(renders) == 2  # once for "okul", once for "kampüs"
 
 
-def test_a_kept_fragments_key_takes_lists_as_tuples_and_refuses_an_undefined_part(app):
-    renders = []
-    app.add_template_global(lambda: renders.append(1) or "", "count_render")
+def test_a_kept_fragments_key_takes_lists_as_tuples_and_refuses_an_undefined_part(app, renders):
     template = app.jinja_env.from_string(
         '{% call cached_html("test-kept", days) %}{{ count_render() }}{{ days | join(",") }}'
         "{% endcall %}"
