@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -159,38 +159,22 @@ class MemberActivity:
 
 def team_activity_page(session: Session, customer_id: int, today: date, number: int) -> Page:
     """A page of the company's members (active first, then by name), each with their last
-    DAYS_SHOWN days up to `today`: two statements whatever the team's size or history."""
+    DAYS_SHOWN days up to `today`: two statements whatever the team's size or history, each
+    built once."""
     members = paginate(
         session,
-        select(CustomerUser.id, User.name, CustomerUser.is_active)
-        .join(User, User.id == CustomerUser.user_id)
-        .where(CustomerUser.customer_id == customer_id)
-        .order_by(CustomerUser.is_active.desc(), User.name, CustomerUser.id),
+        _members_statement(),
         number,
         MEMBERS_PER_PAGE,
         scalars=False,
-        total=select(func.count())
-        .select_from(CustomerUser)
-        .where(CustomerUser.customer_id == customer_id),
+        total=_members_total(),
+        parameters={"customer_id": customer_id},
     )
     first = today - timedelta(days=DAYS_SHOWN - 1)
-    log = CustomerUserDailyActivityLog
     by_member: dict[int, dict[date, Day]] = {member_id: {} for member_id, _, _ in members.items}
     if by_member:
         rows = session.execute(
-            select(
-                log.customer_user_id,
-                log.activity_date,
-                log.sign_in_count,
-                log.lead_view_count,
-                log.lead_reply_count,
-                log.offer_count,
-                log.agreement_sign_count,
-            ).where(
-                log.customer_user_id.in_(list(by_member)),
-                log.activity_date >= first,
-                log.activity_date <= today,
-            )
+            _days_statement(), {"member_ids": list(by_member), "first": first, "today": today}
         )
         for member_id, on, *counts in rows:
             by_member[member_id][on] = Day(on, *counts)
@@ -205,3 +189,44 @@ def team_activity_page(session: Session, customer_id: int, today: date, number: 
         for member_id, name, is_active in members.items
     ]
     return Page(items=items, number=members.number, per_page=members.per_page, total=members.total)
+
+
+@cache
+def _members_statement() -> Select:
+    """Company `customer_id`'s members, active first, then by name (built once, as every
+    list's statement: building it cost more Python than running it)."""
+    return (
+        select(CustomerUser.id, User.name, CustomerUser.is_active)
+        .join(User, User.id == CustomerUser.user_id)
+        .where(CustomerUser.customer_id == bindparam("customer_id"))
+        .order_by(CustomerUser.is_active.desc(), User.name, CustomerUser.id)
+    )
+
+
+@cache
+def _members_total() -> Select:
+    """How many members company `customer_id` has (the list's joins only add columns)."""
+    return (
+        select(func.count())
+        .select_from(CustomerUser)
+        .where(CustomerUser.customer_id == bindparam("customer_id"))
+    )
+
+
+@cache
+def _days_statement() -> Select:
+    """The activity rows of members `member_ids` dated `first` to `today`."""
+    log = CustomerUserDailyActivityLog
+    return select(
+        log.customer_user_id,
+        log.activity_date,
+        log.sign_in_count,
+        log.lead_view_count,
+        log.lead_reply_count,
+        log.offer_count,
+        log.agreement_sign_count,
+    ).where(
+        log.customer_user_id.in_(bindparam("member_ids", expanding=True)),
+        log.activity_date >= bindparam("first"),
+        log.activity_date <= bindparam("today"),
+    )
