@@ -293,7 +293,7 @@ def _rows_statement(dialect: str, search: SchoolSearch, marked: bool = False) ->
         .select_from(schools)
         .where(
             School.id.in_(bindparam("ids", expanding=True)),
-            *_conditions(dialect, search, levels_and_fees=False),
+            *_named_and_placed(dialect, search),
         )
     )
 
@@ -304,10 +304,13 @@ def count_schools(session: Session, search: SchoolSearch) -> int:
     return session.scalar(select(func.count(School.id)).where(*_conditions(dialect, search)))
 
 
-def _conditions(dialect: str, search: SchoolSearch, *, levels_and_fees: bool = True) -> list:
-    """The WHERE of the search: which schools match, whatever the order. Without
-    `levels_and_fees`, the caller checks those two filters on what it read
-    (`_still_matches`)."""
+def _conditions(dialect: str, search: SchoolSearch) -> list:
+    """The WHERE of the search: which schools match, whatever the order."""
+    return [*_named_and_placed(dialect, search), *_taught_and_priced(search)]
+
+
+def _named_and_placed(dialect: str, search: SchoolSearch) -> list:
+    """The published schools matching the name and the place."""
     conditions = [School.is_public]
     if search.q:
         query = name_query(dialect, search.q)
@@ -320,8 +323,13 @@ def _conditions(dialect: str, search: SchoolSearch, *, levels_and_fees: bool = T
             )
     if search.city:
         conditions.append(_located_in(search.city, search.district))
-    if not levels_and_fees:
-        return conditions
+    return conditions
+
+
+def _taught_and_priced(search: SchoolSearch) -> list:
+    """The schools teaching the level, with a fee row in the range (what `_still_matches`
+    checks on a card already read)."""
+    conditions = []
     if search.level:
         conditions.append(School.level_rows.any(SchoolLevel.level == search.level))
     if search.has_fee_range:
