@@ -236,36 +236,17 @@ class AmountField(Field):
         return "" if self.data is None else turkish.format_amount(self.data)
 
 
-# --- Blank forms kept rendered -----------------------------------------------------------
+# --- Forms built only when read, and blank forms kept rendered ---------------------------
 
 
-class BlankForm:
-    """A form a page shows blank (filled from stored values, nothing typed), built only when
-    something reads it: its kept fields (`kept_fields` in templates/_macros.html) are found by
-    `key` without it, so on most views it is never built. Binding and filling a WTForms form
-    costs some 10 µs a field, paid on every view of a page of several forms (a lead's page,
-    a school's fee tables) for markup that was kept already.
+class LazyForm:
+    """A form built only when something reads it: a page whose form markup was kept
+    (portal.caching) finds it by a key it knows without the form, so on most views the form
+    is never built. Binding and filling a WTForms form costs some 10 µs a field."""
 
-    `key` must hold everything the fields show besides the language: the form's class, the
-    values it is filled with, the choices it offers. A blank form carries no error, so
-    `errors` and `form_errors` answer without building it; anything else builds it once.
-    """
-
-    errors: Mapping = MappingProxyType({})
-    form_errors: tuple = ()
-
-    def __init__(self, build: Callable[[], FlaskForm], key: Hashable):
+    def __init__(self, build: Callable[[], FlaskForm]):
         self._build = build
-        self.key = key
         self._form: FlaskForm | None = None
-
-    @classmethod
-    def of(cls, form_class: type[FlaskForm], **data) -> "BlankForm":
-        """`form_class` filled with `data` (hashable values), keyed by exactly that."""
-        return cls(
-            lambda: form_class(formdata=None, data=data),
-            (form_class.__module__, form_class.__qualname__, tuple(sorted(data.items()))),
-        )
 
     @property
     def form(self) -> FlaskForm:
@@ -286,6 +267,33 @@ class BlankForm:
 
     def __getitem__(self, name: str):
         return self.form[name]
+
+
+class BlankForm(LazyForm):
+    """A form a page shows blank (filled from stored values, nothing typed), built only when
+    something reads it: its kept fields (`kept_fields` in templates/_macros.html) are found by
+    `key` without it. Paid on every view of a page of several forms (a lead's page, a
+    school's fee tables) for markup that was kept already.
+
+    `key` must hold everything the fields show besides the language: the form's class, the
+    values it is filled with, the choices it offers. A blank form carries no error, so
+    `errors` and `form_errors` answer without building it; anything else builds it once.
+    """
+
+    errors: Mapping = MappingProxyType({})
+    form_errors: tuple = ()
+
+    def __init__(self, build: Callable[[], FlaskForm], key: Hashable):
+        super().__init__(build)
+        self.key = key
+
+    @classmethod
+    def of(cls, form_class: type[FlaskForm], **data) -> "BlankForm":
+        """`form_class` filled with `data` (hashable values), keyed by exactly that."""
+        return cls(
+            lambda: form_class(formdata=None, data=data),
+            (form_class.__module__, form_class.__qualname__, tuple(sorted(data.items()))),
+        )
 
 
 def blank_key(form: "FlaskForm | BlankForm") -> tuple | None:

@@ -148,6 +148,27 @@ def test_an_unknown_city_or_district_is_ignored(client, session, make):
     assert listed(unknown_district) == ["Ankara Koleji"]
 
 
+def test_a_place_that_loses_its_last_school_is_ignored_on_the_same_address(client, session, make):
+    # The view remembers how it read an address; the district is checked on every request.
+    make.school(name="Kadıköy Koleji", city="İstanbul", district="Kadıköy")
+    atasehir = make.school(name="Ataşehir Koleji", city="İstanbul", district="Ataşehir")
+    izmir = make.school(name="İzmir Koleji", city="İzmir", district="Bornova")
+    session.commit()
+    in_district, in_city = "/?city=İstanbul&district=Ataşehir", "/?city=İzmir"
+    assert listed(client.get(in_district).get_data(as_text=True)) == ["Ataşehir Koleji"]
+    assert listed(client.get(in_city).get_data(as_text=True)) == ["İzmir Koleji"]
+
+    atasehir.is_published = False
+    izmir.is_published = False
+    session.commit()
+    again = client.get(in_district).get_data(as_text=True)
+    city_again = client.get(in_city).get_data(as_text=True)
+
+    assert listed(again) == ["Kadıköy Koleji"]
+    assert 'value="Ataşehir"' not in again
+    assert listed(city_again) == ["Kadıköy Koleji"]
+
+
 # --- The saved budget -------------------------------------------------------------------------
 
 

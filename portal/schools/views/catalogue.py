@@ -1,5 +1,8 @@
 """The home page: the school search."""
 
+from decimal import Decimal
+from typing import NamedTuple
+
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,10 +13,10 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from portal import htmx
 from portal.access import ANONYMOUS, PARENT, allow, audience_of_user
-from portal.caching import short_lived
+from portal.caching import remembered, short_lived
 from portal.clock import istanbul_today
 from portal.extensions import db
-from portal.forms import AmountField, Form, strip_or_none
+from portal.forms import AmountField, Form, LazyForm, strip_or_none
 from portal.i18n import LEVEL_NAMES
 from portal.models.schools import SCHOOL_LEVELS
 from portal.paging import page_number
@@ -85,6 +88,22 @@ class SearchForm(Form):
         return valid
 
 
+class SearchReading(NamedTuple):
+    """What a search's address asks for, as SearchForm reads and checks it. A city no longer
+    offered is read as none; the district is as sent: the view checks it against its city's
+    districts, a list that may change while this reading is kept."""
+
+    valid: bool
+    q: str
+    city: str
+    district: str
+    level: str
+    school_year: str
+    fee_min: Decimal | None
+    fee_max: Decimal | None
+    sort: str
+
+
 @bp.route("/")
 @allow(ANONYMOUS)
 def index():
@@ -97,49 +116,47 @@ def index():
     all; once the form is sent, the address rules. Invalid filters answer 422 with messages
     next to their fields and no results. A page past the end shows the last, junk the first.
     """
-    years = school_years_offered(istanbul_today())
+    years = tuple(school_years_offered(istanbul_today()))
     is_parent = audience_of_user(current_user) == PARENT
     budget = {}
     if is_parent and not request.query_string:
         low, high = search.budget_of(current_user.details)
         budget = {k: v for k, v in (("fee_min", low), ("fee_max", high)) if v is not None}
-    form = SearchForm(request.args, years, **budget)
+    address = tuple(request.args.items(multi=True))
 
     # The lists, the count and which schools make the page may lag the database by
     # SEARCH_CACHE_SECONDS (portal/caching.py): on every search they were most of its database
     # time. What the page shows of its schools is read afresh (search.search_schools).
     cities = short_lived("search-cities", None, lambda: tuple(search.cities(db.session)))
-    form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
-    if form.city.data not in cities:
-        form.city.data = ""
-    city = form.city.data
+    # Reading the address through the form is the same work for the same address (a quarter
+    # of a millisecond, the most of a search's own Python after its cards): remembered.
+    reading = remembered(
+        "search-reading",
+        (address, tuple(budget.items()), years, cities),
+        lambda: _read(SearchForm(request.args, years, **budget), cities),
+    )
+    city = reading.city
     districts = (
         short_lived("search-districts", city, lambda: tuple(search.districts(db.session, city)))
         if city
         else ()
     )
-    form.district.choices = [
-        SelectChoice("", _("All districts")),
-        *(SelectChoice(d, d) for d in districts),
-    ]
-    if form.district.data not in districts:
-        form.district.data = ""
+    district = reading.district if reading.district in districts else ""
 
-    valid = form.validate()
     page = None
     # "ilkokul" typed into the name box is the level primary (the level list, when chosen,
     # wins); the page says how it read the words.
-    name, level_in_q = search.level_words(form.q.data or "")
-    if valid:
+    name, level_in_q = search.level_words(reading.q)
+    if reading.valid:
         filters = search.SchoolSearch(
-            school_year=int(form.school_year.data),
+            school_year=int(reading.school_year),
             q=name,
-            city=form.city.data or None,
-            district=form.district.data or None,
-            level=form.level.data or level_in_q,
-            fee_min=form.fee_min.data,
-            fee_max=form.fee_max.data,
-            sort=form.sort.data,
+            city=city or None,
+            district=district or None,
+            level=reading.level or level_in_q,
+            fee_min=reading.fee_min,
+            fee_max=reading.fee_max,
+            sort=reading.sort,
         )
         total = short_lived(
             "search-count", filters, lambda: search.count_schools(db.session, filters)
@@ -153,47 +170,74 @@ def index():
             # A parent's toggles are marked from the page's own statement.
             marks_for=current_user.id if is_parent else None,
         )
-    args = _filter_args(form, years[0])
+    args = _filter_args(reading, district, years[0])
     return htmx.render(
         "schools/index.html",
         "school_list",
-        status=200 if valid else 422,
-        form=form,
+        status=200 if reading.valid else 422,
+        # Built only when its kept markup is missing (below).
+        form=LazyForm(lambda: _search_form(years, budget, cities, districts)),
         page=page,
         args=args,
-        loosen=_loosen(form, args) if page is not None and not page.total else [],
+        loosen=_loosen(args) if page is not None and not page.total else [],
         using_budget=bool(budget),
-        level_in_q=None if form.level.data else level_in_q,
+        level_in_q=None if reading.level else level_in_q,
         # The results block carries the field messages and district options out of band.
         fragment=htmx.wants_fragment(),
         # Everything the form's markup follows from: it is kept rendered under this key.
-        form_key=(
-            tuple(request.args.items(multi=True)),
-            tuple(budget.items()),
-            tuple(years),
-            cities,
-            districts,
-        ),
+        form_key=(address, tuple(budget.items()), years, cities, districts),
     )
 
 
-def _filter_args(form: SearchForm, this_year: int) -> dict[str, str]:
+def _read(form: SearchForm, cities: tuple[str, ...]) -> SearchReading:
+    valid = form.validate()
+    return SearchReading(
+        valid=valid,
+        q=form.q.data or "",
+        city=form.city.data if form.city.data in cities else "",
+        district=form.district.data or "",
+        level=form.level.data or "",
+        school_year=form.school_year.data,
+        fee_min=form.fee_min.data,
+        fee_max=form.fee_max.data,
+        sort=form.sort.data,
+    )
+
+
+def _search_form(years, budget, cities, districts) -> SearchForm:
+    """The form as the page shows it: its lists filled, a city or district they no longer
+    offer shown as none, its fields checked (their messages are shown)."""
+    form = SearchForm(request.args, years, **budget)
+    form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
+    if form.city.data not in cities:
+        form.city.data = ""
+    form.district.choices = [
+        SelectChoice("", _("All districts")),
+        *(SelectChoice(d, d) for d in districts),
+    ]
+    if form.district.data not in districts:
+        form.district.data = ""
+    form.validate()
+    return form
+
+
+def _filter_args(reading: SearchReading, district: str, this_year: int) -> dict[str, str]:
     """The query arguments that give the same results (the pager's links keep them);
     defaults left out, so the plain list pages as /?page=2."""
     args = {
-        "q": form.q.data or "",
-        "city": form.city.data,
-        "district": form.district.data,
-        "level": form.level.data or "",
-        "school_year": form.school_year.data if form.school_year.data != str(this_year) else "",
-        "fee_min": format_amount(form.fee_min.data) if form.fee_min.data is not None else "",
-        "fee_max": format_amount(form.fee_max.data) if form.fee_max.data is not None else "",
-        "sort": form.sort.data if form.sort.data != "name" else "",
+        "q": reading.q,
+        "city": reading.city,
+        "district": district,
+        "level": reading.level,
+        "school_year": reading.school_year if reading.school_year != str(this_year) else "",
+        "fee_min": format_amount(reading.fee_min) if reading.fee_min is not None else "",
+        "fee_max": format_amount(reading.fee_max) if reading.fee_max is not None else "",
+        "sort": reading.sort if reading.sort != "name" else "",
     }
     return {name: value for name, value in args.items() if value}
 
 
-def _loosen(form: SearchForm, args: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+def _loosen(args: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
     """For an empty result: each filter in use, said plainly, with the arguments of the same
     search without it (an empty `q` keeps the query string, so a saved budget does not
     come back in place of the filter just removed)."""
