@@ -28,11 +28,12 @@ from portal import htmx
 from portal.access import CUSTOMER_USER, allow
 from portal.access.grants import granted_school_names
 from portal.access.permissions import Permission, can
+from portal.caching import remembered
 from portal.clock import istanbul_today
 from portal.core.views.errors import refuse_not_yours
 from portal.customer import activity
 from portal.extensions import db
-from portal.forms import BlankForm, posted_id
+from portal.forms import BlankForm, LazyForm, posted_id
 from portal.i18n import in_language
 from portal.leads import bp, inbox, leads, offers
 from portal.leads.staff_forms import (
@@ -111,19 +112,20 @@ def inbox_list():
         if request.args.get("school") or not htmx.wants_fragment()
         else []
     )
-    form = InboxFilterForm(request.args)
-    form.school.choices = [SelectChoice("", _("All schools"))] + [
-        SelectChoice(str(school_id), name) for school_id, name in schools
-    ]
-    for select in (form.state, form.assigned, form.school):
-        if select.data not in {choice.value for choice in select.choices}:
-            select.data = select.default
-    school_id = int(form.school.data) if form.school.data else None
+    # The filters as the form reads the address, remembered (portal.caching): the form is
+    # built only when its kept markup is missing.
+    form = LazyForm(lambda: _inbox_filter_form(schools))
+    state, assigned, school = remembered(
+        "inbox-filters",
+        (tuple(request.args.items(multi=True)), tuple(schools)),
+        lambda: (form.state.data, form.assigned.data, form.school.data),
+    )
+    school_id = int(school) if school else None
     page = inbox.inbox_page(
         db.session,
         customer_user,
-        state=form.state.data,
-        assigned=form.assigned.data,
+        state=state,
+        assigned=assigned,
         school_id=school_id,
         number=page_number(request.args.get("page", 1)),
     )
@@ -134,12 +136,21 @@ def inbox_list():
         schools_key=tuple(schools),
         page=page,
         lead_state_names=in_language(LEAD_STATE_NAMES),
-        filters={
-            "state": form.state.data,
-            "assigned": form.assigned.data,
-            **({"school": form.school.data} if school_id else {}),
-        },
+        filters={"state": state, "assigned": assigned, **({"school": school} if school_id else {})},
     )
+
+
+def _inbox_filter_form(schools: list[tuple[int, str]]) -> InboxFilterForm:
+    """The filter form as the address fills it, offering the member's schools; a value that
+    is not one of a filter's choices (an edited address) taken as its default."""
+    form = InboxFilterForm(request.args)
+    form.school.choices = [SelectChoice("", _("All schools"))] + [
+        SelectChoice(str(school_id), name) for school_id, name in schools
+    ]
+    for select in (form.state, form.assigned, form.school):
+        if select.data not in {choice.value for choice in select.choices}:
+            select.data = select.default
+    return form
 
 
 @bp.route("/customer/leads/<int:lead_id>")
