@@ -110,8 +110,8 @@ def paginate(
         number = min(number, last_page(total, per_page))
         items = _items(session, query, number, per_page, scalars, parameters)
         return Page(items, number, per_page, total)
-    counted = _counted(query, total) if parameters is None else _counted_once(query, total)
-    rows = list(session.execute(_limited(counted, number, per_page), parameters))
+    counted_query = counted(query, total) if parameters is None else _counted_once(query, total)
+    rows = list(session.execute(_limited(counted_query, number, per_page), parameters))
     if not rows:
         if number == 1:  # the first page is empty only when the list is
             return Page(items=[], number=1, per_page=per_page, total=0)
@@ -133,18 +133,18 @@ def _total(query: Select, total: Select | None) -> Select:
     return total
 
 
-def _counted(query: Select, total: Select | Counting | None) -> Select:
-    """`query` with the list's count as a last column."""
+def counted(query: Select, total: Select | Counting | None) -> Select:
+    """`query` with the list's count as a last column, `total` (see paginate())."""
     if total is COUNT_OVER_ROWS:
-        return query.add_columns(func.count().over())
+        return query.add_columns(func.count().over().label("total"))
     # correlate(None): `total` names the outer query's tables, and a correlated count would
     # count one row per row.
-    return query.add_columns(_total(query, total).correlate(None).scalar_subquery())
+    return query.add_columns(_total(query, total).correlate(None).scalar_subquery().label("total"))
 
 
 # Statements built once are kept for the process's life, so their counted forms may be too
 # (keyed by identity: a statement compares and hashes as the object it is).
-_counted_once = cache(_counted)
+_counted_once = cache(counted)
 
 
 def last_page(total: int, per_page: int) -> int:

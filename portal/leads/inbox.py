@@ -8,7 +8,7 @@ so a list, a count, a page and a form all refuse the same leads.
 Plain module: the caller passes the session and the member.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Select, Subquery, bindparam, select
@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.models.base import MAX_ID
 from portal.models.leads import LEAD_STATES, Lead, LeadEvent, SchoolOffer
-from portal.paging import PER_PAGE, Page, paginate
+from portal.paging import PAST_THE_END, PER_PAGE, Page, counted, paginate
 
 # The inbox's filters: a state (or all of them) and whose leads.
 INBOX_STATES = (*LEAD_STATES, "all")
@@ -66,8 +66,8 @@ def inbox_page(
     per_page: int = PER_PAGE,
 ) -> Page:
     """Page `number` of the leads the member's grants cover, newest first; its items are
-    `InboxRow`s. Two statements (the page's ids with the count, their rows) however long the
-    list; lazy loads raise.
+    `InboxRow`s. One statement (the page with its names and the count) however long the list,
+    three for a page past its end; lazy loads raise.
 
     `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";
     `school_id` narrows to one school (a school outside the grants simply lists nothing).
@@ -86,22 +86,60 @@ def inbox_page(
         "state": state,
         "school_id": school_id,
     }
-    ids = _ids_statement(state == "all", assigned or "anyone", school_id is not None)
+    shape = (state == "all", assigned or "anyone", school_id is not None)
     # The open leads of all the member's schools, for anyone or nobody, are counted already
     # (portal.leads.lead_counts); any other list counts its own rows beside the page.
-    counted = (
-        _counted_total(assigned or "anyone") if state == "open" and school_id is None else None
-    )
-    page = paginate(session, ids, number, per_page, total=counted, parameters=parameters)
-    if not page.items:
-        return page
-    rows = session.execute(_rows_statement(), {"ids": page.items}).all()
+    kept_count = state == "open" and school_id is None
+    number = min(max(number, 1), PAST_THE_END)
+    rows = session.execute(
+        _page_statement(*shape, kept_count),
+        {**parameters, "page_limit": per_page, "page_offset": (number - 1) * per_page},
+    ).all()
+    if rows:
+        total = int(rows[0][-1])  # int(): a count made by a SUM is a decimal on MariaDB
+    else:
+        # An empty list, or a page past its end (a stale link): paginate() counts and finds
+        # the last page's ids, and their rows follow.
+        page = paginate(
+            session,
+            _ids_statement(*shape),
+            number,
+            per_page,
+            total=_counted_total(shape[1]) if kept_count else None,
+            parameters=parameters,
+        )
+        if not page.items:
+            return page
+        by_id = {row[0]: row for row in session.execute(_rows_statement(), {"ids": page.items})}
+        rows = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]
+        number, total = page.number, page.total
     n = len(LISTED_LEAD_COLUMNS)  # the lead's columns first, then the names beside it
-    by_id = {row[0]: InboxRow(ListedLead(*row[:n]), *row[n:]) for row in rows}
-    # A lead ended or reassigned between the two statements is still listed as it is now;
-    # one deleted in between (never done today) would drop out of this page.
-    items = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]
-    return replace(page, items=items)
+    items = [InboxRow(ListedLead(*row[:n]), *row[n : n + 4]) for row in rows]
+    return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+@cache
+def _page_statement(all_states: bool, assigned: str, one_school: bool, kept_count: bool):
+    """One page of the list, newest first, with the names shown beside its leads and the
+    list's count as a last column: one statement, built once per shape of the filters
+    (`page_limit` and `page_offset` bound). The page is chosen on leads alone
+    (_ids_statement), and the names are joined to its rows only."""
+    chosen = (
+        counted(
+            _ids_statement(all_states, assigned, one_school),
+            _counted_total(assigned) if kept_count else None,
+        )
+        .add_columns(Lead.created_at)
+        .limit(bindparam("page_limit"))
+        .offset(bindparam("page_offset"))
+        .subquery("page")
+    )
+    return (
+        _names_statement()
+        .add_columns(chosen.c.total)
+        .join(chosen, chosen.c.id == Lead.id)
+        .order_by(chosen.c.created_at.desc(), chosen.c.id.desc())
+    )
 
 
 @cache
@@ -140,6 +178,12 @@ def _counted_total(assigned: str) -> Select | None:
 @cache
 def _rows_statement() -> Select:
     """A page's leads with the names shown beside them (bound parameter `ids`)."""
+    return _names_statement().where(Lead.id.in_(bindparam("ids", expanding=True)))
+
+
+def _names_statement() -> Select:
+    """Leads with the names shown beside them: their school's and campus's, the parent's and
+    the assignee's."""
     assignee = aliased(CustomerUser)
     assignee_user = aliased(User)
     return (
@@ -156,7 +200,6 @@ def _rows_statement() -> Select:
         .outerjoin(User, User.id == Lead.user_id)
         .outerjoin(assignee, assignee.id == Lead.assigned_customer_user_id)
         .outerjoin(assignee_user, assignee_user.id == assignee.user_id)
-        .where(Lead.id.in_(bindparam("ids", expanding=True)))
     )
 
 
