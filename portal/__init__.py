@@ -31,11 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     if app.config["FREEZE_HEAP_AT_START"]:
-        _freeze_heap()
+        _freeze_heap(app.config["GC_YOUNG_THRESHOLD"])
     return app
 
 
-def _freeze_heap() -> None:
+def _freeze_heap(young_threshold: int) -> None:
     # What the process holds now lives as long as it does: out of the collector's sight, a
     # full collection walks only what requests made since (gc.freeze, meant for this). With
     # gunicorn each worker builds its own app, so this runs in the worker.
@@ -44,6 +44,8 @@ def _freeze_heap() -> None:
     configure_mappers()  # else done by the first query, after the freeze
     gc.collect()
     gc.freeze()
+    # What a request makes dies young when the youngest generation holds a request's worth.
+    gc.set_threshold(young_threshold, *gc.get_threshold()[1:])
 
 
 def _finish_config(app: Flask) -> None:

@@ -49,6 +49,11 @@ class Config:
     # process, and every full collection would walk them again (docs/performance.md measured
     # it). Off in development and tests, which build many apps in one process.
     FREEZE_HEAP_AT_START = True
+    # With the freeze, the youngest generation is collected every this many allocations (not
+    # Python's 700): a request holds thousands of objects at once, and at 700 they were
+    # promoted while in use, died old and brought full collections of 7-9 ms (decisions.md,
+    # "the collector's young generation").
+    GC_YOUNG_THRESHOLD = 5000
 
     BABEL_DEFAULT_LOCALE = "tr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"

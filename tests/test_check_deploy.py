@@ -190,8 +190,12 @@ def test_bench_routes_are_named_but_do_not_stop_production(production):
 
 def test_a_production_process_keeps_what_it_built_out_of_the_collectors_sight(production):
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         production(FREEZE_HEAP_AT_START=True)
         assert gc.get_freeze_count() > 10_000  # the app, its models and modules
+        # and a request's objects die in the youngest generation
+        assert gc.get_threshold() == (5000, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
