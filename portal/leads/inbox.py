@@ -66,8 +66,8 @@ def inbox_page(
     per_page: int = PER_PAGE,
 ) -> Page:
     """Page `number` of the leads the member's grants cover, newest first; its items are
-    `InboxRow`s. One statement (the page with its names and the count) however long the list,
-    three for a page past its end; lazy loads raise.
+    `InboxRow`s. One statement (the page with its names and the count) however long the list;
+    a page past its end (a stale link) costs four more. Lazy loads raise.
 
     `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";
     `school_id` narrows to one school (a school outside the grants simply lists nothing).
@@ -97,9 +97,11 @@ def inbox_page(
     ).all()
     if rows:
         total = int(rows[0][-1])  # int(): a count made by a SUM is a decimal on MariaDB
+    elif number == 1:  # the first page is empty only when the list is
+        return Page(items=[], number=1, per_page=per_page, total=0)
     else:
-        # An empty list, or a page past its end (a stale link): paginate() counts and finds
-        # the last page's ids, and their rows follow.
+        # Past the end (a stale link): paginate() counts and finds the last page's ids, and
+        # their rows follow.
         page = paginate(
             session,
             _ids_statement(*shape),
