@@ -118,7 +118,7 @@ def paginate(
         # Past the end: with the count made, the branch above loads the last page.
         counting = None if total is COUNT_OVER_ROWS else total
         # int(): a count made by a SUM is a decimal on MariaDB.
-        count = int(session.scalar(_total(query, counting), parameters) or 0)
+        count = int(session.scalar(count_statement(query, counting), parameters) or 0)
         return paginate(
             session, query, number, per_page, scalars=scalars, total=count, parameters=parameters
         )
@@ -127,7 +127,8 @@ def paginate(
     return Page(items=items, number=number, per_page=per_page, total=count)
 
 
-def _total(query: Select, total: Select | None) -> Select:
+def count_statement(query: Select, total: Select | None = None) -> Select:
+    """The statement counting `query`'s rows, or `total` when the list has its own."""
     if total is None:
         return select(func.count()).select_from(query.order_by(None).subquery())
     return total
@@ -139,7 +140,9 @@ def counted(query: Select, total: Select | Counting | None) -> Select:
         return query.add_columns(func.count().over().label("total"))
     # correlate(None): `total` names the outer query's tables, and a correlated count would
     # count one row per row.
-    return query.add_columns(_total(query, total).correlate(None).scalar_subquery().label("total"))
+    return query.add_columns(
+        count_statement(query, total).correlate(None).scalar_subquery().label("total")
+    )
 
 
 # Statements built once are kept for the process's life, so their counted forms may be too

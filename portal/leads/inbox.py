@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.models.base import MAX_ID
 from portal.models.leads import LEAD_STATES, Lead, LeadEvent, SchoolOffer
-from portal.paging import PAST_THE_END, PER_PAGE, Page, counted, paginate
+from portal.paging import PAST_THE_END, PER_PAGE, Page, count_statement, counted, last_page
 
 # The inbox's filters: a state (or all of them) and whose leads.
 INBOX_STATES = (*LEAD_STATES, "all")
@@ -67,7 +67,7 @@ def inbox_page(
 ) -> Page:
     """Page `number` of the leads the member's grants cover, newest first; its items are
     `InboxRow`s. One statement (the page with its names and the count) however long the list;
-    a page past its end (a stale link) costs four more. Lazy loads raise.
+    a page past its end (a stale link) costs two more. Lazy loads raise.
 
     `state` is one of INBOX_STATES; `assigned` None/"anyone", "me" or "unassigned";
     `school_id` narrows to one school (a school outside the grants simply lists nothing).
@@ -91,33 +91,24 @@ def inbox_page(
     # (portal.leads.lead_counts); any other list counts its own rows beside the page.
     kept_count = state == "open" and school_id is None
     number = min(max(number, 1), PAST_THE_END)
-    rows = session.execute(
-        _page_statement(*shape, kept_count),
-        {**parameters, "page_limit": per_page, "page_offset": (number - 1) * per_page},
-    ).all()
-    if rows:
-        total = int(rows[0][-1])  # int(): a count made by a SUM is a decimal on MariaDB
-    elif number == 1:  # the first page is empty only when the list is
+
+    def page_rows(number: int) -> list:
+        offset = (number - 1) * per_page
+        arguments = {**parameters, "page_limit": per_page, "page_offset": offset}
+        return session.execute(_page_statement(*shape, kept_count), arguments).all()
+
+    rows = page_rows(number)
+    if not rows and number > 1:
+        # Past the end (a stale link): the list counted on its own, then its last page.
+        count = session.scalar(_count_statement(*shape, kept_count), parameters)
+        number = last_page(int(count or 0), per_page)
+        rows = page_rows(number)
+    if not rows:
         return Page(items=[], number=1, per_page=per_page, total=0)
-    else:
-        # Past the end (a stale link): paginate() counts and finds the last page's ids, and
-        # their rows follow.
-        page = paginate(
-            session,
-            _ids_statement(*shape),
-            number,
-            per_page,
-            total=_counted_total(shape[1]) if kept_count else None,
-            parameters=parameters,
-        )
-        if not page.items:
-            return page
-        by_id = {row[0]: row for row in session.execute(_rows_statement(), {"ids": page.items})}
-        rows = [by_id[lead_id] for lead_id in page.items if lead_id in by_id]
-        number, total = page.number, page.total
     n = len(LISTED_LEAD_COLUMNS)  # the lead's columns first, then the names beside it
     items = [InboxRow(ListedLead(*row[:n]), *row[n : n + 4]) for row in rows]
-    return Page(items=items, number=number, per_page=per_page, total=total)
+    # int(): a count made by a SUM is a decimal on MariaDB.
+    return Page(items=items, number=number, per_page=per_page, total=int(rows[0][-1]))
 
 
 @cache
@@ -142,6 +133,14 @@ def _page_statement(all_states: bool, assigned: str, one_school: bool, kept_coun
         .join(chosen, chosen.c.id == Lead.id)
         .order_by(chosen.c.created_at.desc(), chosen.c.id.desc())
     )
+
+
+@cache
+def _count_statement(all_states: bool, assigned: str, one_school: bool, kept_count: bool):
+    """How many leads the list holds (for a page past its end), from the kept counts where
+    _page_statement reads them."""
+    ids = _ids_statement(all_states, assigned, one_school)
+    return count_statement(ids, _counted_total(assigned) if kept_count else None)
 
 
 @cache
@@ -175,12 +174,6 @@ def _counted_total(assigned: str) -> Select | None:
     if assigned == "unassigned":
         return select(counts.c.unassigned)
     return None
-
-
-@cache
-def _rows_statement() -> Select:
-    """A page's leads with the names shown beside them (bound parameter `ids`)."""
-    return _names_statement().where(Lead.id.in_(bindparam("ids", expanding=True)))
 
 
 def _names_statement() -> Select:
