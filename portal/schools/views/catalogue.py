@@ -133,7 +133,7 @@ def index():
     reading = remembered(
         "search-reading",
         (address, tuple(budget.items()), years, cities),
-        lambda: _read(SearchForm(request.args, years, **budget), cities),
+        lambda: _read(_search_form(years, budget, cities)),
     )
     city = reading.city
     districts = (
@@ -189,12 +189,12 @@ def index():
     )
 
 
-def _read(form: SearchForm, cities: tuple[str, ...]) -> SearchReading:
-    valid = form.validate()
+def _read(form: SearchForm) -> SearchReading:
+    """What the checked form holds, as the view uses it (valid: no field has a message)."""
     return SearchReading(
-        valid=valid,
+        valid=not form.errors,
         q=form.q.data or "",
-        city=form.city.data if form.city.data in cities else "",
+        city=form.city.data,
         district=form.district.data or "",
         level=form.level.data or "",
         school_year=form.school_year.data,
@@ -204,19 +204,21 @@ def _read(form: SearchForm, cities: tuple[str, ...]) -> SearchReading:
     )
 
 
-def _search_form(years, budget, cities, districts) -> SearchForm:
+def _search_form(years, budget, cities, districts=None) -> SearchForm:
     """The form as the page shows it: its lists filled, a city or district they no longer
-    offer shown as none, its fields checked (their messages are shown)."""
+    offer shown as none, its fields checked (their messages are shown). Without `districts`
+    the district stays as sent: the reading is checked against its city's list by the view."""
     form = SearchForm(request.args, years, **budget)
     form.city.choices = [SelectChoice("", _("All cities")), *(SelectChoice(c, c) for c in cities)]
     if form.city.data not in cities:
         form.city.data = ""
-    form.district.choices = [
-        SelectChoice("", _("All districts")),
-        *(SelectChoice(d, d) for d in districts),
-    ]
-    if form.district.data not in districts:
-        form.district.data = ""
+    if districts is not None:
+        form.district.choices = [
+            SelectChoice("", _("All districts")),
+            *(SelectChoice(d, d) for d in districts),
+        ]
+        if form.district.data not in districts:
+            form.district.data = ""
     form.validate()
     return form
 
